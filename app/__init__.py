@@ -1,0 +1,107 @@
+"""oipserve: an Open Inference Protocol (KServe v2) model server over REST and gRPC.
+
+The names users import live here, loaded on first use so that `import app.protocol` (or a
+client) does not pull in the server.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "DataPlane": "app.dataplane",
+    "Datatype": "app.protocol.codecs.datatypes",
+    "DeadlineExceeded": "app.protocol.errors",
+    "InferenceRequest": "app.protocol.types",
+    "InferenceResponse": "app.protocol.types",
+    "InvalidInput": "app.protocol.errors",
+    "MetadataTensor": "app.protocol.types",
+    "ModelMetadataResponse": "app.protocol.types",
+    "ModelNotFound": "app.protocol.errors",
+    "ModelNotReady": "app.protocol.errors",
+    "ModelRegistry": "app.registry",
+    "ModelSettings": "app.settings",
+    "NotFound": "app.protocol.errors",
+    "OIPError": "app.protocol.errors",
+    "PayloadTooLarge": "app.protocol.errors",
+    "Predictor": "app.predictors.base",
+    "PredictorError": "app.protocol.errors",
+    "RequestInput": "app.protocol.types",
+    "RequestOutput": "app.protocol.types",
+    "ResponseOutput": "app.protocol.types",
+    "Server": "app.server",
+    "ServerMetadataResponse": "app.protocol.types",
+    "ServerNotReady": "app.protocol.errors",
+    "ServerSettings": "app.settings",
+    "Tensors": "app.predictors.base",
+    "Unavailable": "app.protocol.errors",
+    "Unsupported": "app.protocol.errors",
+    "create_app": "app.rest",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'app' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return [*__all__, "__version__"]
+
+
+if TYPE_CHECKING:
+    from app.dataplane import (
+        DataPlane as DataPlane,
+    )
+    from app.predictors.base import (
+        Predictor as Predictor,
+        Tensors as Tensors,
+    )
+    from app.protocol.codecs.datatypes import (
+        Datatype as Datatype,
+    )
+    from app.protocol.errors import (
+        DeadlineExceeded as DeadlineExceeded,
+        InvalidInput as InvalidInput,
+        ModelNotFound as ModelNotFound,
+        ModelNotReady as ModelNotReady,
+        NotFound as NotFound,
+        OIPError as OIPError,
+        PayloadTooLarge as PayloadTooLarge,
+        PredictorError as PredictorError,
+        ServerNotReady as ServerNotReady,
+        Unavailable as Unavailable,
+        Unsupported as Unsupported,
+    )
+    from app.protocol.types import (
+        InferenceRequest as InferenceRequest,
+        InferenceResponse as InferenceResponse,
+        MetadataTensor as MetadataTensor,
+        ModelMetadataResponse as ModelMetadataResponse,
+        RequestInput as RequestInput,
+        RequestOutput as RequestOutput,
+        ResponseOutput as ResponseOutput,
+        ServerMetadataResponse as ServerMetadataResponse,
+    )
+    from app.registry import (
+        ModelRegistry as ModelRegistry,
+    )
+    from app.rest import (
+        create_app as create_app,
+    )
+    from app.server import (
+        Server as Server,
+    )
+    from app.settings import (
+        ModelSettings as ModelSettings,
+        ServerSettings as ServerSettings,
+    )

@@ -1,0 +1,267 @@
+"""Protocol types <-> gRPC messages, for the servicer and the gRPC client alike.
+
+Tensors travel either typed (`contents`, one repeated field per datatype family) or raw
+(`raw_input_contents` / `raw_output_contents`: one little-endian row-major entry per tensor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import orjson
+
+from app.grpc.generated import open_inference_pb2 as pb
+from app.protocol.codecs.arrays import array_from_values, check_shape, element_count
+from app.protocol.codecs.datatypes import Datatype, parse_datatype
+from app.protocol.codecs.raw import array_from_raw, array_to_raw
+from app.protocol.errors import InvalidInput
+from app.protocol.types import (
+    InferenceRequest,
+    InferenceResponse,
+    MetadataTensor,
+    ModelMetadataResponse,
+    Parameters,
+    RequestInput,
+    RequestOutput,
+    ResponseOutput,
+    ServerMetadataResponse,
+)
+
+ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.InferOutputTensor
+Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
+
+# The typed `contents` field for each datatype; FP16 has none and travels raw only.
+CONTENTS_FIELD: dict[Datatype, str] = {
+    Datatype.BOOL: "bool_contents",
+    Datatype.UINT8: "uint_contents",
+    Datatype.UINT16: "uint_contents",
+    Datatype.UINT32: "uint_contents",
+    Datatype.UINT64: "uint64_contents",
+    Datatype.INT8: "int_contents",
+    Datatype.INT16: "int_contents",
+    Datatype.INT32: "int_contents",
+    Datatype.INT64: "int64_contents",
+    Datatype.FP32: "fp32_contents",
+    Datatype.FP64: "fp64_contents",
+    Datatype.BYTES: "bytes_contents",
+}
+_INT64_MAX = 2**63 - 1
+
+
+def parameters_from_proto(source: MutableMapping[str, pb.InferParameter]) -> Parameters | None:
+    """A parameters dict from a protobuf parameter map (None when empty)."""
+    if not source:
+        return None
+    found: Parameters = {}
+    for key, parameter in source.items():
+        choice = parameter.WhichOneof("parameter_choice")
+        if choice is not None:
+            found[key] = getattr(parameter, choice)
+    return found
+
+
+def parameters_to_proto(
+    parameters: Parameters | None, target: MutableMapping[str, pb.InferParameter]
+) -> None:
+    """Fill a protobuf parameter map; values that are not scalars travel as JSON strings."""
+    for key, value in (parameters or {}).items():
+        parameter = target[key]
+        if isinstance(value, bool):
+            parameter.bool_param = value
+        elif isinstance(value, int) and value > _INT64_MAX:
+            parameter.uint64_param = value
+        elif isinstance(value, int):
+            parameter.int64_param = value
+        elif isinstance(value, float):
+            parameter.double_param = value
+        elif isinstance(value, str):
+            parameter.string_param = value
+        else:
+            parameter.string_param = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def _typed_array(
+    contents: pb.InferTensorContents, shape: list[int], datatype: Datatype, what: str
+) -> np.ndarray:
+    field = CONTENTS_FIELD.get(datatype)
+    if field is None:
+        raise InvalidInput(f"{what}: datatype {datatype} has no typed contents; send it raw")
+    others = [d.name for d, _ in contents.ListFields() if d.name != field]
+    if others:
+        raise InvalidInput(f"{what}: datatype {datatype} takes {field}, got {', '.join(others)}")
+    values: Sequence[Any] = getattr(contents, field)
+    if datatype is not Datatype.BYTES:
+        return array_from_values(values, shape, datatype, what)
+    if len(values) != element_count(shape):
+        raise InvalidInput(f"{what}: {len(values)} values do not fill shape {shape}")
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values)
+    return array.reshape(shape)
+
+
+def _tensor_from_proto(
+    cls: type[Tensor], tensor: ProtoTensor, raw: bytes | None, role: str, index: int
+) -> Tensor:
+    if not tensor.name:
+        raise InvalidInput(f"{role} {index}: 'name' must be a non-empty string")
+    what = f"{role} {tensor.name!r}"
+    shape = check_shape(list(tensor.shape), what)
+    datatype = parse_datatype(tensor.datatype, what)
+    if raw is not None:
+        if tensor.HasField("contents"):
+            raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
+        data = array_from_raw(raw, shape, datatype, what)
+    else:
+        data = _typed_array(tensor.contents, shape, datatype, what)
+    return cls(
+        name=tensor.name,
+        shape=shape,
+        datatype=datatype,
+        parameters=parameters_from_proto(tensor.parameters),
+        data=data,
+    )
+
+
+def _tensors_from_proto(
+    cls: type[Tensor], tensors: Sequence[ProtoTensor], raw: Sequence[bytes], role: str
+) -> list[Tensor]:
+    if raw and len(raw) != len(tensors):
+        raise InvalidInput(f"message has {len(raw)} raw contents for {len(tensors)} {role}s")
+    return [
+        _tensor_from_proto(cls, tensor, raw[index] if raw else None, role, index)
+        for index, tensor in enumerate(tensors)
+    ]
+
+
+def _tensor_to_proto(
+    tensor: RequestInput | ResponseOutput, target: ProtoTensor, raw: list[bytes] | None
+) -> None:
+    target.name = tensor.name
+    target.datatype = tensor.datatype.value
+    target.shape.extend(tensor.shape)
+    parameters_to_proto(tensor.parameters, target.parameters)
+    if raw is not None:
+        raw.append(array_to_raw(tensor.data, tensor.datatype))
+        return
+    values = getattr(target.contents, CONTENTS_FIELD[tensor.datatype])
+    if tensor.datatype is Datatype.BYTES:
+        values.extend(v if isinstance(v, bytes) else str(v).encode() for v in tensor.data.ravel())
+    else:
+        values.extend(tensor.data.ravel().tolist())
+
+
+def needs_raw(tensors: Sequence[RequestInput | ResponseOutput]) -> bool:
+    """Whether some tensor has no typed contents field (FP16), so all must travel raw."""
+    return any(tensor.datatype not in CONTENTS_FIELD for tensor in tensors)
+
+
+def request_from_proto(message: pb.ModelInferRequest) -> InferenceRequest:
+    """The request a ModelInferRequest carries (the model name and version stay outside)."""
+    inputs = _tensors_from_proto(RequestInput, message.inputs, message.raw_input_contents, "input")
+    outputs = [
+        RequestOutput(name=output.name, parameters=parameters_from_proto(output.parameters))
+        for output in message.outputs
+    ]
+    return InferenceRequest(
+        id=message.id or None,
+        parameters=parameters_from_proto(message.parameters),
+        inputs=inputs,
+        outputs=outputs or None,
+    )
+
+
+def request_to_proto(
+    model_name: str, model_version: str | None, request: InferenceRequest, raw: bool = True
+) -> pb.ModelInferRequest:
+    """A ModelInferRequest for `request`; raw contents unless `raw` is False."""
+    message = pb.ModelInferRequest(
+        model_name=model_name, model_version=model_version or "", id=request.id or ""
+    )
+    parameters_to_proto(request.parameters, message.parameters)
+    raw_list: list[bytes] | None = [] if raw or needs_raw(request.inputs) else None
+    for tensor in request.inputs:
+        _tensor_to_proto(tensor, message.inputs.add(), raw_list)
+    for output in request.outputs or ():
+        parameters_to_proto(output.parameters, message.outputs.add(name=output.name).parameters)
+    if raw_list is not None:
+        message.raw_input_contents.extend(raw_list)
+    return message
+
+
+def response_from_proto(message: pb.ModelInferResponse) -> InferenceResponse:
+    outputs = _tensors_from_proto(
+        ResponseOutput, message.outputs, message.raw_output_contents, "output"
+    )
+    return InferenceResponse(
+        model_name=message.model_name,
+        model_version=message.model_version or None,
+        id=message.id or None,
+        parameters=parameters_from_proto(message.parameters),
+        outputs=outputs,
+    )
+
+
+def response_to_proto(response: InferenceResponse, raw: bool) -> pb.ModelInferResponse:
+    """A ModelInferResponse; raw output contents when `raw` (or when a datatype needs it)."""
+    message = pb.ModelInferResponse(
+        model_name=response.model_name,
+        model_version=response.model_version or "",
+        id=response.id or "",
+    )
+    parameters_to_proto(response.parameters, message.parameters)
+    raw_list: list[bytes] | None = [] if raw or needs_raw(response.outputs) else None
+    for tensor in response.outputs:
+        _tensor_to_proto(tensor, message.outputs.add(), raw_list)
+    if raw_list is not None:
+        message.raw_output_contents.extend(raw_list)
+    return message
+
+
+def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:
+    return pb.ServerMetadataResponse(
+        name=metadata.name, version=metadata.version, extensions=metadata.extensions
+    )
+
+
+def server_metadata_from_proto(message: pb.ServerMetadataResponse) -> ServerMetadataResponse:
+    return ServerMetadataResponse(
+        name=message.name, version=message.version, extensions=list(message.extensions)
+    )
+
+
+def model_metadata_to_proto(metadata: ModelMetadataResponse) -> pb.ModelMetadataResponse:
+    def tensors(items: list[MetadataTensor]) -> list[pb.ModelMetadataResponse.TensorMetadata]:
+        return [
+            pb.ModelMetadataResponse.TensorMetadata(
+                name=t.name, datatype=t.datatype.value, shape=t.shape
+            )
+            for t in items
+        ]
+
+    return pb.ModelMetadataResponse(
+        name=metadata.name,
+        versions=metadata.versions or [],
+        platform=metadata.platform,
+        inputs=tensors(metadata.inputs),
+        outputs=tensors(metadata.outputs),
+    )
+
+
+def model_metadata_from_proto(message: pb.ModelMetadataResponse) -> ModelMetadataResponse:
+    def tensors(
+        items: Sequence[pb.ModelMetadataResponse.TensorMetadata],
+    ) -> list[MetadataTensor]:
+        return [
+            MetadataTensor(name=t.name, datatype=Datatype(t.datatype), shape=list(t.shape))
+            for t in items
+        ]
+
+    return ModelMetadataResponse(
+        name=message.name,
+        versions=list(message.versions),
+        platform=message.platform,
+        inputs=tensors(message.inputs),
+        outputs=tensors(message.outputs),
+    )

@@ -1,0 +1,41 @@
+"""The gRPC side of the shared status table, and the one decorator every RPC uses."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+
+from app.protocol.errors import OIPError, Status
+
+log = logging.getLogger("oipserve.grpc")
+
+CODES: dict[Status, grpc.StatusCode] = {status: grpc.StatusCode[status.grpc] for status in Status}
+"""The gRPC status code of each protocol status."""
+
+Servicer = TypeVar("Servicer")
+Request = TypeVar("Request")
+Reply = TypeVar("Reply")
+Method = Callable[[Servicer, Request, grpc.aio.ServicerContext[Request, Reply]], Awaitable[Reply]]
+
+
+def reports_errors(method: Method[Servicer, Request, Reply]) -> Method[Servicer, Request, Reply]:
+    """Abort the call with the status and message of any protocol error the method raises;
+    anything else is a bug, logged and reported as INTERNAL."""
+
+    @functools.wraps(method)
+    async def wrapper(
+        self: Servicer, request: Request, context: grpc.aio.ServicerContext[Request, Reply]
+    ) -> Reply:
+        try:
+            return await method(self, request, context)
+        except OIPError as error:
+            await context.abort(CODES[error.status], error.message)
+        except Exception as error:
+            log.exception("unexpected error in %s", method.__name__)
+            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}")
+
+    return wrapper

@@ -1,0 +1,51 @@
+"""The GRPCInferenceService descriptor, and method tables built from it for both ends: server
+handlers for a servicer object, and callables on a client channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from app.grpc.generated import open_inference_pb2 as pb
+
+SERVICE = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"]
+
+
+def _message_classes(method_name: str) -> tuple[Any, Any]:
+    method = SERVICE.methods_by_name[method_name]
+    return getattr(pb, method.input_type.name), getattr(pb, method.output_type.name)
+
+
+def method_handlers(servicer: object) -> grpc.GenericRpcHandler:
+    """Handlers for every RPC of the service that `servicer` implements (a method named as the
+    RPC); the others answer UNIMPLEMENTED."""
+    handlers = {}
+    for method in SERVICE.methods:
+        implementation = getattr(servicer, method.name, None)
+        if implementation is None:
+            continue
+        request, response = _message_classes(method.name)
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+            implementation,
+            request_deserializer=request.FromString,
+            response_serializer=response.SerializeToString,
+        )
+    return grpc.method_handlers_generic_handler(SERVICE.full_name, handlers)
+
+
+class Stub:
+    """Callables for each RPC of the service on a grpc.aio channel: `await stub.ModelInfer(m)`."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        for method in SERVICE.methods:
+            request, response = _message_classes(method.name)
+            callable_ = channel.unary_unary(
+                f"/{SERVICE.full_name}/{method.name}",
+                request_serializer=request.SerializeToString,
+                response_deserializer=response.FromString,
+            )
+            setattr(self, method.name, callable_)
+
+    def __getattr__(self, name: str) -> grpc.aio.UnaryUnaryMultiCallable[Any, Any]:
+        raise AttributeError(f"GRPCInferenceService has no RPC {name!r}")

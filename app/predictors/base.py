@@ -1,0 +1,128 @@
+"""The Predictor base class: what a user subclasses to serve a model."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import numpy as np
+
+from app.protocol.codecs.datatypes import from_dtype
+from app.protocol.errors import PredictorError, Unsupported
+from app.protocol.types import (
+    InferenceRequest,
+    InferenceResponse,
+    MetadataTensor,
+    ModelMetadataResponse,
+    ResponseOutput,
+)
+from app.settings import ModelSettings
+
+Tensors = dict[str, np.ndarray]
+"""Tensors by name: what `predict` takes and returns."""
+
+Args = ParamSpec("Args")
+Result = TypeVar("Result")
+
+
+async def call(
+    function: Callable[Args, Result | Awaitable[Result]], *args: Args.args, **kwargs: Args.kwargs
+) -> Result:
+    """Await `function(...)` if it is a coroutine function, else run it in a worker thread
+    so that blocking model code never stalls the event loop."""
+    if inspect.iscoroutinefunction(function):
+        return await function(*args, **kwargs)  # type: ignore[no-any-return]  # awaitable here
+    return await asyncio.to_thread(function, *args, **kwargs)  # type: ignore[arg-type]  # plain here
+
+
+class Predictor:
+    """Serves one model version. Override `predict` (arrays in, arrays out) or `infer` (the
+    whole request, with its parameters). `load`, `unload`, `predict` and `infer` may be
+    plain or `async` methods: plain ones run in a worker thread."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        self.settings = settings
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def version(self) -> str:
+        return self.settings.version
+
+    @property
+    def path(self) -> Path:
+        """The folder of this version's artifacts."""
+        return self.settings.path
+
+    def load(self) -> Awaitable[None] | None:
+        """Load artifacts; raise to report the model unavailable with your message."""
+        return None
+
+    def unload(self) -> Awaitable[None] | None:
+        """Release what `load` acquired."""
+        return None
+
+    def predict(self, inputs: Tensors) -> Tensors | Awaitable[Tensors]:
+        """Compute output arrays from input arrays, both by tensor name."""
+        raise Unsupported(f"model {self.name!r} implements neither predict nor infer")
+
+    def infer(self, request: InferenceRequest) -> InferenceResponse | Awaitable[InferenceResponse]:
+        """Answer a whole request; the default calls `predict` with the input arrays."""
+        return self._infer_with_predict(request)
+
+    def metadata(self) -> ModelMetadataResponse:
+        """The model's metadata; the default reads the model settings."""
+        return ModelMetadataResponse(
+            name=self.name,
+            versions=[self.version],
+            platform=self.settings.platform,
+            inputs=self.settings.inputs,
+            outputs=self.settings.outputs,
+        )
+
+    async def run(self, request: InferenceRequest) -> InferenceResponse:
+        """What the server calls: `infer`, awaited or in a worker thread as it needs."""
+        if type(self).infer is Predictor.infer:
+            return await self._infer_with_predict(request)
+        return await call(self.infer, request)
+
+    async def _infer_with_predict(self, request: InferenceRequest) -> InferenceResponse:
+        inputs = {tensor.name: tensor.data for tensor in request.inputs}
+        outputs = await call(self.predict, inputs)
+        return response_from_arrays(self.name, outputs)
+
+
+def response_from_arrays(model_name: str, outputs: Tensors) -> InferenceResponse:
+    """An InferenceResponse holding `outputs`, with datatypes read off the arrays."""
+    if not isinstance(outputs, dict):
+        raise PredictorError(
+            f"model {model_name!r}: predict must return a dict of arrays, "
+            f"got {type(outputs).__name__}"
+        )
+    return InferenceResponse(
+        model_name=model_name,
+        outputs=[output_from_array(name, array, model_name) for name, array in outputs.items()],
+    )
+
+
+def output_from_array(name: str, array: object, model_name: str) -> ResponseOutput:
+    """A ResponseOutput for one array returned by a model."""
+    if not isinstance(array, np.ndarray):
+        array = np.asarray(array)
+    datatype = from_dtype(array.dtype)
+    if datatype is None:
+        raise PredictorError(
+            f"model {model_name!r}: output {name!r} has numpy dtype {array.dtype}, "
+            "which no OIP datatype holds"
+        )
+    return ResponseOutput(name=name, shape=list(array.shape), datatype=datatype, data=array)
+
+
+def declared(tensors: list[MetadataTensor]) -> dict[str, MetadataTensor]:
+    """Declared tensors by name."""
+    return {tensor.name: tensor for tensor in tensors}

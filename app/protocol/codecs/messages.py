@@ -1,0 +1,256 @@
+"""Whole inference messages <-> HTTP bodies: JSON, plus the binary tensor data extension.
+
+A body with binary tensors is a JSON header of `Inference-Header-Content-Length` bytes
+followed by each binary tensor's raw bytes, in the order of the tensors in the header; such a
+tensor carries `parameters.binary_data_size` instead of `data`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any, TypeVar
+
+import orjson
+
+from app.protocol.codecs.arrays import array_from_json, array_to_json, check_shape
+from app.protocol.codecs.datatypes import parse_datatype
+from app.protocol.codecs.raw import Buffer, array_from_raw, array_to_raw
+from app.protocol.errors import InvalidInput
+from app.protocol.types import (
+    InferenceRequest,
+    InferenceResponse,
+    Parameters,
+    RequestInput,
+    RequestOutput,
+    ResponseOutput,
+)
+
+HEADER_LENGTH = "inference-header-content-length"
+BINARY_SIZE = "binary_data_size"
+_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+
+
+class _BinarySection:
+    """Hands out consecutive slices of the bytes that follow the JSON header."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+        self._offset = 0
+
+    def take(self, size: object, what: str) -> memoryview:
+        if type(size) is not int or size < 0:
+            raise InvalidInput(f"{what}: {BINARY_SIZE} must be an integer >= 0, got {size!r}")
+        end = self._offset + size
+        if end > len(self._view):
+            raise InvalidInput(
+                f"{what}: {BINARY_SIZE} {size} runs past the binary data "
+                f"({len(self._view) - self._offset} bytes left)"
+            )
+        chunk = self._view[self._offset : end]
+        self._offset = end
+        return chunk
+
+    def check_consumed(self) -> None:
+        left = len(self._view) - self._offset
+        if left:
+            raise InvalidInput(f"body has {left} bytes of binary data that no tensor claims")
+
+
+def parse_header_length(value: str | None) -> int | None:
+    """The `Inference-Header-Content-Length` header's value as an integer >= 0."""
+    if value is None:
+        return None
+    if not value.strip().isdigit():
+        raise InvalidInput(
+            f"Inference-Header-Content-Length must be an integer >= 0, got {value!r}"
+        )
+    return int(value)
+
+
+def _split(body: Buffer, header_length: int | None) -> tuple[dict[str, Any], _BinarySection]:
+    view = memoryview(body)
+    if header_length is None:
+        header_length = len(view)
+    elif header_length > len(view):
+        raise InvalidInput(
+            f"Inference-Header-Content-Length {header_length} exceeds the body's {len(view)} bytes"
+        )
+    try:
+        message = orjson.loads(view[:header_length])
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput(f"malformed JSON: {error}") from None
+    if not isinstance(message, dict):
+        raise InvalidInput(f"body must be a JSON object, got {type(message).__name__}")
+    return message, _BinarySection(view[header_length:])
+
+
+def _optional(message: dict[str, Any], key: str, kind: type, what: str) -> Any:
+    value = message.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise InvalidInput(f"{what}: '{key}' must be a {_KIND_NAMES[kind]}")
+    return value
+
+
+_KIND_NAMES: dict[type, str] = {dict: "JSON object", str: "string", list: "list"}
+Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
+
+
+def _tensor(
+    cls: type[Tensor], item: object, index: int, role: str, binary: _BinarySection
+) -> Tensor:
+    if not isinstance(item, dict):
+        raise InvalidInput(f"{role} {index}: must be a JSON object")
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput(f"{role} {index}: 'name' must be a non-empty string")
+    what = f"{role} {name!r}"
+    shape = check_shape(item.get("shape"), what)
+    datatype = parse_datatype(item.get("datatype"), what)
+    parameters: Parameters | None = _optional(item, "parameters", dict, what)
+    if parameters and BINARY_SIZE in parameters:
+        if "data" in item:
+            raise InvalidInput(f"{what}: has both 'data' and {BINARY_SIZE}")
+        raw = binary.take(parameters[BINARY_SIZE], what)
+        data = array_from_raw(raw, shape, datatype, what)
+    elif "data" in item:
+        data = array_from_json(item["data"], shape, datatype, what)
+    else:
+        raise InvalidInput(f"{what}: has no 'data'")
+    return cls(name=name, shape=shape, datatype=datatype, parameters=parameters, data=data)
+
+
+def _tensors(
+    cls: type[Tensor], message: dict[str, Any], key: str, binary: _BinarySection
+) -> list[Tensor]:
+    items = message.get(key)
+    if not isinstance(items, list):
+        raise InvalidInput(f"'{key}' must be a list of tensors")
+    role = key.removesuffix("s")
+    return [_tensor(cls, item, index, role, binary) for index, item in enumerate(items)]
+
+
+def _requested_outputs(message: dict[str, Any]) -> list[RequestOutput] | None:
+    items = _optional(message, "outputs", list, "request")
+    if items is None:
+        return None
+    outputs = []
+    for index, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name:
+            raise InvalidInput(f"requested output {index}: 'name' must be a non-empty string")
+        parameters = _optional(item, "parameters", dict, f"requested output {name!r}")
+        outputs.append(RequestOutput(name=name, parameters=parameters))
+    return outputs
+
+
+def request_from_body(body: Buffer, header_length: int | None = None) -> InferenceRequest:
+    """Decode an inference request body (JSON, or JSON header + binary tensors)."""
+    message, binary = _split(body, header_length)
+    inputs = _tensors(RequestInput, message, "inputs", binary)
+    binary.check_consumed()
+    return InferenceRequest(
+        id=_optional(message, "id", str, "request"),
+        parameters=_optional(message, "parameters", dict, "request"),
+        inputs=inputs,
+        outputs=_requested_outputs(message),
+    )
+
+
+def response_from_body(body: Buffer, header_length: int | None = None) -> InferenceResponse:
+    """Decode an inference response body (JSON, or JSON header + binary tensors)."""
+    message, binary = _split(body, header_length)
+    outputs = _tensors(ResponseOutput, message, "outputs", binary)
+    binary.check_consumed()
+    model_name = message.get("model_name")
+    if not isinstance(model_name, str):
+        raise InvalidInput("response: 'model_name' must be a string")
+    return InferenceResponse(
+        model_name=model_name,
+        model_version=_optional(message, "model_version", str, "response"),
+        id=_optional(message, "id", str, "response"),
+        parameters=_optional(message, "parameters", dict, "response"),
+        outputs=outputs,
+    )
+
+
+def binary_output_names(request: InferenceRequest, names: Iterable[str]) -> set[str]:
+    """The names among `names` that the client asked to receive as binary data: all with
+    `parameters.binary_data_output`, overridden per requested output by `binary_data`."""
+    default = bool((request.parameters or {}).get("binary_data_output", False))
+    chosen = {
+        output.name: bool(output.parameters["binary_data"])
+        for output in request.outputs or ()
+        if output.parameters and "binary_data" in output.parameters
+    }
+    return {name for name in names if chosen.get(name, default)}
+
+
+def _encode_tensors(
+    tensors: Iterable[RequestInput | ResponseOutput], binary: Collection[str], chunks: list[bytes]
+) -> list[dict[str, Any]]:
+    encoded = []
+    for tensor in tensors:
+        what = f"tensor {tensor.name!r}"
+        item: dict[str, Any] = {
+            "name": tensor.name,
+            "datatype": tensor.datatype.value,
+            "shape": tensor.shape,
+        }
+        parameters = {k: v for k, v in (tensor.parameters or {}).items() if k != BINARY_SIZE}
+        if tensor.name in binary:
+            raw = array_to_raw(tensor.data, tensor.datatype)
+            chunks.append(raw)
+            parameters[BINARY_SIZE] = len(raw)
+        else:
+            item["data"] = array_to_json(tensor.data, tensor.datatype, what)
+        if parameters:
+            item["parameters"] = parameters
+        encoded.append(item)
+    return encoded
+
+
+def _finish(message: dict[str, Any], chunks: list[bytes]) -> tuple[bytes, int | None]:
+    header = orjson.dumps(message, option=_JSON_OPTIONS)
+    if not chunks:
+        return header, None
+    return b"".join([header, *chunks]), len(header)
+
+
+def _drop_none(message: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in message.items() if value is not None}
+
+
+def response_to_body(
+    response: InferenceResponse, binary: Collection[str] = ()
+) -> tuple[bytes, int | None]:
+    """Encode a response: (body, JSON header length if any output is binary)."""
+    chunks: list[bytes] = []
+    outputs = _encode_tensors(response.outputs, binary, chunks)
+    message = _drop_none(
+        {
+            "model_name": response.model_name,
+            "model_version": response.model_version,
+            "id": response.id,
+            "parameters": response.parameters or None,
+            "outputs": outputs,
+        }
+    )
+    return _finish(message, chunks)
+
+
+def request_to_body(
+    request: InferenceRequest, binary: Collection[str] = ()
+) -> tuple[bytes, int | None]:
+    """Encode a request: (body, JSON header length if any input is binary)."""
+    chunks: list[bytes] = []
+    inputs = _encode_tensors(request.inputs, binary, chunks)
+    outputs = [_drop_none(output.model_dump()) for output in request.outputs or ()]
+    message = _drop_none(
+        {
+            "id": request.id,
+            "parameters": request.parameters or None,
+            "inputs": inputs,
+            "outputs": outputs or None,
+        }
+    )
+    return _finish(message, chunks)

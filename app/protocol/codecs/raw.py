@@ -1,0 +1,68 @@
+"""Raw tensor bytes <-> numpy arrays: the binary tensor extension and gRPC raw contents.
+
+Row-major, little-endian; BOOL is one byte per element; each BYTES element is a 4-byte
+little-endian length followed by that many bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from app.protocol.codecs.arrays import element_count
+from app.protocol.codecs.datatypes import Datatype, itemsize, to_dtype
+from app.protocol.errors import InvalidInput
+
+Buffer = bytes | bytearray | memoryview
+_LENGTH = struct.Struct("<I")
+
+
+def array_from_raw(raw: Buffer, shape: list[int], datatype: Datatype, what: str) -> np.ndarray:
+    """An array over `raw` without copying (read-only), or InvalidInput if sizes disagree."""
+    count = element_count(shape)
+    if datatype is Datatype.BYTES:
+        return _bytes_from_raw(raw, count, what).reshape(shape)
+    expected = count * itemsize(datatype)
+    if len(raw) != expected:
+        raise InvalidInput(
+            f"{what}: {len(raw)} bytes of raw data do not match shape {shape} of {datatype} "
+            f"({expected} bytes)"
+        )
+    return np.frombuffer(raw, dtype=to_dtype(datatype)).reshape(shape)
+
+
+def _bytes_from_raw(raw: Buffer, count: int, what: str) -> np.ndarray:
+    view = memoryview(raw)
+    items: list[bytes] = []
+    offset, end = 0, len(view)
+    while offset < end:
+        if offset + 4 > end:
+            raise InvalidInput(f"{what}: BYTES data ends inside an element's length prefix")
+        (length,) = _LENGTH.unpack_from(view, offset)
+        offset += 4
+        if offset + length > end:
+            raise InvalidInput(f"{what}: BYTES element of {length} bytes runs past the data")
+        items.append(bytes(view[offset : offset + length]))
+        offset += length
+        if len(items) > count:
+            break
+    if len(items) != count:
+        raise InvalidInput(
+            f"{what}: raw data holds {len(items)} BYTES elements, shape needs {count}"
+        )
+    array = np.empty(count, dtype=object)
+    array[:] = items
+    return array
+
+
+def array_to_raw(array: np.ndarray, datatype: Datatype) -> bytes:
+    """The raw little-endian bytes of an array of `datatype`."""
+    if datatype is Datatype.BYTES:
+        parts: list[bytes] = []
+        for item in array.ravel():
+            data = item if isinstance(item, bytes) else str(item).encode()
+            parts.append(_LENGTH.pack(len(data)))
+            parts.append(data)
+        return b"".join(parts)
+    return np.ascontiguousarray(array, dtype=to_dtype(datatype)).tobytes()

@@ -1,0 +1,28 @@
+"""The REST transport: `create_app(dataplane, settings)` builds the FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.dataplane import DataPlane
+from app.rest.docs import install_openapi
+from app.rest.errors import install_error_handlers
+from app.rest.v2 import v2_router
+from app.settings import ServerSettings
+
+
+def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
+    """A FastAPI application serving the Open Inference Protocol over `dataplane`."""
+    app = FastAPI(
+        title=settings.server_name,
+        version=__version__,
+        description="Open Inference Protocol (KServe v2) model server.",
+    )
+    install_error_handlers(app)
+    app.include_router(v2_router(dataplane))
+    install_openapi(app)
+    return app
+
+
+__all__ = ["create_app"]

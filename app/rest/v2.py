@@ -1,0 +1,123 @@
+"""The OIP v2 REST endpoints: health, metadata and inference, over the DataPlane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.dataplane import DataPlane
+from app.protocol.codecs.messages import (
+    HEADER_LENGTH,
+    binary_output_names,
+    parse_header_length,
+    request_from_body,
+    response_to_body,
+)
+from app.protocol.types import (
+    ErrorResponse,
+    InferenceResponse,
+    ModelMetadataResponse,
+    ModelReadyResponse,
+    ServerLiveResponse,
+    ServerMetadataResponse,
+    ServerReadyResponse,
+)
+from app.rest.docs import INFER_REQUEST_BODY
+from app.rest.responses import JSONBody
+from app.rest.routing import Endpoint, LeanRoute, without_version
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in [
+        (400, "The request is malformed or does not match the model"),
+        (404, "No such model or version"),
+        (503, "The model is not ready"),
+    ]
+}
+_NOT_READY: dict[int | str, dict[str, Any]] = {503: {"description": "Not ready"}}
+
+
+def v2_router(dataplane: DataPlane) -> APIRouter:
+    """The v2 routes, each a thin adapter over `dataplane`."""
+    router = APIRouter(prefix="/v2", tags=["v2"], default_response_class=JSONBody)
+
+    @router.get("", response_model=ServerMetadataResponse, summary="Server metadata")
+    async def server_metadata() -> JSONBody:
+        return JSONBody(await dataplane.server_metadata())
+
+    @router.get(
+        "/health/live", response_model=ServerLiveResponse, responses=_NOT_READY, summary="Liveness"
+    )
+    async def server_live() -> JSONBody:
+        live = await dataplane.live()
+        return JSONBody({"live": live}, status_code=200 if live else 503)
+
+    @router.get(
+        "/health/ready",
+        response_model=ServerReadyResponse,
+        responses=_NOT_READY,
+        summary="Readiness: every model the repository asked for is ready",
+    )
+    async def server_ready() -> JSONBody:
+        ready = await dataplane.ready()
+        return JSONBody({"ready": ready}, status_code=200 if ready else 503)
+
+    async def model_metadata(model_name: str, model_version: str | None = None) -> JSONBody:
+        return JSONBody(await dataplane.model_metadata(model_name, model_version))
+
+    async def model_ready(model_name: str, model_version: str | None = None) -> JSONBody:
+        ready = await dataplane.model_ready(model_name, model_version)
+        return JSONBody({"name": model_name, "ready": ready}, status_code=200 if ready else 503)
+
+    async def infer(
+        request: Request, model_name: str, model_version: str | None = None
+    ) -> Response:
+        header_length = parse_header_length(request.headers.get(HEADER_LENGTH))
+        inference = request_from_body(await request.body(), header_length)
+        response = await dataplane.infer(model_name, inference, model_version)
+        binary = binary_output_names(inference, (output.name for output in response.outputs))
+        body, json_length = response_to_body(response, binary)
+        if json_length is None:
+            return Response(body, media_type="application/json")
+        return Response(
+            body,
+            media_type="application/octet-stream",
+            headers={"Inference-Header-Content-Length": str(json_length)},
+        )
+
+    for base, adapt in [
+        ("/models/{model_name}", without_version),
+        ("/models/{model_name}/versions/{model_version}", _same),
+    ]:
+        router.add_api_route(
+            base,
+            adapt(model_metadata),
+            response_model=ModelMetadataResponse,
+            responses=_ERRORS,
+            summary="Model metadata",
+        )
+        router.add_api_route(
+            base + "/ready",
+            adapt(model_ready),
+            response_model=ModelReadyResponse,
+            responses=_ERRORS,
+            summary="Model readiness",
+        )
+        router.add_api_route(
+            base + "/infer",
+            adapt(infer),
+            methods=["POST"],
+            route_class_override=LeanRoute,
+            response_model=InferenceResponse,
+            responses=_ERRORS,
+            summary="Inference",
+            openapi_extra=INFER_REQUEST_BODY,
+        )
+    return router
+
+
+def _same(endpoint: Endpoint) -> Endpoint:
+    return endpoint

@@ -1,0 +1,41 @@
+"""Building model repositories on disk for tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+IRIS = Path(__file__).resolve().parent.parent / "models" / "iris"
+
+
+def tensor(name: str, datatype: str, shape: list[int]) -> dict[str, Any]:
+    return {"name": name, "datatype": datatype, "shape": shape}
+
+
+def add_model(
+    repository: Path,
+    name: str,
+    implementation: str,
+    *,
+    inputs: list[dict[str, Any]] | None = None,
+    outputs: list[dict[str, Any]] | None = None,
+    parameters: dict[str, Any] | None = None,
+    versions: list[str] | None = None,
+    **settings: Any,
+) -> Path:
+    """Write models/<name>/model-settings.json (and empty version folders); the folder."""
+    folder = repository / name
+    folder.mkdir(parents=True, exist_ok=True)
+    content: dict[str, Any] = {"name": name, "implementation": implementation, **settings}
+    if inputs is not None:
+        content["inputs"] = inputs
+    if outputs is not None:
+        content["outputs"] = outputs
+    if parameters is not None:
+        content["parameters"] = parameters
+    (folder / "model-settings.json").write_bytes(orjson.dumps(content))
+    for version in versions or ():
+        (folder / version).mkdir(exist_ok=True)
+    return folder

@@ -1,0 +1,91 @@
+"""Toy predictors shared by the tests. Each exercises one kind of model behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+
+from app.predictors import Predictor, Tensors
+from app.protocol.errors import InvalidInput
+from app.protocol.types import InferenceRequest, InferenceResponse, ResponseOutput
+
+
+class Echo(Predictor):
+    """Returns every input unchanged, under the same name (async, on the loop)."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return dict(inputs)
+
+
+class SyncEcho(Predictor):
+    """Echo with a plain predict, which runs in a worker thread."""
+
+    def predict(self, inputs: Tensors) -> Tensors:
+        return dict(inputs)
+
+
+class Scale(Predictor):
+    """output-0 = input-0 * parameters['factor'] of the model settings (default 2)."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        factor = float(self.settings.parameters.get("factor", 2))
+        return {"output-0": (inputs["input-0"] * factor).astype(inputs["input-0"].dtype)}
+
+
+class ParameterEcho(Predictor):
+    """Answers the whole request: echoes inputs, and returns the request parameters."""
+
+    def infer(self, request: InferenceRequest) -> InferenceResponse:
+        outputs = [
+            ResponseOutput(name=t.name, shape=t.shape, datatype=t.datatype, data=t.data)
+            for t in request.inputs
+        ]
+        return InferenceResponse(
+            model_name=self.name, parameters=request.parameters, outputs=outputs
+        )
+
+
+class Slow(Predictor):
+    """Sleeps `parameters['seconds']` of the model settings (default 0.5), then echoes."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        await asyncio.sleep(float(self.settings.parameters.get("seconds", 0.5)))
+        return dict(inputs)
+
+
+class Blocking(Predictor):
+    """Blocks its thread for `parameters['seconds']` (default 0.5): must not stall the loop."""
+
+    def predict(self, inputs: Tensors) -> Tensors:
+        time.sleep(float(self.settings.parameters.get("seconds", 0.5)))
+        return dict(inputs)
+
+
+class Failing(Predictor):
+    """predict raises a plain exception: a predictor failure (500 / INTERNAL)."""
+
+    def predict(self, inputs: Tensors) -> Tensors:
+        raise RuntimeError("boom")
+
+
+class Picky(Predictor):
+    """Rejects requests itself with a protocol error (400 / INVALID_ARGUMENT)."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        raise InvalidInput("picky: no thanks")
+
+
+class BadLoad(Predictor):
+    """load raises: the model is reported unavailable with this reason."""
+
+    def load(self) -> None:
+        raise FileNotFoundError("weights.bin is missing")
+
+
+class WrongOutput(Predictor):
+    """predict returns something that is not a dict of arrays."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return [np.zeros(1)]  # type: ignore[return-value]  # deliberately wrong
