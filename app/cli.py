@@ -37,9 +37,30 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http-port", type=int, help="REST port (default 8080; 0 picks one)")
     serve.add_argument("--grpc-port", type=int, help="gRPC port (default 8081; 0 picks one)")
     serve.add_argument(
+        "--metrics-port", type=int, help="also serve /metrics on this port (0 picks one)"
+    )
+    serve.add_argument(
+        "--load-models",
+        metavar="all|none|A,B",
+        help="models to load at start: all (default), none, or a comma-separated list",
+    )
+    serve.add_argument(
+        "--drain-seconds",
+        type=float,
+        help="after SIGTERM, readiness is 503 but requests are served this long (default 5)",
+    )
+    serve.add_argument(
+        "--grace-seconds",
+        type=float,
+        help="then in-flight requests get this long to finish (default 20)",
+    )
+    serve.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
         help="log level (default info)",
+    )
+    serve.add_argument(
+        "--log-format", choices=["text", "json"], help="text lines or JSON lines (default text)"
     )
     serve.set_defaults(run=_serve)
     return parser
@@ -54,6 +75,7 @@ def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def _serve(options: dict[str, Any]) -> int:
+    from app.logs import setup_logging
     from app.server import Server
     from app.settings import ModelSettingsError, ServerSettings
 
@@ -63,10 +85,7 @@ def _serve(options: dict[str, Any]) -> int:
     except ValidationError as error:
         print(f"oipserve: invalid settings: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(settings.log_level, settings.log_format)
     with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
         try:
             runner.run(Server(settings).serve())

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import time
 
 from app import __version__
+from app.calls import INPROCESS, Call, current_call, reply_headers, timeout_seconds, within
+from app.extensions import EXTENSIONS, model_config, repository_model
+from app.monitor import Monitor
 from app.predictors.base import Predictor, declared
-from app.protocol.errors import InvalidInput, OIPError, PredictorError
+from app.protocol.errors import InvalidInput, ModelNotReady, OIPError, PredictorError, Unsupported
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
     MetadataTensor,
+    ModelConfig,
     ModelMetadataResponse,
+    ModelStatisticsResponse,
+    RepositoryIndexRequest,
+    RepositoryIndexResponse,
+    RepositoryModelRequest,
     ResponseOutput,
     ServerMetadataResponse,
 )
@@ -21,9 +29,6 @@ from app.settings import ServerSettings
 
 log = logging.getLogger("oipserve.dataplane")
 
-EXTENSIONS: list[str] = []
-"""Protocol extensions this server speaks, advertised in the server metadata."""
-
 
 class DataPlane:
     """Answers every question a client can ask, for every transport."""
@@ -31,6 +36,7 @@ class DataPlane:
     def __init__(self, registry: ModelRegistry, settings: ServerSettings) -> None:
         self.registry = registry
         self.settings = settings
+        self.monitor = Monitor(registry)
         self._started = False
         self._stopping = False
 
@@ -64,22 +70,105 @@ class DataPlane:
             metadata = metadata.model_copy(update={"versions": ready})
         return metadata
 
+    async def model_config(self, name: str, version: str | None = None) -> ModelConfig:
+        """The model configuration extension: Triton's configuration of a ready version."""
+        entry, predictor = self.registry.predictor(name, version)
+        assert entry.settings is not None
+        return model_config(predictor.metadata(), entry.settings)
+
+    async def model_statistics(
+        self, name: str | None = None, version: str | None = None
+    ) -> ModelStatisticsResponse:
+        """The statistics extension: every ready version of every model (name None), of
+        one model, or one version."""
+        if name is None:
+            entries = self.registry.entries()
+        elif version:
+            entries = [self.registry.predictor(name, version)[0]]
+        else:
+            entries = self.registry.versions(name)
+        ready = [entry for entry in entries if entry.state is ModelState.READY]
+        if name is not None and not ready:
+            raise ModelNotReady(f"model {name!r} has no ready version")
+        return ModelStatisticsResponse(
+            model_stats=[entry.stats.report(entry.name, entry.version) for entry in ready]
+        )
+
+    async def repository_index(self, request: RepositoryIndexRequest) -> RepositoryIndexResponse:
+        """The model repository extension: every model folder and loaded version."""
+        entries = self.registry.index()
+        if request.ready:
+            entries = [entry for entry in entries if entry.state is ModelState.READY]
+        return RepositoryIndexResponse(models=[repository_model(entry) for entry in entries])
+
+    async def repository_load(self, name: str, request: RepositoryModelRequest) -> None:
+        """Load model `name`, or reload it if its folder changed."""
+        _no_parameters(request, "load")
+        await self.registry.load(name)
+
+    async def repository_unload(self, name: str, request: RepositoryModelRequest) -> None:
+        """Unload model `name` once the requests it is answering are done."""
+        _no_parameters(request, "unload", allowed={"unload_dependents"})
+        await self.registry.unload(name)
+
     async def infer(
         self, name: str, request: InferenceRequest, version: str | None = None
     ) -> InferenceResponse:
         """Run one inference: resolve the model, check the request against its signature,
-        predict, keep the requested outputs and echo the request id."""
+        predict, keep the requested outputs and echo the request id. The transport's call
+        (request id, X- headers) is used if it has one; else this is an in-process call."""
+        call = current_call.get()
+        if call is not None and call.entry is None:
+            return await self._infer(call, name, request, version)
+        call = self.monitor.begin(INPROCESS, name)
+        token = current_call.set(call)
+        try:
+            response = await self._infer(call, name, request, version)
+        except BaseException as error:
+            self.monitor.finish(call, error)
+            raise
+        finally:
+            current_call.reset(token)
+        self.monitor.finish(call, None)
+        return response
+
+    async def _infer(
+        self, call: Call, name: str, request: InferenceRequest, version: str | None
+    ) -> InferenceResponse:
         entry, predictor = self.registry.predictor(name, version)
+        call.entry = entry
         metadata = predictor.metadata()
         _check_inputs(request, metadata)
         _check_requested_outputs(request, metadata)
-        response = await _run(predictor, request)
+        call.settle(request, entry.settings)
+        timeout = timeout_seconds(request.parameters)
+        call.infer_started = time.perf_counter_ns()
+        entry.enter()
+        try:
+            if timeout is None:
+                response = await _run(predictor, request)
+            else:
+                response = await within(_run(predictor, request), timeout, call, predictor.name)
+        finally:
+            entry.leave()
+        call.infer_ended = time.perf_counter_ns()
         if request.outputs:
             response.outputs = _select_outputs(request, response, metadata)
         response.model_name = name
         response.model_version = entry.version
-        response.id = request.id if request.id is not None else response.id or str(uuid.uuid4())
+        response.id = call.id
+        call.reply_headers = reply_headers(call.headers, response.parameters)
         return response
+
+
+def _no_parameters(
+    request: RepositoryModelRequest, action: str, allowed: frozenset[str] | set[str] = frozenset()
+) -> None:
+    unknown = sorted(set(request.parameters or {}) - allowed)
+    if unknown:
+        raise Unsupported(
+            f"{action} parameter {unknown[0]!r} is not supported: models load from their folder"
+        )
 
 
 async def _run(predictor: Predictor, request: InferenceRequest) -> InferenceResponse:

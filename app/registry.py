@@ -1,8 +1,15 @@
-"""The model registry: name -> versions -> predictor, loaded from the model repository."""
+"""The model registry: name -> versions -> predictor, loaded from the model repository.
+
+Loads and unloads of one model take its lock, so they never interleave. A (re)load builds
+the new versions beside the serving ones and swaps each in once it is ready; a version whose
+new build fails keeps its old build serving. Retired and unloaded versions stop taking
+requests, wait (up to `grace` seconds) for the requests they are answering, then unload.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -11,8 +18,18 @@ from pathlib import Path
 
 from app.predictors.base import Predictor, call
 from app.predictors.loader import build_predictor
-from app.protocol.errors import ModelNotFound, ModelNotReady
-from app.settings import ModelSettings, ModelSettingsError, model_folders, read_model_folder
+from app.protocol.errors import ModelNotFound, ModelNotReady, PredictorError
+from app.settings import (
+    MODEL_SETTINGS_FILE,
+    Fingerprint,
+    ModelSettings,
+    ModelSettingsError,
+    folder_fingerprint,
+    model_folders,
+    read_model_folder,
+    version_key,
+)
+from app.stats import VersionStats
 
 log = logging.getLogger("oipserve.registry")
 
@@ -20,12 +37,13 @@ log = logging.getLogger("oipserve.registry")
 class ModelState(StrEnum):
     LOADING = "LOADING"
     READY = "READY"
+    UNLOADING = "UNLOADING"
     UNAVAILABLE = "UNAVAILABLE"
 
 
-@dataclass
+@dataclass(eq=False)
 class ModelVersion:
-    """One version of a model and where it stands."""
+    """One version of a model, where it stands, and the requests it is answering."""
 
     name: str
     version: str
@@ -33,92 +51,186 @@ class ModelVersion:
     reason: str = ""
     predictor: Predictor | None = None
     settings: ModelSettings | None = field(default=None, repr=False)
+    stats: VersionStats = field(default_factory=VersionStats, repr=False)
+    load_seconds: float = 0.0
+    required: bool = False
+    """Readiness waits for this version (loaded at start-up, or replacing one that was)."""
+    inflight: int = 0
+    _idle: asyncio.Event | None = field(default=None, repr=False)
 
+    def enter(self) -> None:
+        """A request starts using the predictor."""
+        self.inflight += 1
 
-def _version_key(version: str) -> tuple[int, int | str]:
-    return (0, int(version)) if version.isdigit() else (1, version)
+    def leave(self) -> None:
+        """A request is done with the predictor."""
+        self.inflight -= 1
+        if not self.inflight and self._idle is not None:
+            self._idle.set()
+
+    async def drain(self, grace: float) -> bool:
+        """Wait until no request uses the predictor (at most `grace` s); False on timeout."""
+        if not self.inflight:
+            return True
+        self._idle = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace)
+        return not self.inflight
 
 
 class ModelRegistry:
-    """Holds every model version the repository declares, loaded or not."""
+    """Holds every model version the server was asked to serve, loaded or not."""
 
-    def __init__(self, repository: Path) -> None:
+    def __init__(self, repository: Path, grace: float = 20.0) -> None:
         self.repository = repository
+        self.grace = grace
         self._models: dict[str, dict[str, ModelVersion]] = {}
+        self._fingerprints: dict[str, Fingerprint] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._unloaded: set[str] = set()
 
-    async def load_repository(self) -> None:
-        """Load every model folder of the repository; failures are recorded, not raised."""
-        folders = model_folders(self.repository)
-        await asyncio.gather(*(self.load(folder.name) for folder in folders))
+    def folders(self) -> dict[str, Path]:
+        """The model folders of the repository, by model name."""
+        return {folder.name: folder for folder in model_folders(self.repository)}
+
+    async def load_repository(self, names: list[str] | None = None) -> None:
+        """Load the named models (every model folder when None); failures are recorded."""
+        found = self.folders()
+        chosen = sorted(found) if names is None else names
+        unknown = [name for name in chosen if name not in found]
+        if unknown:
+            raise ModelSettingsError(
+                f"no model {unknown[0]!r} in {self.repository}; models: {', '.join(sorted(found))}"
+            )
+        await asyncio.gather(*(self._load(name, found[name], startup=True) for name in chosen))
 
     async def load(self, name: str) -> None:
-        """(Re)load every version of model `name` from its folder."""
-        async with self._locks.setdefault(name, asyncio.Lock()):
-            folder = self.repository / name
-            try:
-                all_settings = read_model_folder(folder)
-            except (ModelSettingsError, OSError) as error:
-                self._models[name] = {
-                    "": ModelVersion(name, "", ModelState.UNAVAILABLE, str(error))
-                }
-                log.error("model %s: %s", name, error)
-                return
-            versions = [ModelVersion(s.name, s.version, settings=s) for s in all_settings]
-            self._models[name] = {v.version: v for v in versions}
-            await asyncio.gather(*(self._load_version(v) for v in versions))
-
-    async def _load_version(self, entry: ModelVersion) -> None:
-        assert entry.settings is not None
-        started = time.perf_counter()
-        try:
-            predictor = build_predictor(entry.settings)
-            await call(predictor.load)
-        except Exception as error:
-            entry.state, entry.reason = ModelState.UNAVAILABLE, f"{type(error).__name__}: {error}"
-            log.error(
-                "model %s version %s failed to load: %s", entry.name, entry.version, entry.reason
+        """(Re)load model `name` from its folder if the folder changed or a version is not
+        ready; PredictorError names the versions that failed (an old build keeps serving)."""
+        folder = self.folders().get(name)
+        if folder is None:
+            raise ModelNotFound(
+                f"model {name!r} has no folder with a {MODEL_SETTINGS_FILE} in {self.repository}"
             )
-            return
-        entry.predictor, entry.state = predictor, ModelState.READY
-        log.info(
-            "model %s version %s ready in %.2fs",
-            entry.name,
-            entry.version,
-            time.perf_counter() - started,
-        )
+        failures = await self._load(name, folder)
+        if failures:
+            raise PredictorError(f"model {name!r} failed to load: {'; '.join(failures)}")
+
+    async def _load(self, name: str, folder: Path, startup: bool = False) -> list[str]:
+        async with self._locks.setdefault(name, asyncio.Lock()):
+            self._unloaded.discard(name)
+            fingerprint = folder_fingerprint(folder)
+            current = self._models.get(name, {})
+            if current and fingerprint == self._fingerprints.get(name) and self._serving(name):
+                return []
+            self._fingerprints[name] = fingerprint
+            try:
+                fresh = [
+                    ModelVersion(s.name, s.version, settings=s) for s in read_model_folder(folder)
+                ]
+            except (ModelSettingsError, OSError) as error:
+                return [self._settings_failed(name, current, str(error), startup)]
+            for entry in fresh:
+                old = current.get(entry.version)
+                replaced = old or current.get("")  # "" stands for a folder that failed to read
+                entry.required = startup or (replaced is not None and replaced.required)
+                if old is not None:
+                    entry.stats = old.stats
+            self._models[name] = {**{e.version: e for e in fresh}, **current}
+            await asyncio.gather(*(_load_version(entry) for entry in fresh))
+            return await self._swap(name, current, fresh)
+
+    def _serving(self, name: str) -> bool:
+        return all(e.state is ModelState.READY for e in self._models[name].values())
+
+    def _settings_failed(
+        self, name: str, current: dict[str, ModelVersion], why: str, startup: bool
+    ) -> str:
+        log.error("model %s: %s", name, why)
+        if any(entry.state is ModelState.READY for entry in current.values()):
+            for entry in current.values():
+                entry.reason = f"reload failed, the previous load still serves: {why}"
+        else:
+            failed = ModelVersion(name, "", ModelState.UNAVAILABLE, why)
+            failed.required = startup or any(entry.required for entry in current.values())
+            self._models[name] = {"": failed}
+        return why
+
+    async def _swap(
+        self, name: str, current: dict[str, ModelVersion], fresh: list[ModelVersion]
+    ) -> list[str]:
+        """Serve each fresh version that loaded (or failed with no old build to keep)."""
+        serving: dict[str, ModelVersion] = {}
+        failures = []
+        for entry in fresh:
+            old = current.get(entry.version)
+            if entry.state is not ModelState.READY:
+                failures.append(f"version {entry.version!r}: {entry.reason}")
+                if old is not None and old.state is ModelState.READY:
+                    old.reason = f"reload failed, the previous load still serves: {entry.reason}"
+                    entry = old
+            serving[entry.version] = entry
+        self._models[name] = serving
+        retired = [old for old in current.values() if serving.get(old.version) is not old]
+        await asyncio.gather(*(self._retire(old) for old in retired))
+        return failures
+
+    async def _retire(self, entry: ModelVersion) -> None:
+        """Stop routing to `entry`, let its requests finish, unload its predictor."""
+        entry.state, entry.reason = ModelState.UNLOADING, "unloading"
+        if not await entry.drain(self.grace):
+            log.warning(
+                "model %s version %s: unloading with %d requests still running after %.1fs",
+                entry.name,
+                entry.version,
+                entry.inflight,
+                self.grace,
+            )
+        await _unload(entry)
 
     async def unload(self, name: str) -> None:
-        """Unload every version of model `name` and forget it."""
+        """Unload every version of model `name`; requests in flight finish first."""
         async with self._locks.setdefault(name, asyncio.Lock()):
-            versions = self._models.pop(name, None)
+            versions = self._models.get(name)
             if versions is None:
-                raise ModelNotFound(f"model {name!r} is not loaded")
-            for entry in versions.values():
-                if entry.predictor is not None:
-                    await _unload(entry)
+                if name in self.folders():
+                    return
+                raise ModelNotFound(f"model {name!r} not found")
+            await asyncio.gather(*(self._retire(entry) for entry in versions.values()))
+            del self._models[name]
+            self._fingerprints.pop(name, None)
+            self._unloaded.add(name)
+            log.info("model %s unloaded", name)
 
     async def unload_all(self) -> None:
-        for name in list(self._models):
-            await self.unload(name)
+        await asyncio.gather(*(self.unload(name) for name in list(self._models)))
 
     def entries(self) -> list[ModelVersion]:
         """Every model version, by name then version."""
-        return [
-            entry
-            for name in sorted(self._models)
-            for _, entry in sorted(self._models[name].items(), key=lambda kv: _version_key(kv[0]))
-        ]
+        return [entry for name in sorted(self._models) for entry in self.versions(name)]
+
+    def index(self) -> list[ModelVersion]:
+        """Every model version, plus a placeholder for each model folder not loaded."""
+        found = self.entries()
+        for name in self.folders().keys() - self._models.keys():
+            reason = "unloaded" if name in self._unloaded else "not loaded"
+            found.append(ModelVersion(name, "", ModelState.UNAVAILABLE, reason))
+        return sorted(found, key=lambda entry: (entry.name, version_key(entry.version)))
+
+    def known(self, name: str) -> bool:
+        return name in self._models
 
     def versions(self, name: str) -> list[ModelVersion]:
         """The versions of model `name`, oldest first; ModelNotFound if there is none."""
         found = self._models.get(name)
         if not found:
-            raise ModelNotFound(f"model {name!r} not found")
-        return [found[key] for key in sorted(found, key=_version_key)]
+            why = "is unloaded" if name in self._unloaded else "not found"
+            raise ModelNotFound(f"model {name!r} {why}")
+        return [found[key] for key in sorted(found, key=version_key)]
 
     def resolve(self, name: str, version: str | None = None) -> ModelVersion:
-        """The named version, or the newest ready one (newest at all if none is ready)."""
+        """The named version, or the default one: the settings' default_version if it is
+        ready, else the newest ready version (the newest at all if none is ready)."""
         versions = self.versions(name)
         if version:
             for entry in versions:
@@ -127,6 +239,9 @@ class ModelRegistry:
             known = ", ".join(repr(v.version) for v in versions)
             raise ModelNotFound(f"model {name!r} has no version {version!r} (versions: {known})")
         ready = [entry for entry in versions if entry.state is ModelState.READY]
+        for entry in ready:
+            if entry.settings is not None and entry.settings.default_version == entry.version:
+                return entry
         return (ready or versions)[-1]
 
     def predictor(self, name: str, version: str | None = None) -> tuple[ModelVersion, Predictor]:
@@ -140,13 +255,35 @@ class ModelRegistry:
         return entry, entry.predictor
 
     def all_ready(self) -> bool:
-        return all(entry.state is ModelState.READY for entry in self.entries())
+        """Whether every version loaded at start-up is ready (or on its way out): loads
+        through the repository API after start-up never make the server unready."""
+        return all(
+            entry.state in (ModelState.READY, ModelState.UNLOADING)
+            for entry in self.entries()
+            if entry.required
+        )
+
+
+async def _load_version(entry: ModelVersion) -> None:
+    assert entry.settings is not None
+    started = time.perf_counter()
+    try:
+        predictor = build_predictor(entry.settings)
+        await call(predictor.load)
+    except Exception as error:
+        entry.state, entry.reason = ModelState.UNAVAILABLE, f"{type(error).__name__}: {error}"
+        log.error("model %s version %s failed to load: %s", entry.name, entry.version, entry.reason)
+        return
+    entry.load_seconds = time.perf_counter() - started
+    entry.predictor, entry.state = predictor, ModelState.READY
+    log.info("model %s version %s ready in %.2fs", entry.name, entry.version, entry.load_seconds)
 
 
 async def _unload(entry: ModelVersion) -> None:
-    assert entry.predictor is not None
-    predictor, entry.predictor, entry.state = entry.predictor, None, ModelState.UNAVAILABLE
-    entry.reason = "unloaded"
+    predictor, entry.predictor = entry.predictor, None
+    entry.state, entry.reason = ModelState.UNAVAILABLE, "unloaded"
+    if predictor is None:
+        return
     try:
         await call(predictor.unload)
     except Exception:

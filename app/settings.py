@@ -1,13 +1,13 @@
 """Server settings (flags and OIPSERVE_* environment variables) and per-model settings
-(`model-settings.json` in each model folder)."""
+(`model-settings.json` in each model folder, optionally one more in each version folder)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.protocol.types import MetadataTensor, Parameters
@@ -24,8 +24,75 @@ class ServerSettings(BaseSettings):
     host: str = "0.0.0.0"
     http_port: int = Field(8080, ge=0, le=65535)
     grpc_port: int = Field(8081, ge=0, le=65535)
-    log_level: str = "info"
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="Also serve /metrics on this port (0 picks one)."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
     server_name: str = "oipserve"
+    load_models: str = Field(
+        "all", description="Models to load at start: 'all', 'none' or a comma-separated list."
+    )
+    drain_seconds: float = Field(
+        5.0, ge=0, description="After SIGTERM: keep serving this long while readiness is 503."
+    )
+    grace_seconds: float = Field(
+        20.0, ge=0, description="Then: how long in-flight requests (and unloads) may take."
+    )
+
+    def startup_models(self) -> list[str] | None:
+        """The models `load_models` names: None for all, [] for none."""
+        choice = self.load_models.strip()
+        if choice == "all":
+            return None
+        if choice == "none":
+            return []
+        return [name.strip() for name in choice.split(",") if name.strip()]
+
+
+class LatestVersions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    num_versions: int = Field(ge=1)
+
+
+class SpecificVersions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    versions: list[int | str] = Field(min_length=1)
+
+
+class VersionPolicy(BaseModel):
+    """Which versions of a model to serve (Triton's shape): exactly one of
+    `{"latest": {"num_versions": N}}`, `{"all": {}}`, `{"specific": {"versions": [...]}}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latest: LatestVersions | None = None
+    all: dict[str, Any] | None = None
+    specific: SpecificVersions | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> VersionPolicy:
+        chosen = [self.latest, self.all, self.specific]
+        if sum(choice is not None for choice in chosen) != 1:
+            raise ValueError("give exactly one of 'latest', 'all' or 'specific'")
+        return self
+
+    def select(self, versions: list[str]) -> list[str]:
+        """The versions to serve among `versions` (oldest first)."""
+        if self.latest is not None:
+            return versions[-self.latest.num_versions :]
+        if self.specific is not None:
+            wanted = [str(version) for version in self.specific.versions]
+            missing = [version for version in wanted if version not in versions]
+            if missing:
+                raise ValueError(
+                    f"version_policy names version {missing[0]!r}, which has no folder; "
+                    f"versions: {', '.join(map(repr, versions))}"
+                )
+            return [version for version in versions if version in wanted]
+        return versions
 
 
 class ModelSettings(BaseModel):
@@ -41,6 +108,15 @@ class ModelSettings(BaseModel):
     )
     platform: str = ""
     version: str = Field("1", description="The version of a model folder without versions.")
+    version_policy: VersionPolicy | None = Field(
+        None, description="Which versions to serve; all of them when not given."
+    )
+    default_version: str | None = Field(
+        None, description="The version requests without one go to (default: the newest ready)."
+    )
+    max_batch_size: int = Field(
+        0, ge=0, description="Reported in the model configuration; > 0 when dimension 0 batches."
+    )
     inputs: list[MetadataTensor] = Field(default_factory=list)
     outputs: list[MetadataTensor] = Field(default_factory=list)
     parameters: Parameters = Field(default_factory=dict)
@@ -65,26 +141,46 @@ def _read_settings_file(folder: Path) -> dict[str, Any]:
     return content
 
 
+def version_key(version: str) -> tuple[int, int | str]:
+    """Sort key of versions, oldest first: named versions, then integers in numeric order."""
+    return (1, int(version)) if version.isdigit() else (0, version)
+
+
 def version_folders(folder: Path) -> list[Path]:
-    """The version subfolders of a model folder (integer names), oldest first."""
-    found = [child for child in folder.iterdir() if child.is_dir() and child.name.isdigit()]
-    return sorted(found, key=lambda child: int(child.name))
+    """The version subfolders of a model folder, oldest first: integer names, and named
+    versions (any subfolder holding its own model-settings.json)."""
+    found = [
+        child
+        for child in folder.iterdir()
+        if child.is_dir() and (child.name.isdigit() or (child / MODEL_SETTINGS_FILE).is_file())
+    ]
+    return sorted(found, key=lambda child: version_key(child.name))
+
+
+def _version_settings(content: dict[str, Any], folder: Path, version: Path) -> ModelSettings:
+    """A version's settings: the model's, overridden by the version folder's own file."""
+    override = _read_settings_file(version) if (version / MODEL_SETTINGS_FILE).is_file() else {}
+    merged = {**content, **override, "name": content["name"], "version": version.name}
+    return ModelSettings(**merged, model_folder=folder, path=version)
 
 
 def read_model_folder(folder: Path) -> list[ModelSettings]:
-    """The settings of every version in a model folder, oldest first."""
+    """The settings of every version its version policy selects, oldest first."""
     content = _read_settings_file(folder)
     content.setdefault("name", folder.name)
     versions = version_folders(folder)
     try:
         if not versions:
-            return [ModelSettings(**content, model_folder=folder, path=folder)]
-        return [
-            ModelSettings(**{**content, "version": version.name}, model_folder=folder, path=version)
-            for version in versions
-        ]
-    except (ValidationError, TypeError) as error:
+            found = [ModelSettings(**content, model_folder=folder, path=folder)]
+        else:
+            found = [_version_settings(content, folder, version) for version in versions]
+        if content.get("version_policy") is not None:
+            policy = VersionPolicy.model_validate(content["version_policy"])
+            chosen = policy.select([settings.version for settings in found])
+            found = [settings for settings in found if settings.version in chosen]
+    except (ValidationError, TypeError, ValueError) as error:
         raise ModelSettingsError(f"{folder / MODEL_SETTINGS_FILE}: {error}") from None
+    return found
 
 
 def model_folders(repository: Path) -> list[Path]:
@@ -96,3 +192,17 @@ def model_folders(repository: Path) -> list[Path]:
         for child in repository.iterdir()
         if child.is_dir() and (child / MODEL_SETTINGS_FILE).is_file()
     )
+
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def folder_fingerprint(folder: Path) -> Fingerprint:
+    """(relative path, size, mtime) of every file under `folder`: changes when any file does."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        stat = path.stat()
+        found.append((str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)

@@ -7,6 +7,7 @@ from typing import Any
 import grpc
 
 from app.dataplane import DataPlane
+from app.grpc.calls import tracked
 from app.grpc.convert import (
     model_metadata_to_proto,
     request_from_proto,
@@ -14,7 +15,9 @@ from app.grpc.convert import (
     server_metadata_to_proto,
 )
 from app.grpc.errors import reports_errors
+from app.grpc.extensions import from_proto, repository_parameters, to_proto
 from app.grpc.generated import open_inference_pb2 as pb
+from app.protocol.types import RepositoryIndexRequest, RepositoryModelRequest
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -58,6 +61,7 @@ class InferenceServicer:
         return model_metadata_to_proto(metadata)
 
     @reports_errors
+    @tracked
     async def ModelInfer(
         self, request: pb.ModelInferRequest, context: Context
     ) -> pb.ModelInferResponse:
@@ -66,3 +70,46 @@ class InferenceServicer:
             request.model_name, inference, request.model_version or None
         )
         return response_to_proto(response, raw=bool(request.raw_input_contents))
+
+    @reports_errors
+    async def ModelConfig(
+        self, request: pb.ModelConfigRequest, context: Context
+    ) -> pb.ModelConfigResponse:
+        config = await self.dataplane.model_config(request.name, request.version or None)
+        return pb.ModelConfigResponse(config=to_proto(config, pb.ModelConfig))
+
+    @reports_errors
+    async def ModelStatistics(
+        self, request: pb.ModelStatisticsRequest, context: Context
+    ) -> pb.ModelStatisticsResponse:
+        statistics = await self.dataplane.model_statistics(
+            request.name or None, request.version or None
+        )
+        return to_proto(statistics, pb.ModelStatisticsResponse)
+
+    @reports_errors
+    async def RepositoryIndex(
+        self, request: pb.RepositoryIndexRequest, context: Context
+    ) -> pb.RepositoryIndexResponse:
+        index = await self.dataplane.repository_index(from_proto(request, RepositoryIndexRequest))
+        return to_proto(index, pb.RepositoryIndexResponse)
+
+    @reports_errors
+    async def RepositoryModelLoad(
+        self, request: pb.RepositoryModelLoadRequest, context: Context
+    ) -> pb.RepositoryModelLoadResponse:
+        parameters = repository_parameters(request.parameters)
+        await self.dataplane.repository_load(
+            request.model_name, RepositoryModelRequest(parameters=parameters)
+        )
+        return pb.RepositoryModelLoadResponse()
+
+    @reports_errors
+    async def RepositoryModelUnload(
+        self, request: pb.RepositoryModelUnloadRequest, context: Context
+    ) -> pb.RepositoryModelUnloadResponse:
+        parameters = repository_parameters(request.parameters)
+        await self.dataplane.repository_unload(
+            request.model_name, RepositoryModelRequest(parameters=parameters)
+        )
+        return pb.RepositoryModelUnloadResponse()

@@ -117,3 +117,104 @@ class InferenceResponse(_Message):
     id: str | None = None
     parameters: Parameters | None = None
     outputs: list[ResponseOutput]
+
+
+# Model repository extension (Triton's names and shapes).
+
+
+class RepositoryIndexRequest(_Message):
+    """List the models of the repository; only the ready ones when `ready`."""
+
+    ready: bool = False
+
+
+class RepositoryModel(_Message):
+    """One model version of the repository index (version "" when none was read)."""
+
+    name: str
+    version: str = ""
+    state: str = Field("", examples=["READY", "UNAVAILABLE", "LOADING", "UNLOADING"])
+    reason: str = ""
+
+
+class RepositoryIndexResponse(_Message):
+    models: list[RepositoryModel]
+
+
+class RepositoryModelRequest(_Message):
+    """The body of a load or unload request; the body may be empty."""
+
+    parameters: Parameters | None = None
+
+
+# Statistics extension.
+
+
+class StatisticDuration(_Message):
+    count: int = 0
+    ns: int = 0
+
+
+class InferStatistics(_Message):
+    success: StatisticDuration
+    fail: StatisticDuration
+    queue: StatisticDuration
+    compute_input: StatisticDuration
+    compute_infer: StatisticDuration
+    compute_output: StatisticDuration
+    cache_hit: StatisticDuration
+    cache_miss: StatisticDuration
+
+
+class InferBatchStatistics(_Message):
+    batch_size: int
+    compute_input: StatisticDuration
+    compute_infer: StatisticDuration
+    compute_output: StatisticDuration
+
+
+class ModelStatistics(_Message):
+    """Counts and cumulative times of one model version; `last_inference` in ms since epoch."""
+
+    name: str
+    version: str
+    last_inference: int = 0
+    inference_count: int = 0
+    execution_count: int = 0
+    inference_stats: InferStatistics
+    batch_stats: list[InferBatchStatistics] = Field(default_factory=list)
+
+
+class ModelStatisticsResponse(_Message):
+    model_stats: list[ModelStatistics]
+
+
+# Model configuration extension: the part of Triton's model configuration clients read.
+
+
+class ModelInput(_Message):
+    name: str
+    data_type: str = Field(examples=["TYPE_FP32"])
+    dims: list[int]
+
+
+class ModelOutput(_Message):
+    name: str
+    data_type: str = Field(examples=["TYPE_FP32"])
+    dims: list[int]
+
+
+class ModelParameter(_Message):
+    string_value: str
+
+
+class ModelConfig(_Message):
+    """Dims leave out the batch dimension when `max_batch_size` > 0, as in Triton."""
+
+    name: str
+    platform: str = ""
+    backend: str = ""
+    max_batch_size: int = 0
+    input: list[ModelInput] = Field(default_factory=list)
+    output: list[ModelOutput] = Field(default_factory=list)
+    parameters: dict[str, ModelParameter] = Field(default_factory=dict)

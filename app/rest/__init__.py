@@ -8,6 +8,9 @@ from app import __version__
 from app.dataplane import DataPlane
 from app.rest.docs import install_openapi
 from app.rest.errors import install_error_handlers
+from app.rest.extensions import extensions_router
+from app.rest.metrics import metrics_router
+from app.rest.repository import repository_router
 from app.rest.v2 import v2_router
 from app.settings import ServerSettings
 
@@ -20,9 +23,20 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
         description="Open Inference Protocol (KServe v2) model server.",
     )
     install_error_handlers(app)
+    app.include_router(extensions_router(dataplane))  # before v2: /v2/models/stats
     app.include_router(v2_router(dataplane))
+    app.include_router(repository_router(dataplane))
+    app.include_router(metrics_router(dataplane))
     install_openapi(app)
     return app
 
 
-__all__ = ["create_app"]
+def create_metrics_app(dataplane: DataPlane) -> FastAPI:
+    """An application serving only /metrics, for a metrics port of its own."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    install_error_handlers(app)
+    app.include_router(metrics_router(dataplane))
+    return app
+
+
+__all__ = ["create_app", "create_metrics_app"]

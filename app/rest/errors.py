@@ -14,14 +14,17 @@ from app.rest.responses import JSONBody
 
 log = logging.getLogger("oipserve.rest")
 
+ECHO_HEADERS = "oipserve.echo_headers"
+"""Scope key of the headers an error answer carries back (request id, X- headers)."""
 
-def error_response(status: int, message: str) -> JSONBody:
-    return JSONBody({"error": message}, status_code=status)
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONBody:
+    return JSONBody({"error": message}, status_code=status, headers=headers)
 
 
 async def _oip_error(request: Request, error: Exception) -> JSONBody:
     assert isinstance(error, OIPError)
-    return error_response(error.status.http, error.message)
+    return error_response(error.status.http, error.message, request.scope.get(ECHO_HEADERS))
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONBody:
@@ -43,7 +46,11 @@ async def _http_error(request: Request, error: Exception) -> JSONBody:
 
 async def _unexpected(request: Request, error: Exception) -> JSONBody:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return error_response(Status.INTERNAL.http, f"internal error: {type(error).__name__}")
+    return error_response(
+        Status.INTERNAL.http,
+        f"internal error: {type(error).__name__}",
+        request.scope.get(ECHO_HEADERS),
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -25,6 +25,7 @@ from app.protocol.types import (
     ServerMetadataResponse,
     ServerReadyResponse,
 )
+from app.rest.calls import tracked
 from app.rest.docs import INFER_REQUEST_BODY
 from app.rest.responses import JSONBody
 from app.rest.routing import Endpoint, LeanRoute, without_version
@@ -108,7 +109,7 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
         )
         router.add_api_route(
             base + "/infer",
-            adapt(infer),
+            adapt(tracked(dataplane, infer)),
             methods=["POST"],
             route_class_override=LeanRoute,
             response_model=InferenceResponse,

@@ -1,0 +1,67 @@
+"""The gRPC side of an inference call: request id and X- metadata in, back out as trailing
+metadata; a cancelled RPC (client gone, deadline passed) is counted as such.
+`tracked` wraps the ModelInfer RPC."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+import grpc
+
+from app.calls import CANCELLED, DEADLINE_EXCEEDED, GRPC, Call, current_call
+from app.dataplane import DataPlane
+from app.grpc.generated import open_inference_pb2 as pb
+
+Context = grpc.aio.ServicerContext[Any, Any]
+Reply = TypeVar("Reply")
+
+
+class Servicer(Protocol):
+    dataplane: DataPlane
+
+
+Servicer_ = TypeVar("Servicer_", bound=Servicer)
+Method = Callable[[Servicer_, pb.ModelInferRequest, Context], Awaitable[Reply]]
+
+
+def _take_metadata(context: Context, call: Call) -> None:
+    for key, value in context.invocation_metadata() or ():
+        if key[:2] == "x-" and isinstance(value, str):
+            call.take_header(key, value)
+
+
+def _why_cancelled(context: Context) -> str:
+    remaining = context.time_remaining()
+    return DEADLINE_EXCEEDED if remaining is not None and remaining <= 0 else CANCELLED
+
+
+def tracked(method: Method[Servicer_, Reply]) -> Method[Servicer_, Reply]:
+    """The ModelInfer RPC, counted by the Monitor as one call. Goes inside
+    `reports_errors`, so that it sees the protocol errors before they become statuses."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Servicer_, request: pb.ModelInferRequest, context: Context) -> Reply:
+        monitor = self.dataplane.monitor
+        call = monitor.begin(GRPC, request.model_name)
+        _take_metadata(context, call)
+        token = current_call.set(call)
+        try:
+            reply = await method(self, request, context)
+        except asyncio.CancelledError as error:
+            call.cancelled = call.cancelled or _why_cancelled(context)
+            monitor.finish(call, error)
+            raise
+        except BaseException as error:
+            monitor.finish(call, error)
+            context.set_trailing_metadata(call.echo())
+            raise
+        finally:
+            current_call.reset(token)
+        monitor.finish(call, None)
+        context.set_trailing_metadata(call.echo())
+        return reply
+
+    return wrapper

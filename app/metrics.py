@@ -1,0 +1,127 @@
+"""Prometheus metrics, built from the Monitor's counters and the registry when scraped.
+
+Needs the `metrics` extra (prometheus-client); without it /metrics answers 501. Each series
+is documented in the README ("Metrics")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from app.monitor import BUCKETS, Monitor
+from app.protocol.errors import Unsupported
+from app.registry import ModelRegistry, ModelState
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.registry import Collector, CollectorRegistry
+
+_LABELS = ["model", "version", "protocol", "outcome"]
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""The Prometheus text exposition format."""
+
+
+def _request_metrics(monitor: Monitor) -> Iterator[Metric]:
+    from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+    requests = CounterMetricFamily(
+        "oipserve_requests", "Inference requests answered, by outcome.", labels=_LABELS
+    )
+    latency = HistogramMetricFamily(
+        "oipserve_request_duration_seconds",
+        "Inference request latency from arrival to answer.",
+        labels=_LABELS,
+    )
+    bounds = [*(repr(bound) for bound in BUCKETS), "+Inf"]
+    for labels, series in sorted(monitor.series.items()):
+        requests.add_metric(labels, series.count)
+        cumulative, total = [], 0
+        for bound, count in zip(bounds, series.buckets, strict=True):
+            total += count
+            cumulative.append((bound, float(total)))
+        latency.add_metric(labels, cumulative, series.total)
+    yield requests
+    yield latency
+
+
+def _inflight_metric(monitor: Monitor) -> Metric:
+    from prometheus_client.core import GaugeMetricFamily
+
+    inflight = GaugeMetricFamily(
+        "oipserve_inflight_requests",
+        "Inference requests received and not yet answered.",
+        labels=["model", "protocol"],
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for call in monitor.inflight:
+        model = call.model if monitor.registry.known(call.model) else ""
+        counts[model, call.protocol] = counts.get((model, call.protocol), 0) + 1
+    for labels, count in sorted(counts.items()):
+        inflight.add_metric(labels, count)
+    return inflight
+
+
+def _model_metrics(registry: ModelRegistry) -> Iterator[Metric]:
+    from prometheus_client.core import GaugeMetricFamily
+
+    state = GaugeMetricFamily(
+        "oipserve_model_state",
+        "1 for the state each model version is in, 0 for the others.",
+        labels=["model", "version", "state"],
+    )
+    load = GaugeMetricFamily(
+        "oipserve_model_load_duration_seconds",
+        "How long the last successful load of each model version took.",
+        labels=["model", "version"],
+    )
+    for entry in registry.entries():
+        for choice in ModelState:
+            state.add_metric(
+                [entry.name, entry.version, choice.value], float(entry.state is choice)
+            )
+        if entry.load_seconds:
+            load.add_metric([entry.name, entry.version], entry.load_seconds)
+    yield state
+    yield load
+
+
+class _Collector:
+    def __init__(self, monitor: Monitor) -> None:
+        self.monitor = monitor
+
+    def collect(self) -> Iterator[Metric]:
+        yield from _request_metrics(self.monitor)
+        yield _inflight_metric(self.monitor)
+        yield from _model_metrics(self.monitor.registry)
+
+
+def metrics_registry(monitor: Monitor) -> CollectorRegistry:
+    """A Prometheus registry of this server's series plus the process and Python ones."""
+    try:
+        from prometheus_client import (
+            GC_COLLECTOR,
+            PLATFORM_COLLECTOR,
+            PROCESS_COLLECTOR,
+            CollectorRegistry,
+        )
+    except ImportError:
+        raise Unsupported(
+            "metrics need prometheus-client: pip install 'oipserve[metrics]'"
+        ) from None
+    collectors: list[Collector] = [
+        _Collector(monitor),
+        PROCESS_COLLECTOR,
+        PLATFORM_COLLECTOR,
+        GC_COLLECTOR,
+    ]
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in collectors:
+        registry.register(collector)
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    """The text exposition of every series."""
+    from prometheus_client import generate_latest
+
+    return generate_latest(registry)

@@ -1,0 +1,71 @@
+"""Triton-style inference statistics of one model version, accumulated per request.
+
+success / fail: count and total time of answered and failed requests, arrival to answer;
+compute_input: arrival until the predictor starts (decoding and checks); compute_infer: the
+predictor; compute_output: the predictor's end until the answer is encoded; queue: time
+waiting for the predictor, always 0 until something queues in front of predictors."""
+
+from __future__ import annotations
+
+import time
+
+from app.protocol.types import InferStatistics, ModelStatistics, StatisticDuration
+
+
+class VersionStats:
+    """Plain counters, updated on the event loop (no locks needed)."""
+
+    __slots__ = (
+        "fail",
+        "fail_ns",
+        "infer_ns",
+        "inference_count",
+        "input_ns",
+        "last_inference",
+        "output_ns",
+        "success",
+        "success_ns",
+    )
+
+    def __init__(self) -> None:
+        self.success = self.success_ns = self.fail = self.fail_ns = 0
+        self.input_ns = self.infer_ns = self.output_ns = 0
+        self.inference_count = 0
+        self.last_inference = 0
+
+    def record_success(
+        self, started: int, infer_started: int, infer_ended: int, ended: int, batch: int
+    ) -> None:
+        self.success += 1
+        self.success_ns += ended - started
+        self.input_ns += infer_started - started
+        self.infer_ns += infer_ended - infer_started
+        self.output_ns += ended - infer_ended
+        self.inference_count += batch
+        self.last_inference = time.time_ns() // 1_000_000
+
+    def record_failure(self, started: int, ended: int) -> None:
+        self.fail += 1
+        self.fail_ns += ended - started
+
+    def report(self, name: str, version: str) -> ModelStatistics:
+        """The statistics extension's message for this version."""
+        count = self.success
+        return ModelStatistics(
+            name=name,
+            version=version,
+            last_inference=self.last_inference,
+            inference_count=self.inference_count,
+            execution_count=count,
+            inference_stats=InferStatistics(
+                success=StatisticDuration(count=count, ns=self.success_ns),
+                fail=StatisticDuration(count=self.fail, ns=self.fail_ns),
+                queue=StatisticDuration(count=count, ns=0),
+                compute_input=StatisticDuration(count=count, ns=self.input_ns),
+                compute_infer=StatisticDuration(count=count, ns=self.infer_ns),
+                compute_output=StatisticDuration(count=count, ns=self.output_ns),
+                cache_hit=StatisticDuration(),
+                cache_miss=StatisticDuration(),
+            ),
+            batch_stats=[],
+        )
