@@ -60,6 +60,9 @@ class DataPlane:
         )
 
     async def model_ready(self, name: str, version: str | None = None) -> bool:
+        """Whether the model (version) serves; False for a model folder not loaded."""
+        if not self.registry.known(name) and name in self.registry.folders():
+            return False
         return self.registry.resolve(name, version).state is ModelState.READY
 
     async def model_metadata(self, name: str, version: str | None = None) -> ModelMetadataResponse:

@@ -152,7 +152,7 @@ class Server:
         monitor = self.dataplane.monitor
         monitor.shutting_down = True
         log.info(
-            "shutdown: listeners closed; %s requests in flight get up to %gs to finish",
+            "shutdown: closing the listeners; %s requests in flight get up to %gs to finish",
             monitor.describe_inflight(),
             grace,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -89,3 +90,38 @@ class WrongOutput(Predictor):
 
     async def predict(self, inputs: Tensors) -> Tensors:
         return [np.zeros(1)]  # type: ignore[return-value]  # deliberately wrong
+
+
+class Recorder(Predictor):
+    """Sleeps `parameters['seconds']` (default 0.5), then echoes; appends what happens to
+    `events.log` in its folder: load, start <id>, end <id>, cancelled <id>, unload."""
+
+    def _record(self, event: str) -> None:
+        with (self.path / "events.log").open("a") as events:
+            events.write(event + "\n")
+
+    async def load(self) -> None:
+        self._record("load")
+
+    async def unload(self) -> None:
+        self._record("unload")
+
+    async def infer(self, request: InferenceRequest) -> InferenceResponse:
+        self._record(f"start {request.id}")
+        try:
+            await asyncio.sleep(float(self.settings.parameters.get("seconds", 0.5)))
+        except asyncio.CancelledError:
+            self._record(f"cancelled {request.id}")
+            raise
+        self._record(f"end {request.id}")
+        outputs = [
+            ResponseOutput(name=t.name, shape=t.shape, datatype=t.datatype, data=t.data)
+            for t in request.inputs
+        ]
+        return InferenceResponse(model_name=self.name, outputs=outputs)
+
+
+def recorded(folder: Path) -> list[str]:
+    """The events a Recorder wrote in `folder`."""
+    path = folder / "events.log"
+    return path.read_text().splitlines() if path.exists() else []

@@ -1,0 +1,96 @@
+"""The Monitor: per-version statistics, request series by label, calls in flight."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.calls import GRPC, REST
+from app.dataplane import DataPlane
+from app.monitor import BUCKETS, Series, outcome_of
+from app.protocol.errors import InvalidInput, ModelNotFound
+from app.protocol.types import InferenceRequest, RequestInput
+from app.registry import ModelRegistry
+from app.settings import ServerSettings
+from tests.repo import add_model, tensor
+
+
+def _request(shape: list[int] | None = None) -> InferenceRequest:
+    shape = shape or [1]
+    data = np.ones(shape, dtype=np.float32)
+    return InferenceRequest(
+        inputs=[RequestInput(name="input-0", shape=shape, datatype="FP32", data=data)]
+    )
+
+
+@pytest.fixture
+async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
+    add_model(tmp_path, "echo", "tests.toys:Echo", versions=["1", "2"], max_batch_size=8)
+    add_model(tmp_path, "picky", "tests.toys:Picky", inputs=[tensor("input-0", "FP32", [-1])])
+    registry = ModelRegistry(tmp_path)
+    await registry.load_repository()
+    dataplane = DataPlane(registry, ServerSettings(model_repository=tmp_path))
+    yield dataplane
+    await registry.unload_all()
+
+
+async def test_successes_count_per_version_with_batch_size(plane: DataPlane) -> None:
+    for _ in range(3):
+        await plane.infer("echo", _request([4, 2]))
+    await plane.infer("echo", _request([1, 2]), "1")
+    v1, v2 = plane.registry.versions("echo")
+    assert (v1.stats.success, v1.stats.inference_count) == (1, 1)
+    assert (v2.stats.success, v2.stats.inference_count, v2.stats.fail) == (3, 12, 0)
+    assert v2.stats.success_ns >= v2.stats.infer_ns > 0
+    assert v2.stats.last_inference > 1_700_000_000_000
+    assert plane.monitor.series[("echo", "2", "inprocess", "success")].count == 3
+
+
+async def test_failures_count_with_their_status(plane: DataPlane) -> None:
+    with pytest.raises(InvalidInput):
+        await plane.infer("picky", _request())
+    with pytest.raises(InvalidInput):  # rejected by the checks, before the predictor
+        await plane.infer("picky", InferenceRequest(inputs=[]))
+    with pytest.raises(ModelNotFound):
+        await plane.infer("nope", _request())
+    picky = plane.registry.resolve("picky")
+    assert (picky.stats.success, picky.stats.fail) == (0, 2)
+    counts = {key: series.count for key, series in plane.monitor.series.items()}
+    assert counts == {
+        ("picky", "1", "inprocess", "invalid_argument"): 2,
+        ("", "", "inprocess", "not_found"): 1,  # unknown names never become labels
+    }
+
+
+async def test_calls_in_flight_are_described_and_awaited(plane: DataPlane) -> None:
+    calls = [plane.monitor.begin(REST, "echo"), plane.monitor.begin(REST, "x")]
+    calls.append(plane.monitor.begin(GRPC, "echo"))
+    assert plane.monitor.describe_inflight() == "3 (grpc 1, rest 2)"
+    assert not await plane.monitor.wait_idle(0.05)
+    for call in calls[:2]:
+        plane.monitor.finish(call, None)
+    waiting = asyncio.create_task(plane.monitor.wait_idle(5))
+    await asyncio.sleep(0.01)
+    plane.monitor.finish(calls[2], asyncio.CancelledError())
+    assert await waiting
+    assert plane.monitor.describe_inflight() == "0"
+    assert plane.monitor.series[("echo", "", "grpc", "cancelled")].count == 1
+    assert plane.monitor.series[("", "", "rest", "success")].count == 1
+
+
+def test_outcomes_and_buckets() -> None:
+    assert outcome_of(None) == "success"
+    assert outcome_of(ModelNotFound("x")) == "not_found"
+    assert outcome_of(RuntimeError()) == "internal"
+    series = Series()
+    for seconds in (0.0005, 0.0006, 100.0):
+        series.observe(seconds)
+    assert series.buckets[0] == 1  # le=0.0005 includes its bound
+    assert series.buckets[1] == 1
+    assert series.buckets[len(BUCKETS)] == 1  # +Inf
+    assert series.count == 3
+    assert series.total == pytest.approx(100.0011)
