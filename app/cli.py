@@ -36,34 +36,50 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--http-port", type=int, help="REST port (default 8080; 0 picks one)")
     serve.add_argument("--grpc-port", type=int, help="gRPC port (default 8081; 0 picks one)")
-    serve.add_argument(
-        "--metrics-port", type=int, help="also serve /metrics on this port (0 picks one)"
-    )
-    serve.add_argument(
-        "--load-models",
-        metavar="all|none|A,B",
-        help="models to load at start: all (default), none, or a comma-separated list",
-    )
-    serve.add_argument(
-        "--drain-seconds",
-        type=float,
-        help="after SIGTERM, readiness is 503 but requests are served this long (default 5)",
-    )
-    serve.add_argument(
-        "--grace-seconds",
-        type=float,
-        help="then in-flight requests get this long to finish (default 20)",
-    )
-    serve.add_argument(
-        "--log-level",
-        choices=["debug", "info", "warning", "error"],
-        help="log level (default info)",
-    )
-    serve.add_argument(
-        "--log-format", choices=["text", "json"], help="text lines or JSON lines (default text)"
-    )
+    for flag, options in _OPERATION_FLAGS:
+        serve.add_argument(flag, **options)
     serve.set_defaults(run=_serve)
     return parser
+
+
+_OPERATION_FLAGS: list[tuple[str, dict[str, Any]]] = [
+    ("--metrics-port", {"type": int, "help": "also serve /metrics on this port (0 picks one)"}),
+    (
+        "--load-models",
+        {
+            "metavar": "all|none|A,B",
+            "help": "models to load at start: all (default), none, or a comma-separated list",
+        },
+    ),
+    (
+        "--drain-seconds",
+        {
+            "type": float,
+            "help": "after SIGTERM, readiness is 503 but requests are served this long (default 5)",
+        },
+    ),
+    (
+        "--grace-seconds",
+        {"type": float, "help": "then in-flight requests get this long to finish (default 20)"},
+    ),
+    (
+        "--log-level",
+        {"choices": ["debug", "info", "warning", "error"], "help": "log level (default info)"},
+    ),
+    (
+        "--log-format",
+        {"choices": ["text", "json"], "help": "text lines or JSON lines (default text)"},
+    ),
+    (
+        "--log-requests",
+        {
+            "action": "store_true",
+            "default": None,
+            "help": "log one line per inference request at info (default: at debug only)",
+        },
+    ),
+]
+"""The serve flags about running it in production: (flag, add_argument keywords)."""
 
 
 def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -36,7 +36,7 @@ class DataPlane:
     def __init__(self, registry: ModelRegistry, settings: ServerSettings) -> None:
         self.registry = registry
         self.settings = settings
-        self.monitor = Monitor(registry)
+        self.monitor = Monitor(registry, settings.log_requests)
         self._started = False
         self._stopping = False
 

@@ -57,8 +57,10 @@ def outcome_of(error: BaseException | None) -> str:
 class Monitor:
     """Begins and finishes calls; holds the request series and the calls in flight."""
 
-    def __init__(self, registry: ModelRegistry) -> None:
+    def __init__(self, registry: ModelRegistry, log_requests: bool = False) -> None:
         self.registry = registry
+        self.request_level = logging.INFO if log_requests else logging.DEBUG
+        """The level of the line logged when a request ends."""
         self.series: dict[SeriesKey, Series] = {}
         self.inflight: set[Call] = set()
         self.shutting_down = False
@@ -94,13 +96,13 @@ class Monitor:
         series.observe((ended - call.started) / 1e9)
         if self._idle is not None and not self.inflight:
             self._idle.set()
-        if self.shutting_down or log.isEnabledFor(logging.DEBUG):
+        if self.shutting_down or log.isEnabledFor(self.request_level):
             self._log(call, outcome, ended)
         return outcome
 
     def _log(self, call: Call, outcome: str, ended: int) -> None:
         latency_ms = round((ended - call.started) / 1e6, 3)
-        level = logging.INFO if self.shutting_down else logging.DEBUG
+        level = logging.INFO if self.shutting_down else self.request_level
         log.log(
             level,
             "%s %s%s over %s: %s in %.3f ms",

@@ -29,6 +29,7 @@ class ServerSettings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
+    log_requests: bool = Field(False, description="Log one line per inference request at info.")
     server_name: str = "oipserve"
     load_models: str = Field(
         "all", description="Models to load at start: 'all', 'none' or a comma-separated list."

@@ -41,36 +41,54 @@ def repository(tmp_path: Path) -> Path:
 
 class Load:
     """REST and gRPC clients sending requests until `stop_sending` is set; every request's
-    outcome is counted."""
+    outcome is counted, by when it was sent: "before" or "after" SIGTERM."""
 
     def __init__(self, http_port: int, grpc_port: int) -> None:
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30)
         self.channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
         self.stop_sending = asyncio.Event()
+        self.phase = "before"
         self.outcomes: Counter[str] = Counter()
 
     async def rest(self, model: str, pause: float = 0.0) -> None:
         while not self.stop_sending.is_set():
+            sent = f"{self.phase} rest {model}"
             try:
                 answer = await self.http.post(f"/v2/models/{model}/infer", json=BODY)
-                self.outcomes[f"rest {model} {answer.status_code}"] += 1
+                self.outcomes[f"{sent} {answer.status_code}"] += 1
             except httpx.HTTPError as error:
-                self.outcomes[f"rest {model} {type(error).__name__}"] += 1
+                self.outcomes[f"{sent} {type(error).__name__}"] += 1
             await asyncio.sleep(pause)
 
     async def grpc(self, model: str, pause: float = 0.0) -> None:
         stub = Stub(self.channel)
         while not self.stop_sending.is_set():
+            sent = f"{self.phase} grpc {model}"
             try:
                 await stub.ModelInfer(_grpc_request(model), timeout=30)
-                self.outcomes[f"grpc {model} OK"] += 1
+                self.outcomes[f"{sent} OK"] += 1
             except grpc.aio.AioRpcError as error:
-                self.outcomes[f"grpc {model} {error.code().name}"] += 1
+                self.outcomes[f"{sent} {error.code().name}"] += 1
             await asyncio.sleep(pause)
 
     async def close(self) -> None:
         await self.http.aclose()
         await self.channel.close()
+
+
+def _assert_shutdown_reported(messages: list[str]) -> None:
+    """The log tells the drain, the requests in flight at the close, each finishing."""
+    assert any(m.startswith("shutdown: readiness is 503; still serving") for m in messages)
+    closing = next(m for m in messages if m.startswith("shutdown: closing the listeners;"))
+    assert "requests in flight get up to 10s to finish" in closing
+    assert closing.split(";")[1].split()[0] != "0", closing  # slow requests were in flight
+    finished = [m for m in messages if m.startswith("finished in-flight request slow/1")]
+    assert finished
+    assert all(": success in " in m for m in finished)
+    assert "shutdown: every request in flight has finished" in messages
+    assert messages.index("shutdown: every request in flight has finished") < messages.index(
+        "shutdown complete"
+    )
 
 
 async def test_sigterm_under_load_loses_nothing(repository: Path) -> None:
@@ -84,6 +102,7 @@ async def test_sigterm_under_load_loses_nothing(repository: Path) -> None:
         ]
         await asyncio.sleep(1.0)
         server.process.send_signal(signal.SIGTERM)
+        load.phase = "after"
         signalled = time.monotonic()
         for _ in range(100):
             if (await load.http.get("/v2/health/ready")).status_code == 503:
@@ -100,27 +119,15 @@ async def test_sigterm_under_load_loses_nothing(repository: Path) -> None:
         messages = server.messages()
 
     assert code == 0
-    sent_after_signal = [k for k in load.outcomes if k.startswith(("rest echo", "grpc echo"))]
-    assert load.outcomes["rest echo 200"] > 20
-    assert load.outcomes["grpc echo OK"] > 20
-    assert set(load.outcomes) <= {
-        "rest echo 200",
-        "grpc echo OK",
-        "rest slow 200",
-        "grpc slow OK",
-    }, load.outcomes
-    assert sent_after_signal
-    assert any(m.startswith("shutdown: readiness is 503; still serving") for m in messages)
-    closing = next(m for m in messages if m.startswith("shutdown: closing the listeners;"))
-    assert "requests in flight get up to 10s to finish" in closing
-    assert closing.split(";")[1].split()[0] != "0", closing  # slow requests were in flight
-    finished = [m for m in messages if m.startswith("finished in-flight request slow/1")]
-    assert finished
-    assert all(": success in " in m for m in finished)
-    assert "shutdown: every request in flight has finished" in messages
-    assert messages.index("shutdown: every request in flight has finished") < messages.index(
-        "shutdown complete"
-    )
+    successes = {
+        f"{phase} {kind}"
+        for phase in ("before", "after")
+        for kind in ("rest echo 200", "grpc echo OK", "rest slow 200", "grpc slow OK")
+    }
+    assert set(load.outcomes) == successes, load.outcomes  # nothing failed, all kinds ran
+    assert load.outcomes["after rest echo 200"] > 10
+    assert load.outcomes["after grpc echo OK"] > 10
+    _assert_shutdown_reported(messages)
 
 
 async def test_sigint_skips_the_drain_but_lets_requests_finish(repository: Path) -> None:
@@ -146,7 +153,7 @@ def test_metrics_after_a_few_requests_show_every_documented_series(repository: P
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     documented = sorted(set(re.findall(r"^\| `(oipserve_\w+)`", readme, re.MULTILINE)))
     assert len(documented) >= 5
-    with ServerProcess(repository, "--metrics-port", "0") as server:
+    with ServerProcess(repository, "--metrics-port", "0", "--log-requests") as server:
         with httpx.Client(base_url=f"http://127.0.0.1:{server.http_port}") as http:
             for _ in range(4):
                 assert http.post("/v2/models/echo/infer", json=BODY).status_code == 200
@@ -159,6 +166,7 @@ def test_metrics_after_a_few_requests_show_every_documented_series(repository: P
             ).stdout
             own_port = httpx.get(f"http://127.0.0.1:{server.ports['metrics']}/metrics").text
         failure = next(r for r in server.logs if r["message"] == "model failing version 1 failed")
+        ended = [r for r in server.logs if r["logger"] == "oipserve.requests"]
     for name in documented:
         assert f"# TYPE {name} " in text, name
     ok = 'oipserve_requests_total{model="echo",outcome="success",protocol="rest",version="1"} 4.0'
@@ -168,6 +176,13 @@ def test_metrics_after_a_few_requests_show_every_documented_series(repository: P
     assert ok in own_port
     assert (failure["model"], failure["version"], failure["level"]) == ("failing", "1", "ERROR")
     assert failure["request_id"]
+    assert len(ended) == 5
+    assert {(r["model"], r["version"], r["protocol"], r["status"]) for r in ended} == {
+        ("echo", "1", "rest", "success"),
+        ("failing", "1", "rest", "internal"),
+    }
+    assert ended[-1]["request_id"] == failure["request_id"]
+    assert all(r["latency_ms"] > 0 and r["level"] == "INFO" for r in ended)
 
 
 def test_load_models_chooses_what_loads_at_start(repository: Path) -> None:
@@ -194,3 +209,16 @@ def test_an_unknown_start_up_model_stops_the_command(repository: Path) -> None:
     )
     assert done.returncode == 1
     assert "--load-models names 'nope', which is not a model folder" in done.stderr
+
+
+def test_a_second_signal_cuts_the_drain_short(repository: Path) -> None:
+    with ServerProcess(repository, "--drain-seconds", "60") as server:
+        server.process.send_signal(signal.SIGTERM)
+        server.wait_for_log(r"^shutdown: readiness is 503; still serving new requests for 60s$")
+        ready = httpx.get(f"http://127.0.0.1:{server.http_port}/v2/health/ready")
+        served = httpx.post(f"http://127.0.0.1:{server.http_port}/v2/models/echo/infer", json=BODY)
+        started = time.monotonic()
+        assert server.stop(signal.SIGTERM) == 0
+        assert time.monotonic() - started < 10
+        assert "SIGTERM received: cutting the drain short" in server.messages()
+    assert (ready.status_code, served.status_code) == (503, 200)

@@ -8,7 +8,7 @@ from app import __version__
 from app.dataplane import DataPlane
 from app.rest.docs import install_openapi
 from app.rest.errors import install_error_handlers
-from app.rest.extensions import extensions_router
+from app.rest.extensions import all_statistics_router, extensions_router
 from app.rest.metrics import metrics_router
 from app.rest.repository import repository_router
 from app.rest.v2 import v2_router
@@ -23,8 +23,9 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
         description="Open Inference Protocol (KServe v2) model server.",
     )
     install_error_handlers(app)
-    app.include_router(extensions_router(dataplane))  # before v2: /v2/models/stats
+    app.include_router(all_statistics_router(dataplane))  # before v2's /v2/models/{m}
     app.include_router(v2_router(dataplane))
+    app.include_router(extensions_router(dataplane))
     app.include_router(repository_router(dataplane))
     app.include_router(metrics_router(dataplane))
     install_openapi(app)

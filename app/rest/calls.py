@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -21,31 +22,50 @@ CLIENT_CLOSED = 499
 """The status logged for a request whose client went away (nginx's convention)."""
 
 
-class _Watch:
-    """From WATCH_AFTER on, cancels `task` when the client disconnects."""
+class _Watcher:
+    """Watches the REST calls still running after WATCH_AFTER for their client leaving, and
+    cancels those whose client left. A timer ticks while calls come in: a call costs two
+    dict operations, and only long ones get a watching task."""
 
-    __slots__ = ("disconnected", "receive", "task", "timer", "watcher")
+    def __init__(self) -> None:
+        self.running: dict[Call, tuple[Request, asyncio.Task[Any]]] = {}
+        self.watching: dict[Call, asyncio.Task[None]] = {}
+        self.ticking = False
+        self._seen = 0
+        self._begun = 0
 
-    def __init__(self, request: Request, task: asyncio.Task[Any]) -> None:
-        self.receive = request.receive
-        self.task = task
-        self.disconnected = False
-        self.watcher: asyncio.Task[None] | None = None
-        self.timer = asyncio.get_running_loop().call_later(WATCH_AFTER, self._start)
+    def add(self, call: Call, request: Request, task: asyncio.Task[Any]) -> None:
+        self.running[call] = (request, task)
+        self._begun += 1
+        if not self.ticking:
+            self.ticking = True
+            asyncio.get_running_loop().call_later(WATCH_AFTER, self._tick)
 
-    def _start(self) -> None:
-        self.watcher = asyncio.get_running_loop().create_task(self._watch())
+    def remove(self, call: Call) -> None:
+        del self.running[call]
+        if self.watching:
+            watch = self.watching.pop(call, None)
+            if watch is not None:
+                watch.cancel()
 
-    async def _watch(self) -> None:
-        # The body has been read, so the next message is the disconnect.
-        if (await self.receive())["type"] == "http.disconnect":
-            self.disconnected = True
-            self.task.cancel()
+    def _tick(self) -> None:
+        if not self.running and self._begun == self._seen:
+            self.ticking = False  # idle for a whole tick: the next call starts the timer
+            return
+        self._seen = self._begun
+        old = time.perf_counter_ns() - int(WATCH_AFTER * 1e9)
+        loop = asyncio.get_running_loop()
+        for call, (request, task) in self.running.items():
+            if call.started < old and call not in self.watching:
+                self.watching[call] = loop.create_task(_watch(call, request, task))
+        loop.call_later(WATCH_AFTER, self._tick)
 
-    def stop(self) -> None:
-        self.timer.cancel()
-        if self.watcher is not None:
-            self.watcher.cancel()
+
+async def _watch(call: Call, request: Request, task: asyncio.Task[Any]) -> None:
+    # The body has been read, so the next message is the disconnect.
+    if (await request.receive())["type"] == "http.disconnect":
+        call.cancelled = CANCELLED
+        task.cancel()
 
 
 def _take_headers(request: Request, call: Call) -> None:
@@ -61,6 +81,7 @@ def _encoded(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
 def tracked(dataplane: DataPlane, endpoint: Endpoint) -> Endpoint:
     """The infer endpoint, counted by the Monitor as one call."""
     monitor = dataplane.monitor
+    watcher = _Watcher()
 
     @functools.wraps(endpoint)
     async def handle(
@@ -71,16 +92,16 @@ def tracked(dataplane: DataPlane, endpoint: Endpoint) -> Endpoint:
         token = current_call.set(call)
         task = asyncio.current_task()
         assert task is not None
-        watch: _Watch | None = None
+        watched = False
         try:
             await request.body()  # read before watching: the watch must not take body parts
-            watch = _Watch(request, task)
+            watcher.add(call, request, task)
+            watched = True
             response = await endpoint(request, model_name, model_version)
         except asyncio.CancelledError as error:
-            if watch is None or not watch.disconnected or task.uncancel():
+            if call.cancelled != CANCELLED or task.uncancel():
                 monitor.finish(call, error)
                 raise
-            call.cancelled = CANCELLED
             monitor.finish(call, error)
             return Response(status_code=CLIENT_CLOSED)
         except BaseException as error:
@@ -88,8 +109,8 @@ def tracked(dataplane: DataPlane, endpoint: Endpoint) -> Endpoint:
             request.scope[ECHO_HEADERS] = dict(call.echo())
             raise
         finally:
-            if watch is not None:
-                watch.stop()
+            if watched:
+                watcher.remove(call)
             current_call.reset(token)
         monitor.finish(call, None)
         response.raw_headers.extend(_encoded(call.echo()))

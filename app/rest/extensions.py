@@ -21,9 +21,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def extensions_router(dataplane: DataPlane) -> APIRouter:
-    """The statistics and configuration routes; include it before the v2 router, whose
-    /v2/models/{model_name} would otherwise take /v2/models/stats."""
+def all_statistics_router(dataplane: DataPlane) -> APIRouter:
+    """GET /v2/models/stats; include it before the v2 router, whose /v2/models/{model_name}
+    would take it (the other extension routes go after, off the inference path)."""
     router = APIRouter(prefix="/v2/models", tags=["extensions"], default_response_class=JSONBody)
 
     @router.get(
@@ -33,6 +33,13 @@ def extensions_router(dataplane: DataPlane) -> APIRouter:
     )
     async def all_statistics() -> JSONBody:
         return JSONBody(await dataplane.model_statistics())
+
+    return router
+
+
+def extensions_router(dataplane: DataPlane) -> APIRouter:
+    """The statistics and configuration routes of one model (version)."""
+    router = APIRouter(prefix="/v2/models", tags=["extensions"], default_response_class=JSONBody)
 
     async def model_statistics(model_name: str, model_version: str | None = None) -> JSONBody:
         return JSONBody(await dataplane.model_statistics(model_name, model_version))
