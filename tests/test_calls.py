@@ -13,8 +13,7 @@ from app.calls import REST, current_call, new_request_id, reply_headers, timeout
 from app.dataplane import DataPlane
 from app.protocol.errors import DeadlineExceeded, InvalidInput
 from app.protocol.types import InferenceRequest, InferenceResponse, RequestInput
-from app.registry import ModelRegistry
-from app.settings import ServerSettings
+from tests.planes import dataplane_over
 from tests.repo import add_model
 from tests.toys import recorded
 
@@ -32,11 +31,8 @@ def _request(id: str | None = None, **parameters: object) -> InferenceRequest:
 async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
     add_model(tmp_path, "params", "tests.toys:ParameterEcho")
     add_model(tmp_path, "slow", "tests.toys:Recorder", parameters={"seconds": 5})
-    registry = ModelRegistry(tmp_path)
-    await registry.load_repository()
-    dataplane = DataPlane(registry, ServerSettings(model_repository=tmp_path))
-    yield dataplane
-    await registry.unload_all()
+    async with dataplane_over(tmp_path) as dataplane:
+        yield dataplane
 
 
 async def _as_transport(

@@ -19,8 +19,7 @@ from app.protocol.types import (
     RepositoryModelRequest,
     RequestInput,
 )
-from app.registry import ModelRegistry
-from app.settings import ServerSettings
+from tests.planes import dataplane_over
 from tests.repo import add_model, tensor
 
 SIGNATURE: dict[str, Any] = {
@@ -43,11 +42,8 @@ async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
     )
     add_model(tmp_path, "bad", "tests.toys:BadLoad")
     add_model(tmp_path, "later", "tests.toys:Echo")
-    registry = ModelRegistry(tmp_path)
-    await registry.load_repository(["plain", "batched", "bad"])
-    dataplane = DataPlane(registry, ServerSettings(model_repository=tmp_path))
-    yield dataplane
-    await registry.unload_all()
+    async with dataplane_over(tmp_path, ["plain", "batched", "bad"]) as dataplane:
+        yield dataplane
 
 
 async def test_server_metadata_advertises_the_extensions(plane: DataPlane) -> None:

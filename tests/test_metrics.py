@@ -14,8 +14,7 @@ from app.dataplane import DataPlane
 from app.metrics import metrics_registry, render
 from app.protocol.errors import ModelNotFound
 from app.protocol.types import InferenceRequest, RequestInput
-from app.registry import ModelRegistry
-from app.settings import ServerSettings
+from tests.planes import dataplane_over
 from tests.repo import add_model
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -38,11 +37,8 @@ def labels(**given: str) -> frozenset[tuple[str, str]]:
 async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
     add_model(tmp_path, "echo", "tests.toys:Echo")
     add_model(tmp_path, "bad", "tests.toys:BadLoad")
-    registry = ModelRegistry(tmp_path)
-    await registry.load_repository()
-    dataplane = DataPlane(registry, ServerSettings(model_repository=tmp_path))
-    yield dataplane
-    await registry.unload_all()
+    async with dataplane_over(tmp_path) as dataplane:
+        yield dataplane
 
 
 async def test_series_count_requests_and_models(plane: DataPlane) -> None:

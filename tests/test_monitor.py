@@ -14,8 +14,7 @@ from app.dataplane import DataPlane
 from app.monitor import BUCKETS, Series, outcome_of
 from app.protocol.errors import InvalidInput, ModelNotFound
 from app.protocol.types import InferenceRequest, RequestInput
-from app.registry import ModelRegistry
-from app.settings import ServerSettings
+from tests.planes import dataplane_over
 from tests.repo import add_model, tensor
 
 
@@ -31,11 +30,8 @@ def _request(shape: list[int] | None = None) -> InferenceRequest:
 async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
     add_model(tmp_path, "echo", "tests.toys:Echo", versions=["1", "2"], max_batch_size=8)
     add_model(tmp_path, "picky", "tests.toys:Picky", inputs=[tensor("input-0", "FP32", [-1])])
-    registry = ModelRegistry(tmp_path)
-    await registry.load_repository()
-    dataplane = DataPlane(registry, ServerSettings(model_repository=tmp_path))
-    yield dataplane
-    await registry.unload_all()
+    async with dataplane_over(tmp_path) as dataplane:
+        yield dataplane
 
 
 async def test_successes_count_per_version_with_batch_size(plane: DataPlane) -> None:

@@ -15,9 +15,9 @@ import pytest
 
 from app.dataplane import DataPlane
 from app.protocol.errors import ModelNotFound, ModelNotReady, PredictorError
-from app.protocol.types import InferenceRequest, RequestInput
-from app.registry import ModelRegistry, ModelState
-from app.settings import ServerSettings
+from app.protocol.types import InferenceRequest, InferenceResponse, RequestInput
+from app.registry import ModelState
+from tests.planes import dataplane_over
 from tests.repo import add_model, tensor
 from tests.toys import recorded
 
@@ -38,11 +38,8 @@ async def _output(plane: DataPlane, name: str, version: str | None = None) -> fl
 
 @pytest.fixture
 async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
-    registry = ModelRegistry(tmp_path, grace=5)
-    dataplane = DataPlane(registry, ServerSettings(model_repository=tmp_path))
-    dataplane.mark_started()
-    yield dataplane
-    await registry.unload_all()
+    async with dataplane_over(tmp_path, load=False) as dataplane:
+        yield dataplane
 
 
 def _scale(repo: Path, factor: float, **settings: Any) -> Path:
@@ -121,13 +118,21 @@ async def test_failed_reload_keeps_the_old_build_serving_and_says_why(
     assert await _output(plane, "scale") == 2.0
 
 
+async def _slow_request_running(
+    repository: Path, plane: DataPlane, id: str
+) -> tuple[Path, asyncio.Task[InferenceResponse]]:
+    """A 0.3 s Recorder model loaded, and a request `id` to it under way."""
+    folder = add_model(repository, "slow", "tests.toys:Recorder", parameters={"seconds": 0.3})
+    await plane.registry.load("slow")
+    running = asyncio.create_task(plane.infer("slow", _request(id=id)))
+    await asyncio.sleep(0.1)
+    return folder, running
+
+
 async def test_requests_in_flight_during_an_unload_finish_first(
     tmp_path: Path, plane: DataPlane
 ) -> None:
-    folder = add_model(tmp_path, "slow", "tests.toys:Recorder", parameters={"seconds": 0.3})
-    await plane.registry.load("slow")
-    running = asyncio.create_task(plane.infer("slow", _request(id="r1")))
-    await asyncio.sleep(0.1)
+    folder, running = await _slow_request_running(tmp_path, plane, "r1")
     assert plane.registry.resolve("slow").inflight == 1
     unloading = asyncio.create_task(plane.registry.unload("slow"))
     await asyncio.sleep(0.05)
@@ -144,10 +149,7 @@ async def test_requests_in_flight_during_an_unload_finish_first(
 async def test_a_reload_drains_the_old_build_before_unloading_it(
     tmp_path: Path, plane: DataPlane
 ) -> None:
-    folder = add_model(tmp_path, "slow", "tests.toys:Recorder", parameters={"seconds": 0.3})
-    await plane.registry.load("slow")
-    running = asyncio.create_task(plane.infer("slow", _request(id="old")))
-    await asyncio.sleep(0.1)
+    folder, running = await _slow_request_running(tmp_path, plane, "old")
     _touch_settings(folder, parameters={"seconds": 0.01})
     reloading = asyncio.create_task(plane.registry.load("slow"))
     for _ in range(500):  # until the new build has loaded: it serves at once

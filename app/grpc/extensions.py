@@ -4,7 +4,6 @@ through protobuf's own JSON mapping (these calls are not on the inference hot pa
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from typing import TypeVar
 
 from google.protobuf import json_format
@@ -12,7 +11,7 @@ from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from app.grpc.generated import open_inference_pb2 as pb
-from app.protocol.types import Parameters
+from app.protocol.types import RepositoryModelRequest
 
 Proto = TypeVar("Proto", bound=Message)
 Model = TypeVar("Model", bound=BaseModel)
@@ -31,12 +30,12 @@ def from_proto(message: Message, model: type[Model]) -> Model:
     return model.model_validate(found)
 
 
-def repository_parameters(
-    source: MutableMapping[str, pb.ModelRepositoryParameter],
-) -> Parameters | None:
-    """The parameters of a load or unload request (None when there are none)."""
-    found = {
+def repository_request(
+    message: pb.RepositoryModelLoadRequest | pb.RepositoryModelUnloadRequest,
+) -> RepositoryModelRequest:
+    """The request a load or unload message carries (the model name stays outside)."""
+    parameters = {
         key: getattr(value, value.WhichOneof("parameter_choice") or "string_param")
-        for key, value in source.items()
+        for key, value in message.parameters.items()
     }
-    return found or None
+    return RepositoryModelRequest(parameters=parameters or None)

@@ -15,9 +15,9 @@ from app.grpc.convert import (
     server_metadata_to_proto,
 )
 from app.grpc.errors import reports_errors
-from app.grpc.extensions import from_proto, repository_parameters, to_proto
+from app.grpc.extensions import from_proto, repository_request, to_proto
 from app.grpc.generated import open_inference_pb2 as pb
-from app.protocol.types import RepositoryIndexRequest, RepositoryModelRequest
+from app.protocol.types import RepositoryIndexRequest
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -98,18 +98,12 @@ class InferenceServicer:
     async def RepositoryModelLoad(
         self, request: pb.RepositoryModelLoadRequest, context: Context
     ) -> pb.RepositoryModelLoadResponse:
-        parameters = repository_parameters(request.parameters)
-        await self.dataplane.repository_load(
-            request.model_name, RepositoryModelRequest(parameters=parameters)
-        )
+        await self.dataplane.repository_load(request.model_name, repository_request(request))
         return pb.RepositoryModelLoadResponse()
 
     @reports_errors
     async def RepositoryModelUnload(
         self, request: pb.RepositoryModelUnloadRequest, context: Context
     ) -> pb.RepositoryModelUnloadResponse:
-        parameters = repository_parameters(request.parameters)
-        await self.dataplane.repository_unload(
-            request.model_name, RepositoryModelRequest(parameters=parameters)
-        )
+        await self.dataplane.repository_unload(request.model_name, repository_request(request))
         return pb.RepositoryModelUnloadResponse()

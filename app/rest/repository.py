@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import orjson
@@ -66,26 +67,29 @@ def repository_router(dataplane: DataPlane) -> APIRouter:
         index = await dataplane.repository_index(await parse_body(request, RepositoryIndexRequest))
         return JSONBody([model.model_dump(mode="json") for model in index.models])
 
-    @router.post(
-        "/models/{model_name}/load",
-        responses=_ERRORS,
-        summary="Load a model, or reload it if its folder changed",
-        openapi_extra=body_schema(RepositoryModelRequest, {}),
-    )
-    async def repository_load(request: Request, model_name: str) -> Response:
-        body = await parse_body(request, RepositoryModelRequest)
-        await dataplane.repository_load(model_name, body)
-        return Response(status_code=200)
-
-    @router.post(
-        "/models/{model_name}/unload",
-        responses=_ERRORS,
-        summary="Unload a model once the requests it is answering are done",
-        openapi_extra=body_schema(RepositoryModelRequest, {}),
-    )
-    async def repository_unload(request: Request, model_name: str) -> Response:
-        body = await parse_body(request, RepositoryModelRequest)
-        await dataplane.repository_unload(model_name, body)
-        return Response(status_code=200)
-
+    for action, run, summary in [
+        ("load", dataplane.repository_load, "Load a model, or reload it if its folder changed"),
+        ("unload", dataplane.repository_unload, "Unload a model once its requests are done"),
+    ]:
+        router.add_api_route(
+            f"/models/{{model_name}}/{action}",
+            _model_endpoint(run),
+            methods=["POST"],
+            name=f"repository_{action}",
+            responses=_ERRORS,
+            summary=summary,
+            openapi_extra=body_schema(RepositoryModelRequest, {}),
+        )
     return router
+
+
+def _model_endpoint(
+    run: Callable[[str, RepositoryModelRequest], Awaitable[None]],
+) -> Callable[[Request, str], Awaitable[Response]]:
+    """The endpoint of a load or unload: 200 with an empty body once `run` is done."""
+
+    async def endpoint(request: Request, model_name: str) -> Response:
+        await run(model_name, await parse_body(request, RepositoryModelRequest))
+        return Response(status_code=200)
+
+    return endpoint

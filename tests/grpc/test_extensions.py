@@ -9,7 +9,7 @@ import grpc
 import httpx
 import pytest
 
-from app.grpc.extensions import from_proto, repository_parameters, to_proto
+from app.grpc.extensions import from_proto, repository_request, to_proto
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
 from app.protocol.types import ModelConfig, ModelStatisticsResponse, RepositoryIndexResponse
@@ -133,10 +133,10 @@ def test_conversions_round_trip() -> None:
     assert from_proto(to_proto(config, pb.ModelConfig), ModelConfig) == config
 
 
-def test_repository_parameters_unwrap_the_oneof() -> None:
-    request = pb.RepositoryModelLoadRequest()
-    request.parameters["a"].bool_param = True
-    request.parameters["b"].int64_param = 3
-    request.parameters["c"].string_param = "s"
-    assert repository_parameters(request.parameters) == {"a": True, "b": 3, "c": "s"}
-    assert repository_parameters(pb.RepositoryModelLoadRequest().parameters) is None
+def test_repository_requests_unwrap_the_parameters() -> None:
+    message = pb.RepositoryModelLoadRequest(model_name="m")
+    message.parameters["a"].bool_param = True
+    message.parameters["b"].int64_param = 3
+    message.parameters["c"].string_param = "s"
+    assert repository_request(message).parameters == {"a": True, "b": 3, "c": "s"}
+    assert repository_request(pb.RepositoryModelUnloadRequest()).parameters is None
