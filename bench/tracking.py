@@ -6,8 +6,9 @@ through the ASGI application, gRPC through a grpc.aio server and client on loopb
 2-core machine makes timings too noisy for a difference of a few microseconds, so each run
 counts the main thread's instructions under valgrind (callgrind): two runs of different
 lengths per tree, the difference divided by the extra requests, so start-up cancels out. The
-floor's instructions per request are converted to microseconds with the main thread's CPU
-time per request measured without valgrind.
+instructions are converted to microseconds at the rate of the floor's REST run without
+valgrind (main thread CPU time per instruction; gRPC's main thread also spends kernel time,
+which valgrind does not count).
 
     python bench/tracking.py [--against REV] [--requests 1000]
 """
@@ -163,16 +164,17 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         floor = _checkout(options.against, Path(folder) / "floor")
+        seconds = min(_run(floor, "rest", 3000, valgrind=False) for _ in range(3))
+        per_instruction: float | None = None
         for protocol in ("rest", "grpc"):
-            seconds = min(_run(floor, protocol, 3000, valgrind=False) for _ in range(3))
             base = _instructions(floor, protocol, options.requests)
             ours = _instructions(ROOT, protocol, options.requests)
-            per_instruction = seconds / base
+            per_instruction = per_instruction or seconds / base
             extra_us = (ours - base) * per_instruction * 1e6
             print(
-                f"{protocol}: floor {base:,.0f} instructions/request ({seconds * 1e6:.1f} us), "
-                f"this tree {ours:,.0f} (ratio {ours / base:.3f}): "
-                f"+{ours - base:,.0f} instructions, about +{extra_us:.1f} us"
+                f"{protocol}: floor {base:,.0f} instructions/request, this tree {ours:,.0f} "
+                f"(ratio {ours / base:.3f}): +{ours - base:,.0f} instructions, "
+                f"about {extra_us:+.1f} us at {per_instruction * 1e9:.3f} ns/instruction"
             )
 
 
