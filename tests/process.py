@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 """The source tree (the folder holding pyproject.toml)."""
+
+LOCAL_PORTS = {"OIPSERVE_HOST": "127.0.0.1", "OIPSERVE_HTTP_PORT": "0", "OIPSERVE_GRPC_PORT": "0"}
+"""The environment that puts a server on 127.0.0.1, ports picked by the system."""
 
 _REST = re.compile(r"REST listening on http://[^:]+:(\d+)")
 _GRPC = re.compile(r"gRPC listening on \S+:(\d+)")
@@ -44,6 +48,14 @@ class ServerProcess:
         return "".join(self.lines)
 
 
+def tool(name: str) -> str:
+    """A command-line tool: next to this Python (the dev extra installs some), or on PATH."""
+    here = Path(sys.executable).parent
+    found = shutil.which(name, path=f"{here}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert found, f"{name} is not installed (pip install -e '.[dev]')"
+    return found
+
+
 def _read_log(server: ServerProcess, started: threading.Event) -> None:
     """Collect the server's log lines (so its pipe never fills) and note its ports; set
     `started` once it says whether it is ready, or when it exits."""
@@ -60,19 +72,16 @@ def _read_log(server: ServerProcess, started: threading.Event) -> None:
 
 
 @contextlib.contextmanager
-def serve(
-    repository: Path,
+def running(
+    argv: Sequence[str],
     *,
-    command: Sequence[str] = (sys.executable, "-m", "app"),
     cwd: Path = ROOT,
     env: Mapping[str, str] | None = None,
     timeout: float = 60,
 ) -> Iterator[ServerProcess]:
-    """Run `<command> serve <repository>` on 127.0.0.1, ports 0, in `cwd` with environment
-    `env` (default: ours) until the block ends; then stop it with SIGTERM (SIGKILL after
-    10 s) and check that it exited cleanly."""
-    argv = [*command, "serve", str(repository), "--host", "127.0.0.1"]
-    argv += ["--http-port", "0", "--grpc-port", "0"]
+    """Run `argv` (which starts a server) in its own process group, in `cwd` with environment
+    `env` (default: ours), until the server logs whether it is ready; yield it; then SIGTERM
+    the group (SIGKILL after 10 s). `.process.returncode` is set afterwards."""
     process = subprocess.Popen(
         argv,
         cwd=cwd,
@@ -80,6 +89,7 @@ def serve(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     server = ServerProcess(process)
     started = threading.Event()
@@ -92,15 +102,33 @@ def serve(
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log}")
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
-            code = process.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise
         finally:
             reader.join(timeout=5)
             assert process.stdout is not None
             process.stdout.close()
+
+
+@contextlib.contextmanager
+def serve(
+    repository: Path,
+    *,
+    command: Sequence[str] = (sys.executable, "-m", "app"),
+    cwd: Path = ROOT,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[ServerProcess]:
+    """`<command> serve <repository>` on 127.0.0.1, ports 0, while the block runs; then
+    check that SIGTERM stopped it cleanly."""
+    argv = [*command, "serve", str(repository), "--host", "127.0.0.1"]
+    argv += ["--http-port", "0", "--grpc-port", "0"]
+    with running(argv, cwd=cwd, env=env) as server:
+        yield server
+    code = server.process.returncode
     assert code == 0, f"server exited with {code}:\n{server.log}"

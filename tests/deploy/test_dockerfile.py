@@ -20,17 +20,8 @@ from app.server import Server
 from app.settings import ServerSettings
 from tests.deploy.dockerfile import DOCKERFILE, commands, instruction, instructions
 from tests.payloads import IRIS_CLASSES, iris_request
-from tests.process import ROOT, serve
+from tests.process import ROOT, serve, tool
 from tests.repo import add_model
-
-
-def tool(name: str) -> str:
-    """A command-line tool of the dev extra: next to this Python, or on PATH."""
-    found = shutil.which(
-        name, path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    )
-    assert found, f"{name} is not installed (pip install -e '.[dev]')"
-    return found
 
 
 def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
