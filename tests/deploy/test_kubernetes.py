@@ -17,6 +17,7 @@ import pytest
 import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from app import __version__
 from app.server import Server
 from app.settings import ServerSettings
 from tests.deploy.dockerfile import instruction
@@ -86,13 +87,14 @@ def test_ports_are_the_servers_and_the_service_reaches_them() -> None:
     assert service["selector"].items() <= pod_labels.items()
 
 
-def test_pod_runs_the_images_command_as_its_user() -> None:
+def test_pod_runs_this_versions_image_command_as_its_user() -> None:
     deployment = resources(HTTP_PROBES)["Deployment"]["spec"]["template"]["spec"]
     user, group = instruction("USER").arguments.split(":")
     assert deployment["securityContext"]["runAsNonRoot"] is True
     assert deployment["securityContext"]["runAsUser"] == int(user)
     assert deployment["securityContext"]["runAsGroup"] == int(group)
     assert container(HTTP_PROBES)["args"] == instruction("CMD").exec_form()
+    assert container(HTTP_PROBES)["image"] == f"oipserve:{__version__}"
 
 
 def test_termination_grace_covers_prestop_and_the_servers_own_grace() -> None:

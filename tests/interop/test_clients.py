@@ -32,16 +32,16 @@ class Client:
     @property
     def binary(self) -> bool:
         """Whether the request travels as binary (REST extension) or raw contents (gRPC)."""
-        return self.mode in {"binary", "raw"}
+        return self.mode.endswith(("binary", "raw"))
 
     def __str__(self) -> str:
         return f"{self.script}-{self.mode}"
 
 
 CLIENTS = [
-    Client("triton_http", "binary", grpc=False, has_metadata=True),
-    Client("triton_http", "json", grpc=False, has_metadata=True),
-    Client("triton_grpc", "raw", grpc=True, has_metadata=True),
+    Client("triton", "http-binary", grpc=False, has_metadata=True),
+    Client("triton", "http-json", grpc=False, has_metadata=True),
+    Client("triton", "grpc-raw", grpc=True, has_metadata=True),
     Client("kserve_rest", "binary", grpc=False, has_metadata=False),
     Client("kserve_rest", "json", grpc=False, has_metadata=False),
     Client("kserve_grpc", "raw", grpc=True, has_metadata=False),

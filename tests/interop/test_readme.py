@@ -16,6 +16,8 @@ import pytest
 from tests.process import LOCAL_PORTS, ROOT, ServerProcess, running
 from tests.readme import blocks, section, shell_commands
 
+pytestmark = pytest.mark.slow
+
 SETOSA = 0
 """The class of the README's example flower (5.1, 3.5, 1.4, 0.2)."""
 
@@ -57,7 +59,6 @@ def test_curl_and_grpcurl_examples_answer_iris(bundled: ServerProcess) -> None:
     assert_setosa(example_answers(bundled))
 
 
-@pytest.mark.slow
 def test_serve_command_on_a_fresh_copy(tmp_path: Path) -> None:
     """The first command as written, in a copy of the source tree without a venv (as after
     `git clone`); only the address comes from OIPSERVE_* variables (127.0.0.1, free ports)."""

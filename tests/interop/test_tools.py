@@ -14,6 +14,8 @@ from tests.interop.clients.common import UNKNOWN_MODEL
 from tests.process import ServerProcess, tool
 
 IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
+pytestmark = pytest.mark.slow
+
 REST_IRIS = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32", "data": IRIS_ROW}]}
 REST_FP64 = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": IRIS_ROW}]}
 

@@ -10,29 +10,18 @@ import httpx
 from kserve import InferenceRESTClient, InferInput, InferRequest, RESTConfig
 from kserve.protocol.infer_type import RequestedOutput
 
-from tests.interop.clients.common import (
-    INPUT,
-    MODEL,
-    OUTPUT,
-    REQUEST_ID,
-    UNKNOWN_MODEL,
-    WRONG_DATATYPE,
-    arguments,
-    failure,
-    report,
-    rows,
-)
+from tests.interop.clients import common
 
 
-def request(binary: bool, model: str = MODEL, datatype: str = "FP32") -> InferRequest:
-    data = rows(datatype)
-    tensor = InferInput(INPUT, list(data.shape), datatype)
+def request(binary: bool, model: str = common.MODEL, datatype: str = "FP32") -> InferRequest:
+    data = common.rows(datatype)
+    tensor = InferInput(common.INPUT, list(data.shape), datatype)
     tensor.set_data_from_numpy(data, binary_data=binary)
     return InferRequest(
         model,
         [tensor],
-        request_id=REQUEST_ID,
-        request_outputs=[RequestedOutput(OUTPUT, {"binary_data": binary})],
+        request_id=common.REQUEST_ID,
+        request_outputs=[RequestedOutput(common.OUTPUT, {"binary_data": binary})],
     )
 
 
@@ -40,7 +29,7 @@ async def error_of(client: InferenceRESTClient, base: str, inference: InferReque
     try:
         await client.infer(base, inference, model_name=inference.model_name)
     except httpx.HTTPStatusError as error:
-        return failure(error.response.status_code, str(error))
+        return common.failure(error.response.status_code, str(error))
     return None
 
 
@@ -49,27 +38,29 @@ async def run(target: str, binary: bool) -> None:
     async with InferenceRESTClient(RESTConfig(protocol="v2", retries=0)) as client:
         headers: dict[str, str] = {}
         response = await client.infer(
-            base, request(binary), model_name=MODEL, response_headers=headers
+            base, request(binary), model_name=common.MODEL, response_headers=headers
         )
         output = response.outputs[0]
-        report(
+        common.report(
             live=await client.is_server_live(base),
             ready=await client.is_server_ready(base),
-            model_ready=await client.is_model_ready(base, MODEL),
-            unknown_model_ready=await client.is_model_ready(base, UNKNOWN_MODEL),
+            model_ready=await client.is_model_ready(base, common.MODEL),
+            unknown_model_ready=await client.is_model_ready(base, common.UNKNOWN_MODEL),
             probabilities=output.as_numpy(),
             datatype=output.datatype,
             # the client decodes binary outputs silently; the header shows they were binary
             binary_output="inference-header-content-length" in headers,
             id=response.id,
-            unknown_model=await error_of(client, base, request(binary, model=UNKNOWN_MODEL)),
-            bad_request=await error_of(client, base, request(binary, datatype=WRONG_DATATYPE)),
+            unknown_model=await error_of(client, base, request(binary, model=common.UNKNOWN_MODEL)),
+            bad_request=await error_of(
+                client, base, request(binary, datatype=common.WRONG_DATATYPE)
+            ),
             ready_after=await client.is_server_ready(base),
         )
 
 
 def main() -> None:
-    options = arguments(["binary", "json"])
+    options = common.arguments(["binary", "json"])
     asyncio.run(run(options.target, options.mode == "binary"))
 
 
