@@ -28,7 +28,8 @@ HTTP_PROBES = ROOT / "deploy" / "oipserve.yaml"
 GRPC_PROBES = ROOT / "deploy" / "oipserve-grpc-probes.yaml"
 MANIFESTS = [HTTP_PROBES, GRPC_PROBES]
 PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
-DEFAULTS = ServerSettings()
+HTTP_PORT = ServerSettings.model_fields["http_port"].default
+GRPC_PORT = ServerSettings.model_fields["grpc_port"].default
 Resource = dict[str, Any]
 
 
@@ -79,7 +80,7 @@ def test_ports_are_the_servers_and_the_service_reaches_them() -> None:
     found = resources(HTTP_PROBES)
     spec = container(HTTP_PROBES)
     ports = {entry["name"]: entry["containerPort"] for entry in spec["ports"]}
-    assert ports == {"http": DEFAULTS.http_port, "grpc": DEFAULTS.grpc_port}
+    assert ports == {"http": HTTP_PORT, "grpc": GRPC_PORT}
     assert instruction("EXPOSE").words() == [str(port) for port in ports.values()]
     service = found["Service"]["spec"]
     assert {entry["targetPort"] for entry in service["ports"]} == set(ports)
@@ -120,7 +121,7 @@ async def running(repository: Path) -> AsyncIterator[Server]:
 
 async def probe_passes(server: Server, spec: Resource, probe: Resource) -> bool:
     """Call a probe as the kubelet does: HTTP passes on 200-399, gRPC on SERVING."""
-    local = {DEFAULTS.http_port: server.http_port, DEFAULTS.grpc_port: server.grpc_port}
+    local = {HTTP_PORT: server.http_port, GRPC_PORT: server.grpc_port}
     if "httpGet" in probe:
         port = local[container_port(spec, probe["httpGet"]["port"])]
         async with httpx.AsyncClient() as client:
