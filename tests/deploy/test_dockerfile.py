@@ -159,9 +159,9 @@ def test_image_install_steps_give_a_working_server(tmp_path: Path) -> None:
     python = venv / "bin" / "python"
     run_step(commands("runtime")[0], paths, python)
 
-    where = run([str(python), "-c", "import app; print(app.__file__)"], cwd=tmp_path)
-    assert Path(where.stdout.strip()).is_relative_to(venv), "app must come from the wheel"
     clean = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    where = run([str(python), "-c", "import app; print(app.__file__)"], cwd=tmp_path, env=clean)
+    assert Path(where.stdout.strip()).is_relative_to(venv), "app must come from the wheel"
     entrypoint = [str(venv / "bin" / instruction("ENTRYPOINT").exec_form()[0])]
     serve_command, repository = instruction("CMD").exec_form()
     assert serve_command == "serve"
