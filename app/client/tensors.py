@@ -47,7 +47,7 @@ def _as_array(data: Any, shape: list[int], datatype: Datatype, what: str) -> np.
     elif isinstance(data, np.ndarray):
         array = data.astype(to_dtype(datatype), copy=False)
     else:
-        array = array_from_values(data, [element_count(shape)], datatype, what)
+        array = array_from_values(data, shape, datatype, what)
     if array.size != element_count(shape):
         raise InvalidInput(f"{what}: {array.size} values do not fill shape {shape}")
     return array.reshape(shape)
