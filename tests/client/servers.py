@@ -98,19 +98,20 @@ async def grpc_server(
     tls: Certificates | None = None,
     mutual: bool = False,
     interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+    port: int = 0,
 ) -> AsyncIterator[int]:
     """Serve `servicer`'s RPCs on 127.0.0.1 (TLS with `tls`) and yield the port."""
     server = grpc.aio.server(interceptors=list(interceptors))
     server.add_generic_rpc_handlers((method_handlers(servicer),))
     if tls is None:
-        port = server.add_insecure_port(f"{HOST}:0")
+        port = server.add_insecure_port(f"{HOST}:{port}")
     else:
         credentials = grpc.ssl_server_credentials(
             [(tls.server_key.read_bytes(), tls.server_cert.read_bytes())],
             root_certificates=tls.ca.read_bytes() if mutual else None,
             require_client_auth=mutual,
         )
-        port = server.add_secure_port(f"{HOST}:0", credentials)
+        port = server.add_secure_port(f"{HOST}:{port}", credentials)
     await server.start()
     try:
         yield port
