@@ -17,9 +17,9 @@ from tests.payloads import IRIS_ROWS
 Client = InferenceRESTClient | InferenceGRPCClient
 
 
-def tensor(name: str, datatype: str, array: np.ndarray) -> InferInput:
+def tensor(name: str, datatype: str, array: np.ndarray, binary: bool = True) -> InferInput:
     made = InferInput(name, list(array.shape), datatype)
-    made.set_data_from_numpy(array)
+    made.set_data_from_numpy(array, binary_data=binary)
     return made
 
 
@@ -42,15 +42,22 @@ REQUESTS: dict[str, InferRequest] = {
         ],
         request_id="p3",
     ),
-    "scale": InferRequest("scale", [tensor("input-0", "FP32", np.ones((2, 2), np.float32))]),
+    "scale": InferRequest(
+        "scale", [tensor("input-0", "FP32", np.ones((2, 2), np.float32))], request_id="p5"
+    ),
     "versioned-10": InferRequest(
         "versioned",
         [tensor("input-0", "FP32", np.ones((1, 1), np.float32))],
         model_version="10",
         request_id="p4",
     ),
+    # JSON input: with binary inputs the REST client also asks for binary outputs
+    # (parameters.binary_data_output), which this predictor would echo back
     "params": InferRequest(
-        "params", [tensor("x", "INT32", np.array([1], np.int32))], parameters={"k": "v", "n": 3}
+        "params",
+        [tensor("x", "INT32", np.array([1], np.int32), binary=False)],
+        parameters={"k": "v", "n": 3},
+        request_id="p6",
     ),
     "unknown-model": InferRequest("nope", [tensor("x", "INT32", np.array([1], np.int32))]),
     "unknown-version": InferRequest(
