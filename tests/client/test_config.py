@@ -146,7 +146,7 @@ async def test_retries_ride_out_503_answers(app: ASGIApp) -> None:
 
 
 @pytest.mark.parametrize("timeout", [0.2, httpx.Timeout(0.2)], ids=["seconds", "httpx.Timeout"])
-async def test_timeout_ends_a_slow_call(server: Server, timeout: Any) -> None:
+async def test_timeout_ends_a_slow_call(server: Server, timeout: Any) -> None:  # noqa: ASYNC109
     url = f"http://{HOST}:{server.http_port}"
     async with InferenceRESTClient(url, RESTConfig(timeout=timeout)) as client:
         with pytest.raises(DeadlineExceeded) as caught:

@@ -45,7 +45,9 @@ async def test_no_hidden_cache() -> None:
 
 async def test_config_reaches_both_clients(server: Server) -> None:
     config = RESTConfig(timeout=0.2, retries=0)
-    rest = InferenceClientFactory.get_inference_client(f"http://127.0.0.1:{server.http_port}", config)
+    rest = InferenceClientFactory.get_inference_client(
+        f"http://127.0.0.1:{server.http_port}", config
+    )
     grpc = InferenceClientFactory.get_inference_client(f"127.0.0.1:{server.grpc_port}", config)
     async with rest, grpc:
         assert isinstance(rest, InferenceRESTClient)

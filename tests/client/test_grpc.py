@@ -50,7 +50,8 @@ class Recording(InferenceServicer):
         if len(self.requests) <= self.unavailable:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
         if not self.typed:
-            return await super().ModelInfer(request, context)
+            answer: pb.ModelInferResponse = await super().ModelInfer(request, context)
+            return answer
         response = await self.dataplane.infer(request.model_name, request_from_proto(request))
         return response_to_proto(response, raw=False)
 
@@ -82,20 +83,21 @@ async def test_default_retry_policy_retries_unavailable(dataplane: DataPlane) ->
 
 async def test_retries_count_the_attempts(dataplane: DataPlane) -> None:
     servicer = Recording(dataplane, unavailable=2)
-    async with grpc_server(servicer) as port:
-        async with InferenceGRPCClient(f"{HOST}:{port}", retries=2) as client:
-            with pytest.raises(ModelNotReady, match="warming up"):
-                await client.infer(iris())
+    async with grpc_server(servicer) as port, InferenceGRPCClient(f"{HOST}:{port}", retries=2) as c:
+        with pytest.raises(ModelNotReady, match="warming up"):
+            await c.infer(iris())
     assert len(servicer.requests) == 2
 
 
 async def test_retries_can_be_switched_off(dataplane: DataPlane) -> None:
     servicer = Recording(dataplane, unavailable=1)
     off = [("grpc.enable_retries", 0)]
-    async with grpc_server(servicer) as port:
-        async with InferenceGRPCClient(f"{HOST}:{port}", channel_args=off) as client:
-            with pytest.raises(ModelNotReady, match="warming up"):
-                await client.infer(iris())
+    async with (
+        grpc_server(servicer) as port,
+        InferenceGRPCClient(f"{HOST}:{port}", channel_args=off) as c,
+    ):
+        with pytest.raises(ModelNotReady, match="warming up"):
+            await c.infer(iris())
     assert len(servicer.requests) == 1
 
 
@@ -104,9 +106,11 @@ async def test_channel_args_replace_the_retry_policy(dataplane: DataPlane) -> No
     policy = json.loads(retry_service_config(5))
     policy["methodConfig"][0]["retryPolicy"]["initialBackoff"] = "0.01s"
     options = [("grpc.service_config", json.dumps(policy))]
-    async with grpc_server(servicer) as port:
-        async with InferenceGRPCClient(f"{HOST}:{port}", channel_args=options) as client:
-            assert classes(await client.infer(iris())) == IRIS_CLASSES
+    async with (
+        grpc_server(servicer) as port,
+        InferenceGRPCClient(f"{HOST}:{port}", channel_args=options) as c,
+    ):
+        assert classes(await c.infer(iris())) == IRIS_CLASSES
     assert len(servicer.requests) == 5
 
 
@@ -162,11 +166,11 @@ class MetadataRecorder(grpc.aio.ServerInterceptor):
 
 async def test_headers_and_client_metadata_are_sent(dataplane: DataPlane) -> None:
     recorder = MetadataRecorder()
-    async with grpc_server(InferenceServicer(dataplane), interceptors=[recorder]) as port:
-        async with InferenceGRPCClient(f"{HOST}:{port}") as client:
-            client.metadata = [("authorization", "Bearer t")]
-            await client.is_server_ready(headers=[("x-trace", "abc")])
-            await client.is_model_ready("iris")
+    served = grpc_server(InferenceServicer(dataplane), interceptors=[recorder])
+    async with served as port, InferenceGRPCClient(f"{HOST}:{port}") as client:
+        client.metadata = [("authorization", "Bearer t")]
+        await client.is_server_ready(headers=[("x-trace", "abc")])
+        await client.is_model_ready("iris")
     assert recorder.seen[0]["x-trace"] == "abc"
     assert recorder.seen[0]["authorization"] == recorder.seen[1]["authorization"] == "Bearer t"
     assert "x-trace" not in recorder.seen[1]

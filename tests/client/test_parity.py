@@ -9,8 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.client import InferenceGRPCClient, InferenceRESTClient, InferInput, InferRequest
-from app.client import RequestedOutput as Wanted
+from app.client import (
+    InferenceGRPCClient,
+    InferenceRESTClient,
+    InferInput,
+    InferRequest,
+    RequestedOutput as Wanted,
+)
 from app.protocol.errors import OIPError
 from tests.payloads import IRIS_ROWS
 

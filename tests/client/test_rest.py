@@ -8,12 +8,14 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from app.client import InferenceRESTClient, InferInput, InferRequest, RequestedOutput, RESTConfig
 from app.dataplane import DataPlane
 from app.protocol.errors import (
     InvalidInput,
     ModelNotFound,
+    OIPError,
     PredictorError,
     ServerNotReady,
     Status,
@@ -106,7 +108,7 @@ async def test_requested_outputs_come_back_binary_when_asked(
 async def test_parameters_and_headers_reach_the_server(app: ASGIApp) -> None:
     traces: list[bytes | None] = []
 
-    async def tracing(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def tracing(scope: Scope, receive: Receive, send: Send) -> None:
         traces.append(dict(scope["headers"]).get(b"x-trace"))
         await app(scope, receive, send)
 
@@ -152,8 +154,10 @@ async def test_a_server_that_is_not_ready_says_false(settings: ServerSettings) -
         (503, b'{"ready": false}', False),
     ],
 )
-async def test_health_accepts_empty_and_json_bodies(status: int, body: bytes, expected: bool) -> None:
-    async def answer(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def test_health_accepts_empty_and_json_bodies(
+    status: int, body: bytes, expected: bool
+) -> None:
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
         await httpx_json(send, body, status)
 
     transport = httpx.ASGITransport(app=answer)
@@ -176,12 +180,13 @@ async def test_errors_carry_the_servers_status_and_message(
     request = InferRequest(model, [InferInput("x", [1], "FP32", data=[1.0])])
     with pytest.raises(error, match=message) as caught:
         await in_process.infer(request)
+    assert isinstance(caught.value, OIPError)
     assert caught.value.status is status
     assert message in caught.value.message
 
 
 async def test_server_level_503_is_server_not_ready() -> None:
-    async def answer(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
         await httpx_json(send, b'{"error": "shutting down"}', 503)
 
     transport = httpx.ASGITransport(app=answer)

@@ -154,7 +154,9 @@ def test_request_accepts_kserve_keyword_names() -> None:
     wanted = RequestedOutput("y", binary_data=True)
     request = InferRequest(model_name="m", infer_inputs=[tensor], request_outputs=[wanted])
     assert request.inputs == [tensor]
-    assert request.outputs == request.request_outputs == [RequestedOutput("y", {"binary_data": True})]
+    assert (
+        request.outputs == request.request_outputs == [RequestedOutput("y", {"binary_data": True})]
+    )
     assert wanted.binary_data is True
     assert request.get_input_by_name("x") is tensor
     assert request.get_input_by_name("nope") is None
