@@ -1,7 +1,7 @@
 """KServe's documented client usage runs unchanged apart from the import line against a real
 oipserve: each script in kserve/examples runs once with KServe's clients and once with its
-import line importing the same names from `app`, in subprocesses (kserve's protobuf messages clash with ours in one process), and
-both runs print the same thing."""
+import line importing the same names from `app`, in subprocesses (kserve's protobuf messages
+clash with ours in one process), and both runs print the same thing."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ async def run(source: str, server: Server, folder: Path) -> str:
 async def test_example_runs_the_same_with_kserve_and_with_oipserve(
     script: Path, server: Server, tmp_path: Path
 ) -> None:
-    source = script.read_text()
+    source = await asyncio.to_thread(script.read_text)
     theirs, ours = await asyncio.gather(
         run(source, server, tmp_path), run(with_our_import(source), server, tmp_path)
     )
