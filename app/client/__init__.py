@@ -1,37 +1,33 @@
 """Async inference clients with KServe's API: `InferenceRESTClient` (httpx; OIP v2 or KServe
 v1), `InferenceGRPCClient` (grpc.aio), `InferenceClientFactory`, and the request and response
-objects they share. Names load on first use: the gRPC client works without httpx, which only
-the REST client needs (the `client` extra)."""
+objects they share. The names are `app`'s (loaded on first use, through its export table): the
+gRPC client works without httpx, which only the REST client needs (the `client` extra)."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-_EXPORTS: dict[str, str] = {
-    "InferInput": "app.client.tensors",
-    "InferOutput": "app.client.tensors",
-    "InferRequest": "app.client.tensors",
-    "InferResponse": "app.client.tensors",
-    "InferenceClientFactory": "app.client.factory",
-    "InferenceGRPCClient": "app.client.grpc",
-    "InferenceRESTClient": "app.client.rest",
-    "RESTConfig": "app.client.config",
-    "RequestedOutput": "app.client.tensors",
-    "ServerUnreachable": "app.client.errors",
-    "USE_CLIENT_DEFAULT": "app.client.defaults",
-}
+import app
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "USE_CLIENT_DEFAULT",
+    "InferInput",
+    "InferOutput",
+    "InferRequest",
+    "InferResponse",
+    "InferenceClientFactory",
+    "InferenceGRPCClient",
+    "InferenceRESTClient",
+    "RESTConfig",
+    "RequestedOutput",
+    "ServerUnreachable",
+]
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name not in __all__:
         raise AttributeError(f"module 'app.client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return getattr(app, name)
 
 
 def __dir__() -> list[str]:
@@ -39,16 +35,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from app.client.config import RESTConfig as RESTConfig
-    from app.client.defaults import USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT
-    from app.client.errors import ServerUnreachable as ServerUnreachable
-    from app.client.factory import InferenceClientFactory as InferenceClientFactory
-    from app.client.grpc import InferenceGRPCClient as InferenceGRPCClient
-    from app.client.rest import InferenceRESTClient as InferenceRESTClient
-    from app.client.tensors import (
+    from app import (
+        USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,
+        InferenceClientFactory as InferenceClientFactory,
+        InferenceGRPCClient as InferenceGRPCClient,
+        InferenceRESTClient as InferenceRESTClient,
         InferInput as InferInput,
         InferOutput as InferOutput,
         InferRequest as InferRequest,
         InferResponse as InferResponse,
         RequestedOutput as RequestedOutput,
+        RESTConfig as RESTConfig,
+        ServerUnreachable as ServerUnreachable,
     )

@@ -1,7 +1,11 @@
-"""The `USE_CLIENT_DEFAULT` marker for per-call timeouts (no third-party imports, so the gRPC
-client works without httpx)."""
+"""What both clients share without third-party imports (so the gRPC client works without
+httpx): the `USE_CLIENT_DEFAULT` marker for per-call timeouts, and the async context manager
+protocol."""
 
 from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
 
 
 class UseClientDefault:
@@ -12,3 +16,21 @@ class UseClientDefault:
 
 
 USE_CLIENT_DEFAULT = UseClientDefault()
+
+
+class ClosingClient:
+    """An async context manager that calls `close()` on the way out."""
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -12,14 +12,14 @@ import json
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import grpc
 
-from app.client.defaults import USE_CLIENT_DEFAULT, UseClientDefault
+from app.client.defaults import USE_CLIENT_DEFAULT, ClosingClient, UseClientDefault
 from app.client.errors import Scope, ServerUnreachable, error_for_grpc
-from app.client.tensors import InferRequest, InferResponse, from_protocol, to_protocol
+from app.client.tensors import InferRequest, InferResponse
+from app.client.wire import from_protocol, to_protocol
 from app.grpc.convert import (
     model_metadata_from_proto,
     request_to_proto,
@@ -91,7 +91,7 @@ def _target(url: str, use_ssl: bool) -> tuple[str, bool]:
     return url, use_ssl
 
 
-class InferenceGRPCClient:
+class InferenceGRPCClient(ClosingClient):
     """Calls an OIP server over gRPC. Every call takes `timeout` (seconds; None for none;
     the client's by default) and `headers` (gRPC metadata, added to `metadata`)."""
 
@@ -225,14 +225,3 @@ class InferenceGRPCClient:
 
     async def close(self) -> None:
         await self._channel.close()
-
-    async def __aenter__(self) -> InferenceGRPCClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -5,7 +5,6 @@ own client is, given the server's base URL in each call (`InferenceRESTClient(co
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any, overload
 from urllib.parse import quote
 
@@ -14,7 +13,7 @@ import orjson
 
 from app.client import v1, v2
 from app.client.config import RESTConfig
-from app.client.defaults import USE_CLIENT_DEFAULT
+from app.client.defaults import USE_CLIENT_DEFAULT, ClosingClient
 from app.client.errors import Scope
 from app.client.http import HTTPSender, Timeout, check, json_body
 from app.client.targets import (
@@ -27,13 +26,14 @@ from app.client.targets import (
     model_target,
 )
 from app.client.tensors import InferRequest, InferResponse
+from app.client.wire import binary_inputs
 from app.protocol.errors import Unsupported
 from app.protocol.types import ModelMetadataResponse, ServerMetadataResponse
 
 Headers = Mapping[str, str] | None
 
 
-class InferenceRESTClient:
+class InferenceRESTClient(ClosingClient):
     """Calls an OIP (v2) or KServe v1 server over HTTP. Use it as an async context manager,
     or call `close()`."""
 
@@ -129,7 +129,7 @@ class InferenceRESTClient:
         self, base: str, target: Target, headers: Headers, timeout: Timeout
     ) -> httpx.Response:
         payload = target.payload
-        binary = isinstance(payload, InferRequest) and any(i.binary_data for i in payload.inputs)
+        binary = isinstance(payload, InferRequest) and bool(binary_inputs(payload))
         allowed = binary and await self._speaks_binary(base, timeout)
         body, sent = v2.request_body(payload, allowed)
         url = base + v2.model_path(target.model_name, target.model_version) + "/infer"
@@ -257,14 +257,3 @@ class InferenceRESTClient:
 
     async def close(self) -> None:
         await self._http.close()
-
-    async def __aenter__(self) -> InferenceRESTClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

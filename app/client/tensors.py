@@ -1,6 +1,6 @@
 """The clients' request and response objects, with KServe's names (`InferInput`, `InferRequest`,
-`InferResponse`, ...). They hold numpy arrays and convert to and from the protocol core's types
-(`app.protocol.types`), which the REST and gRPC codecs then put on the wire."""
+`InferResponse`, ...). They hold numpy arrays; `app.client.wire` converts them to and from the
+protocol core's types, which the REST and gRPC codecs put on the wire."""
 
 from __future__ import annotations
 
@@ -11,16 +11,8 @@ import numpy as np
 
 from app.protocol.codecs.arrays import array_from_values, element_count
 from app.protocol.codecs.datatypes import Datatype, from_dtype, parse_datatype, to_dtype
-from app.protocol.codecs.messages import BINARY_SIZE
 from app.protocol.errors import InvalidInput
-from app.protocol.types import (
-    InferenceRequest,
-    InferenceResponse,
-    Parameters,
-    RequestInput,
-    RequestOutput,
-    ResponseOutput,
-)
+from app.protocol.types import Parameters
 
 
 def _strings(values: Sequence[Any], what: str) -> list[Any]:
@@ -135,16 +127,8 @@ def _same_data(left: np.ndarray | None, right: np.ndarray | None) -> bool:
 class InferInput(_Tensor):
     """An input tensor of a request."""
 
-    def __init__(
-        self,
-        name: str,
-        shape: Sequence[int],
-        datatype: str,
-        data: Any = None,
-        parameters: Parameters | None = None,
-    ) -> None:
-        super().__init__(name, shape, datatype, data, parameters)
-        self.binary_data = False
+    binary_data = False
+    """Whether the REST client may send the data as binary (see set_data_from_numpy)."""
 
     def set_data_from_numpy(self, array: np.ndarray, binary_data: bool = True) -> None:
         """Take the data from `array`. With `binary_data` the REST client sends it as raw
@@ -267,48 +251,3 @@ class InferResponse:
             f"InferResponse(id={self.id!r}, model_name={self.model_name!r}, "
             f"model_version={self.model_version!r}, outputs={self.outputs!r})"
         )
-
-
-def _without_size(parameters: Parameters | None) -> Parameters | None:
-    kept = {key: value for key, value in (parameters or {}).items() if key != BINARY_SIZE}
-    return kept or None
-
-
-def to_protocol(request: InferRequest, binary_outputs: bool = False) -> InferenceRequest:
-    """The protocol core's request for `request` (the model name travels separately); with
-    `binary_outputs`, outputs come back as binary data unless the request says otherwise."""
-    inputs = [
-        RequestInput(
-            name=tensor.name,
-            shape=tensor.shape,
-            datatype=Datatype(tensor.datatype),
-            parameters=_without_size(tensor.parameters),
-            data=tensor.as_numpy(),
-        )
-        for tensor in request.inputs
-    ]
-    outputs = [RequestOutput(name=o.name, parameters=o.parameters) for o in request.outputs or ()]
-    parameters = request.parameters
-    if binary_outputs and "binary_data_output" not in (parameters or {}):
-        parameters = {**(parameters or {}), "binary_data_output": True}
-    return InferenceRequest(
-        id=request.id, parameters=parameters, inputs=inputs, outputs=outputs or None
-    )
-
-
-def binary_inputs(request: InferRequest) -> set[str]:
-    """The names of the inputs set with `binary_data=True`."""
-    return {tensor.name for tensor in request.inputs if tensor.binary_data}
-
-
-def from_protocol(response: InferenceResponse) -> InferResponse:
-    """The client's response for a decoded protocol response."""
-    outputs = [_output(tensor) for tensor in response.outputs]
-    return InferResponse(
-        response.id, response.model_name, outputs, response.model_version, response.parameters
-    )
-
-
-def _output(tensor: ResponseOutput) -> InferOutput:
-    parameters = _without_size(tensor.parameters)
-    return InferOutput(tensor.name, tensor.shape, tensor.datatype.value, tensor.data, parameters)

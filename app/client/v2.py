@@ -9,13 +9,8 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from app.client.tensors import (
-    InferRequest,
-    InferResponse,
-    binary_inputs,
-    from_protocol,
-    to_protocol,
-)
+from app.client.tensors import InferRequest, InferResponse
+from app.client.wire import binary_inputs, from_protocol, to_protocol
 from app.protocol.codecs.messages import (
     HEADER_LENGTH,
     parse_header_length,
