@@ -29,7 +29,8 @@ def _protocol(protocol: object) -> str:
 class RESTConfig:
     """How an `InferenceRESTClient` talks to its server.
 
-    transport: an httpx transport to send requests through (e.g. `httpx.ASGITransport(app)`).
+    transport: an httpx transport to send requests through (e.g. `httpx.ASGITransport(app)`);
+        TLS and HTTP/2 are then the transport's business.
     protocol: "v2" (Open Inference Protocol) or "v1" (KServe v1: `:predict`, `:explain`).
     retries: how many times to retry a request that failed to connect or got a 503,
         waiting 0.1 s, 0.2 s, 0.4 s, ... (at most 2 s) in between.

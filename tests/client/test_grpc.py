@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import grpc
@@ -237,3 +238,14 @@ async def test_urls(url: str, host: str) -> None:
 def test_other_schemes_are_refused() -> None:
     with pytest.raises(ValueError, match="host:port"):
         InferenceGRPCClient("http://localhost:8080")
+
+
+async def test_verbose_logs_calls(server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="oipserve.client")
+    for verbose in (False, True):
+        caplog.clear()
+        async with InferenceGRPCClient(f"{HOST}:{server.grpc_port}", verbose=verbose) as client:
+            await client.infer(iris())
+        lines = [r.getMessage() for r in caplog.records if r.name == "oipserve.client"]
+        assert lines == ([f"{HOST}:{server.grpc_port} ModelInfer metadata=[]",
+                          f"{HOST}:{server.grpc_port} ModelInfer -> OK"] if verbose else [])  # fmt: skip
