@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from app.server import Server
-from app.settings import ServerSettings
-from tests.repo import add_model
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -47,19 +42,9 @@ async def test_watch_reports_the_current_status(channel: grpc.aio.Channel) -> No
         assert first.status == status
 
 
-@pytest.fixture
-async def broken_channel(tmp_path: Path) -> AsyncIterator[grpc.aio.Channel]:
-    """A channel to a server whose only model fails to load."""
-    add_model(tmp_path, "bad", "tests.toys:BadLoad")
-    settings = ServerSettings(model_repository=tmp_path, host="127.0.0.1", http_port=0, grpc_port=0)
-    server = Server(settings)
-    await server.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
-        yield channel
-    await server.stop(grace=1)
-
-
-async def test_not_serving_while_not_ready(broken_channel: grpc.aio.Channel) -> None:
-    assert await _check(broken_channel, "") == NOT_SERVING
-    assert await _check(broken_channel, "readiness") == NOT_SERVING
-    assert await _check(broken_channel, "liveness") == SERVING
+async def test_not_serving_while_not_ready(broken_server: Server) -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{broken_server.grpc_port}") as channel:
+        assert await _check(channel, "") == NOT_SERVING
+        assert await _check(channel, "readiness") == NOT_SERVING
+        assert await _check(channel, "inference.GRPCInferenceService") == NOT_SERVING
+        assert await _check(channel, "liveness") == SERVING

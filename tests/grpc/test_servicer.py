@@ -8,6 +8,7 @@ import pytest
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
+from app.server import Server
 from tests.payloads import IRIS_CLASSES, IRIS_ROWS
 
 
@@ -145,3 +146,23 @@ async def test_errors_carry_their_codes(
     error = await _failure(stub.ModelInfer(request))
     assert (error.code(), error.details()) == (code, details)
     assert (await stub.ServerReady(pb.ServerReadyRequest())).ready
+
+
+async def test_a_failed_model_is_unavailable_with_its_reason(broken_server: Server) -> None:
+    reason = "model 'bad' version '1' is unavailable: FileNotFoundError: weights.bin is missing"
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{broken_server.grpc_port}") as channel:
+        stub = Stub(channel)
+        assert not (await stub.ServerReady(pb.ServerReadyRequest())).ready
+        assert (await stub.ServerLive(pb.ServerLiveRequest())).live
+        assert not (await stub.ModelReady(pb.ModelReadyRequest(name="bad"))).ready
+        assert (await stub.ModelReady(pb.ModelReadyRequest(name="good"))).ready
+        request = pb.ModelInferRequest(model_name="bad")
+        request.inputs.add(name="x", datatype="FP32", shape=[1]).contents.fp32_contents.append(1)
+        for call in (
+            stub.ModelMetadata(pb.ModelMetadataRequest(name="bad")),
+            stub.ModelInfer(request),
+        ):
+            error = await _failure(call)
+            assert (error.code(), error.details()) == (grpc.StatusCode.UNAVAILABLE, reason)
+        request.model_name = "good"
+        assert (await stub.ModelInfer(request)).outputs[0].name == "x"

@@ -3,9 +3,14 @@ unknown routes, wrong methods; FastAPI's 422 `{"detail": ...}` never reaches a c
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
+from app.dataplane import DataPlane
+from app.rest import create_app
+from app.settings import ServerSettings
 from tests.payloads import iris_request
 
 ROUTES_GET = [
@@ -127,3 +132,37 @@ async def test_query_strings_and_odd_paths_never_422(rest: httpx.AsyncClient) ->
         assert "detail" not in answer.json()
     long_name = "m" * 5000
     assert _error(await rest.get(f"/v2/models/{long_name}"), 404).startswith("model 'mmm")
+
+
+@pytest.fixture
+async def extended(
+    dataplane: DataPlane, settings: ServerSettings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The REST app plus two routes of the kind later routers add: one FastAPI validates, one
+    with a bug. App exceptions are not re-raised into the test, as a server would not."""
+    application = create_app(dataplane, settings)
+
+    @application.get("/typed/{number}")
+    async def typed(number: int) -> dict[str, int]:
+        return {"number": number}
+
+    @application.get("/bug")
+    async def bug() -> None:
+        raise KeyError("oops")
+
+    transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://oipserve") as client:
+        yield client
+
+
+async def test_fastapi_validation_is_400_not_422(extended: httpx.AsyncClient) -> None:
+    assert (await extended.get("/typed/3")).json() == {"number": 3}
+    message = _error(await extended.get("/typed/three"), 400)
+    assert message.startswith("invalid request: path.number: Input should be a valid integer")
+
+
+async def test_bugs_are_500_without_details(
+    extended: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert _error(await extended.get("/bug"), 500) == "internal error: KeyError"
+    assert "unexpected error on GET /bug" in caplog.text

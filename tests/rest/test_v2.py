@@ -16,7 +16,6 @@ from app.registry import ModelRegistry
 from app.rest import create_app
 from app.settings import ServerSettings
 from tests.payloads import IRIS_CLASSES, IRIS_ROWS, iris_request
-from tests.repo import add_model
 
 
 async def test_server_metadata_names_server_and_version(rest: httpx.AsyncClient) -> None:
@@ -171,11 +170,11 @@ async def test_requested_outputs(rest: httpx.AsyncClient) -> None:
 
 
 @pytest.fixture
-async def broken(tmp_path: Path, settings: ServerSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """A REST client over a repository whose `bad` model fails to load."""
-    add_model(tmp_path, "good", "tests.toys:Echo")
-    add_model(tmp_path, "bad", "tests.toys:BadLoad")
-    registry = ModelRegistry(tmp_path)
+async def broken(
+    broken_repository: Path, settings: ServerSettings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A REST client over the repository whose `bad` model fails to load."""
+    registry = ModelRegistry(broken_repository)
     await registry.load_repository()
     plane = DataPlane(registry, settings)
     plane.mark_started()
