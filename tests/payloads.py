@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from app.protocol.codecs.datatypes import Datatype
+from app.protocol.codecs.datatypes import Datatype, to_dtype
 
 IRIS_ROWS = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], dtype=np.float32)
 """Two iris flowers: a setosa (class 0) and a virginica (class 2)."""
@@ -39,3 +39,12 @@ SAMPLES: dict[Datatype, list[Any]] = {
     Datatype.BYTES: ["a", "", "héllo", "3", "four", "5"],
 }
 """Six valid values of each datatype, as JSON data."""
+
+
+def sample_array(datatype: Datatype) -> np.ndarray:
+    """The SAMPLES of `datatype` as a [2, 3] array (BYTES elements as bytes)."""
+    if datatype is Datatype.BYTES:
+        array = np.empty(6, dtype=object)
+        array[:] = [text.encode() for text in SAMPLES[datatype]]
+        return array.reshape(2, 3)
+    return np.array(SAMPLES[datatype], dtype=to_dtype(datatype)).reshape(2, 3)

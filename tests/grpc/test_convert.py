@@ -33,20 +33,16 @@ from app.protocol.types import (
     ResponseOutput,
     ServerMetadataResponse,
 )
-from tests.payloads import SAMPLES
-
-
-def _array(datatype: Datatype) -> np.ndarray:
-    if datatype is Datatype.BYTES:
-        array = np.empty(6, dtype=object)
-        array[:] = [s.encode() for s in SAMPLES[datatype]]
-        return array.reshape(2, 3)
-    return np.array(SAMPLES[datatype], dtype=to_dtype(datatype)).reshape(2, 3)
+from tests.payloads import SAMPLES, sample_array
 
 
 def _request(datatype: Datatype) -> InferenceRequest:
     tensor = RequestInput(
-        name="x", shape=[2, 3], datatype=datatype, parameters={"tag": 1}, data=_array(datatype)
+        name="x",
+        shape=[2, 3],
+        datatype=datatype,
+        parameters={"tag": 1},
+        data=sample_array(datatype),
     )
     return InferenceRequest(
         id="r",
@@ -77,7 +73,7 @@ def test_requests_round_trip(datatype: Datatype, raw: bool) -> None:
 @pytest.mark.parametrize("raw", [True, False])
 @pytest.mark.parametrize("datatype", list(Datatype))
 def test_responses_round_trip(datatype: Datatype, raw: bool) -> None:
-    output = ResponseOutput(name="y", shape=[2, 3], datatype=datatype, data=_array(datatype))
+    output = ResponseOutput(name="y", shape=[2, 3], datatype=datatype, data=sample_array(datatype))
     original = InferenceResponse(model_name="m", model_version="3", id="r", outputs=[output])
     message = response_to_proto(original, raw=raw)
     assert bool(message.raw_output_contents) is (raw or datatype is Datatype.FP16)

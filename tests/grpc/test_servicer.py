@@ -129,25 +129,6 @@ async def test_parameters_and_requested_outputs(channel: grpc.aio.Channel) -> No
     assert got == {"temperature": 0.5, "mode": "fast", "on": True, "n": 3}
 
 
-@pytest.mark.parametrize(
-    ("model", "code", "details"),
-    [
-        ("nope", grpc.StatusCode.NOT_FOUND, "model 'nope' not found"),
-        ("failing", grpc.StatusCode.INTERNAL, "model 'failing' failed: RuntimeError: boom"),
-        ("picky", grpc.StatusCode.INVALID_ARGUMENT, "picky: no thanks"),
-    ],
-)
-async def test_errors_carry_their_codes(
-    channel: grpc.aio.Channel, model: str, code: grpc.StatusCode, details: str
-) -> None:
-    stub = Stub(channel)
-    request = pb.ModelInferRequest(model_name=model)
-    request.inputs.add(name="x", datatype="FP32", shape=[1]).contents.fp32_contents.append(1)
-    error = await _failure(stub.ModelInfer(request))
-    assert (error.code(), error.details()) == (code, details)
-    assert (await stub.ServerReady(pb.ServerReadyRequest())).ready
-
-
 async def test_a_failed_model_is_unavailable_with_its_reason(broken_server: Server) -> None:
     reason = "model 'bad' version '1' is unavailable: FileNotFoundError: weights.bin is missing"
     async with grpc.aio.insecure_channel(f"127.0.0.1:{broken_server.grpc_port}") as channel:

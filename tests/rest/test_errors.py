@@ -89,26 +89,6 @@ async def test_unknown_models_and_versions(
 
 
 @pytest.mark.parametrize(
-    ("model", "status", "message"),
-    [
-        ("failing", 500, "model 'failing' failed: RuntimeError: boom"),
-        ("picky", 400, "picky: no thanks"),
-        (
-            "wrong-output",
-            500,
-            "model 'wrong-output': predict must return a dict of arrays, got list",
-        ),
-    ],
-)
-async def test_predictor_errors(
-    rest: httpx.AsyncClient, model: str, status: int, message: str
-) -> None:
-    body = {"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]}
-    assert _error(await rest.post(f"/v2/models/{model}/infer", json=body), status) == message
-    assert (await rest.get("/v2/health/ready")).status_code == 200
-
-
-@pytest.mark.parametrize(
     ("headers", "content"),
     [
         ({"content-type": "text/plain"}, b"not json"),

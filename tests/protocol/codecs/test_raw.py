@@ -10,23 +10,15 @@ import pytest
 from app.protocol.codecs.datatypes import Datatype, to_dtype
 from app.protocol.codecs.raw import array_from_raw, array_to_raw
 from app.protocol.errors import InvalidInput
-from tests.payloads import SAMPLES
+from tests.payloads import sample_array
 
 WHAT = "input 't'"
 NUMERIC = [d for d in Datatype if d is not Datatype.BYTES]
 
 
-def _sample(datatype: Datatype) -> np.ndarray:
-    if datatype is Datatype.BYTES:
-        values = np.empty(6, dtype=object)
-        values[:] = [s.encode() for s in SAMPLES[datatype]]
-        return values.reshape(2, 3)
-    return np.array(SAMPLES[datatype], dtype=to_dtype(datatype)).reshape(2, 3)
-
-
 @pytest.mark.parametrize("datatype", list(Datatype))
 def test_every_datatype_round_trips(datatype: Datatype) -> None:
-    array = _sample(datatype)
+    array = sample_array(datatype)
     raw = array_to_raw(array, datatype)
     again = array_from_raw(raw, [2, 3], datatype, WHAT)
     assert again.shape == (2, 3)
@@ -36,7 +28,7 @@ def test_every_datatype_round_trips(datatype: Datatype) -> None:
 
 @pytest.mark.parametrize("datatype", NUMERIC)
 def test_wire_bytes_are_little_endian_row_major(datatype: Datatype) -> None:
-    array = _sample(datatype)
+    array = sample_array(datatype)
     expected = array.astype(to_dtype(datatype).newbyteorder("<")).tobytes(order="C")
     assert array_to_raw(array, datatype) == expected
     assert array_to_raw(array.astype(to_dtype(datatype).newbyteorder(">")), datatype) == expected
