@@ -78,6 +78,10 @@ def test_name_defaults_to_the_folder(tmp_path: Path) -> None:
         ("[1]", "model-settings.json must hold a JSON object"),
         ("{}", "implementation"),
         ('{"implementation": "m:M", "colour": "red"}', "colour"),
+        (
+            '{"implementation": "m:M", "name": "n"}',
+            "name 'n' differs from the model folder's name 'm'",
+        ),
         ('{"implementation": "m:M", "inputs": [{"name": "x"}]}', "datatype"),
         (
             '{"implementation": "m:M", "inputs": [{"name": "x", "datatype": "F", "shape": [1]}]}',

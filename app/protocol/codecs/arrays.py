@@ -12,6 +12,7 @@ from app.protocol.codecs.datatypes import Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 
 _FLOAT = frozenset({Datatype.FP16, Datatype.FP32, Datatype.FP64})
+_NARROW_FLOAT = frozenset({Datatype.FP16, Datatype.FP32})
 # numpy kinds that JSON values of each family may arrive as
 _ACCEPTED_KINDS = {"float": "iuf", "int": "iu", "bool": "b"}
 
@@ -63,6 +64,8 @@ def array_from_values(
         array = _coerce(array, values, datatype, what, family)
     if family == "int" and array.size:
         _check_range(array, datatype, what)
+    elif datatype in _NARROW_FLOAT and array.size and array.dtype.itemsize > 2:
+        _check_float_range(array, datatype, what)
     return array.astype(to_dtype(datatype), copy=False).reshape(shape)
 
 
@@ -84,7 +87,7 @@ def _coerce(
     objects, and stay exact as objects. Anything else is a type error."""
     if family == "float" and array.dtype.kind == "O":
         try:
-            return np.array(data, dtype=to_dtype(datatype))
+            return np.array(data, dtype=np.float64)
         except (ValueError, TypeError):
             pass
     if family == "int" and array.dtype.kind in "fO":
@@ -102,6 +105,18 @@ def _check_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
         raise InvalidInput(
             f"{what}: values from {low} to {high} are out of range for {datatype} "
             f"[{int(info.min)}, {int(info.max)}]"
+        )
+
+
+def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
+    """Values that would round to infinity in FP16/FP32 (from half an ulp above the largest)."""
+    info = np.finfo(cast("np.dtype[np.floating[Any]]", to_dtype(datatype)))
+    limit = float(info.max) + 2.0 ** (info.maxexp - 2 - info.nmant)
+    high = float(np.fmax.reduce(np.abs(array, dtype=np.float64), axis=None))
+    if high >= limit:
+        raise InvalidInput(
+            f"{what}: values up to {high:g} are out of range for {datatype} "
+            f"(largest {float(info.max):g})"
         )
 
 

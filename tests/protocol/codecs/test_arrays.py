@@ -142,6 +142,39 @@ def test_integers_out_of_range(data: list[int], datatype: Datatype, expected: st
     assert expected in _rejected(data, [2], datatype)
 
 
+@pytest.mark.parametrize(
+    ("data", "datatype", "expected"),
+    [
+        (
+            [1e39, 0.0],
+            Datatype.FP32,
+            "values up to 1e+39 are out of range for FP32 (largest 3.40282e+38)",
+        ),
+        ([None, -1e39], Datatype.FP32, "values up to 1e+39 are out of range for FP32"),
+        (
+            [70000.0, 0.0],
+            Datatype.FP16,
+            "values up to 70000 are out of range for FP16 (largest 65504)",
+        ),
+        ([-(2**63), 0], Datatype.FP16, "values up to 9.22337e+18 are out of range for FP16"),
+    ],
+)
+def test_floats_out_of_range(data: list[Any], datatype: Datatype, expected: str) -> None:
+    assert expected in _rejected(data, [2], datatype)
+
+
+def test_floats_at_the_limits_and_nan_pass() -> None:
+    array = array_from_json([65519.0, None], [2], Datatype.FP16, WHAT)
+    assert array[0] == 65504.0
+    assert np.isnan(array[1])
+    assert "out of range for FP16" in _rejected([65520.0, 0.0], [2], Datatype.FP16)
+    largest = np.finfo(np.float32).max
+    wire = _json(array_to_json(np.array([largest, -largest]), Datatype.FP32, WHAT))
+    assert array_from_json(wire, [2], Datatype.FP32, WHAT).tolist() == [largest, -largest]
+    assert array_from_json([None, None], [2], Datatype.FP32, WHAT).dtype == np.float32
+    assert array_from_json([1e300, 0.0], [2], Datatype.FP64, WHAT)[0] == 1e300
+
+
 @pytest.mark.parametrize("data", [[2**64, 0], [-(2**63) - 1, 0], [-1, 2**63]])
 def test_integers_beyond_64_bits(data: list[int]) -> None:
     message = _rejected(data, [2], Datatype.INT64)
