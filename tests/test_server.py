@@ -10,6 +10,8 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
+from grpc_health.v1.health_pb2_grpc import HealthStub
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
@@ -57,6 +59,8 @@ async def test_not_ready_while_models_load(tmp_path: Path, gate: threading.Event
         assert (ready.status_code, ready.json()) == (503, {"ready": False})
         assert (await client.get("/v2/health/live")).status_code == 200
         assert not (await Stub(channel).ServerReady(pb.ServerReadyRequest())).ready
+        health = await HealthStub(channel).Check(HealthCheckRequest(service=""))
+        assert health.status == HealthCheckResponse.NOT_SERVING
         assert not starting.done()
         gate.set()
         await starting
