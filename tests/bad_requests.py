@@ -3,138 +3,25 @@ status and message every transport must answer (the parity test compares the two
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-import grpc
-import httpx
 import orjson
-import pytest
 
-from app.grpc.convert import CONTENTS_FIELD
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.service import Stub
-from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import Status
-
-ABSURD = [2**40, 2**40]
-BAD = Status.INVALID_ARGUMENT
-
-
-@dataclass(frozen=True)
-class RestForm:
-    """A POST of `body` (with `headers`) to `path`."""
-
-    body: bytes
-    path: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BadRequest:
-    """A bad request and its answer: `status`, and a message equal to `message` (or starting
-    with it when `prefix`)."""
-
-    id: str
-    status: Status
-    message: str
-    rest: RestForm | None = None
-    grpc: pb.ModelInferRequest | None = None
-    prefix: bool = False
-
-    def matches(self, message: str) -> bool:
-        return message.startswith(self.message) if self.prefix else message == self.message
+from tests.request_forms import (
+    ABSURD,
+    BadRequest,
+    binary_body,
+    both,
+    grpc_only,
+    proto,
+    raw,
+    rest_only,
+    tensor,
+)
 
 
-def _path(model: str, version: str = "") -> str:
-    return f"/v2/models/{model}" + (f"/versions/{version}" if version else "") + "/infer"
-
-
-def _flat(data: Any) -> list[Any]:
-    if isinstance(data, list):
-        return [item for part in data for item in _flat(part)]
-    return [data]
-
-
-def _proto(
-    model: str, inputs: list[dict[str, Any]], version: str = "", outputs: tuple[str, ...] = ()
-) -> pb.ModelInferRequest:
-    """A ModelInferRequest with the inputs as typed contents (none for unknown datatypes)."""
-    message = pb.ModelInferRequest(model_name=model, model_version=version)
-    for item in inputs:
-        tensor = message.inputs.add(
-            name=item["name"], datatype=item["datatype"], shape=item["shape"]
-        )
-        datatype = Datatype.__members__.get(item["datatype"])
-        if datatype is not None and "data" in item:
-            contents = getattr(tensor.contents, CONTENTS_FIELD[datatype])
-            contents.extend(v.encode() if isinstance(v, str) else v for v in _flat(item["data"]))
-    for name in outputs:
-        message.outputs.add(name=name)
-    return message
-
-
-def both(
-    id: str,
-    message: str,
-    inputs: list[dict[str, Any]],
-    *,
-    status: Status = BAD,
-    model: str = "iris",
-    version: str = "",
-    outputs: tuple[str, ...] = (),
-    prefix: bool = False,
-) -> BadRequest:
-    """A case with JSON inputs over REST and the same inputs as typed contents over gRPC."""
-    body: dict[str, Any] = {"inputs": inputs}
-    if outputs:
-        body["outputs"] = [{"name": name} for name in outputs]
-    rest = RestForm(orjson.dumps(body), _path(model, version))
-    return BadRequest(id, status, message, rest, _proto(model, inputs, version, outputs), prefix)
-
-
-def _binary_body(inputs: list[dict[str, Any]], tail: bytes) -> tuple[bytes, dict[str, str]]:
-    header = orjson.dumps({"inputs": inputs})
-    return header + tail, {"Inference-Header-Content-Length": str(len(header))}
-
-
-def raw(
-    id: str, message: str, inputs: list[dict[str, Any]], chunks: list[bytes], model: str = "iris"
-) -> BadRequest:
-    """A case with binary tensors over REST and the same bytes as raw contents over gRPC (the
-    inputs' `data` is left out)."""
-    bare = [{key: value for key, value in item.items() if key != "data"} for item in inputs]
-    sized = [
-        {**item, "parameters": {"binary_data_size": len(chunk)}}
-        for item, chunk in zip(bare, chunks, strict=True)
-    ]
-    body, headers = _binary_body(sized, b"".join(chunks))
-    grpc = _proto(model, bare)
-    grpc.raw_input_contents.extend(chunks)
-    return BadRequest(id, BAD, message, RestForm(body, _path(model), headers), grpc)
-
-
-def rest_only(
-    id: str, message: str, body: bytes, headers: dict[str, str] | None = None, prefix: bool = False
-) -> BadRequest:
-    return BadRequest(id, BAD, message, RestForm(body, _path("iris"), headers or {}), None, prefix)
-
-
-def grpc_only(id: str, message: str, request: pb.ModelInferRequest) -> BadRequest:
-    return BadRequest(id, BAD, message, None, request)
-
-
-def tensor(
-    name: str = "input-0", datatype: str = "FP32", shape: Any = None, data: Any = None
-) -> dict[str, Any]:
-    """An iris-like JSON input: one flower, unless told otherwise."""
-    shape = [1, 4] if shape is None else shape
-    data = [[5.1, 3.5, 1.4, 0.2]] if data is None else data
-    return {"name": name, "datatype": datatype, "shape": shape, "data": data}
-
-
-def _iris_proto(raw_chunks: int = 0, typed: bool = True) -> pb.ModelInferRequest:
-    request = _proto("iris", [tensor()])
+def _irisproto(raw_chunks: int = 0, typed: bool = True) -> pb.ModelInferRequest:
+    request = proto("iris", [tensor()])
     if not typed:
         request.inputs[0].ClearField("contents")
     request.raw_input_contents.extend([b"\0" * 16] * raw_chunks)
@@ -142,7 +29,7 @@ def _iris_proto(raw_chunks: int = 0, typed: bool = True) -> pb.ModelInferRequest
 
 
 def _other_field() -> pb.ModelInferRequest:
-    request = _iris_proto(typed=False)
+    request = _irisproto(typed=False)
     request.inputs[0].contents.fp64_contents.extend([1.0, 2.0, 3.0, 4.0])
     return request
 
@@ -163,12 +50,12 @@ CASES: list[BadRequest] = [
     rest_only(
         "data and binary data",
         "input 'input-0': has both 'data' and binary_data_size",
-        *_binary_body([SIZED], b"\0" * 16),
+        *binary_body([SIZED], b"\0" * 16),
     ),
     rest_only(
         "binary data left over",
         "body has 4 bytes of binary data that no tensor claims",
-        *_binary_body([tensor()], b"\0" * 4),
+        *binary_body([tensor()], b"\0" * 4),
     ),
     rest_only(
         "header length beyond the body",
@@ -201,12 +88,12 @@ CASES: list[BadRequest] = [
     grpc_only(
         "raw mixed with typed",
         "input 'input-0': has typed contents, but the message uses raw contents",
-        _iris_proto(raw_chunks=1),
+        _irisproto(raw_chunks=1),
     ),
     grpc_only(
         "wrong count of raw contents",
         "message has 2 raw contents for 1 inputs",
-        _iris_proto(raw_chunks=2, typed=False),
+        _irisproto(raw_chunks=2, typed=False),
     ),
     grpc_only(
         "contents of another datatype",
@@ -320,18 +207,3 @@ CASES: list[BadRequest] = [
 REST_CASES = [case for case in CASES if case.rest is not None]
 GRPC_CASES = [case for case in CASES if case.grpc is not None]
 BOTH_CASES = [case for case in CASES if case.rest is not None and case.grpc is not None]
-
-
-async def send_rest(client: httpx.AsyncClient, form: RestForm) -> tuple[int, str]:
-    """POST the form; (status code, the message of its `{"error": ...}` body)."""
-    answer = await client.post(form.path, content=form.body, headers=form.headers)
-    body = answer.json()
-    assert list(body) == ["error"], body
-    return answer.status_code, str(body["error"])
-
-
-async def send_grpc(channel: grpc.aio.Channel, request: pb.ModelInferRequest) -> tuple[str, str]:
-    """Send the request, which must fail; (status code name, details)."""
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await Stub(channel).ModelInfer(request)
-    return caught.value.code().name, caught.value.details() or ""

@@ -9,7 +9,8 @@ import pytest
 
 from app.protocol.errors import status_for_grpc, status_for_http
 from app.server import Server
-from tests.bad_requests import BOTH_CASES, BadRequest, send_grpc, send_rest
+from tests.bad_requests import BOTH_CASES
+from tests.request_forms import BadRequest, send_grpc, send_rest
 
 
 @pytest.mark.parametrize("case", BOTH_CASES, ids=lambda case: case.id)

@@ -8,7 +8,8 @@ import pytest
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
-from tests.bad_requests import GRPC_CASES, BadRequest, send_grpc
+from tests.bad_requests import GRPC_CASES
+from tests.request_forms import BadRequest, send_grpc
 
 
 @pytest.mark.parametrize("case", GRPC_CASES, ids=lambda case: case.id)

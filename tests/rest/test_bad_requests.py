@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.bad_requests import REST_CASES, BadRequest, send_rest
+from tests.bad_requests import REST_CASES
+from tests.request_forms import BadRequest, send_rest
 
 
 @pytest.mark.parametrize("case", REST_CASES, ids=lambda case: case.id)
