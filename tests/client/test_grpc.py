@@ -247,5 +247,6 @@ async def test_verbose_logs_calls(server: Server, caplog: pytest.LogCaptureFixtu
         async with InferenceGRPCClient(f"{HOST}:{server.grpc_port}", verbose=verbose) as client:
             await client.infer(iris())
         lines = [r.getMessage() for r in caplog.records if r.name == "oipserve.client"]
-        assert lines == ([f"{HOST}:{server.grpc_port} ModelInfer metadata=[]",
-                          f"{HOST}:{server.grpc_port} ModelInfer -> OK"] if verbose else [])  # fmt: skip
+        target = f"{HOST}:{server.grpc_port} ModelInfer"
+        expected = [f"{target} metadata=[]", f"{target} -> OK"]
+        assert lines == (expected if verbose else [])

@@ -61,17 +61,8 @@ def _same(sent: np.ndarray, received: np.ndarray) -> None:
         np.testing.assert_array_equal(received, sent)
 
 
-# The server's JSON codec reads [0, 2**64 - 1] through np.array, which makes it float64 and
-# refuses it (app/protocol/codecs/arrays.py); binary data and gRPC are not affected.
-_UINT64_JSON = pytest.mark.xfail(strict=True, reason="server JSON codec: UINT64 above INT64")
 REST_CASES = [
-    pytest.param(
-        datatype,
-        array,
-        binary,
-        id=f"{'binary' if binary else 'json'}-{datatype}-{index}",
-        marks=[_UINT64_JSON] if datatype == "UINT64" and not binary else [],
-    )
+    pytest.param(datatype, array, binary, id=f"{'binary' if binary else 'json'}-{datatype}-{index}")
     for binary in (False, True)
     for index, (datatype, array) in enumerate(ROUND_TRIPS)
 ]
