@@ -21,7 +21,11 @@ from tests.payloads import IRIS_CLASSES, IRIS_ROWS, iris_request
 async def test_server_metadata_names_server_and_version(rest: httpx.AsyncClient) -> None:
     answer = await rest.get("/v2")
     assert answer.status_code == 200
-    assert answer.json() == {"name": "oipserve", "version": "0.1.0", "extensions": []}
+    assert answer.json() == {
+        "name": "oipserve",
+        "version": "0.1.0",
+        "extensions": ["binary_tensor_data"],
+    }
 
 
 async def test_health_is_live_and_ready(rest: httpx.AsyncClient) -> None:
