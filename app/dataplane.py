@@ -21,7 +21,7 @@ from app.settings import ServerSettings
 
 log = logging.getLogger("oipserve.dataplane")
 
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["binary_tensor_data"]
 """Protocol extensions this server speaks, advertised in the server metadata."""
 
 

@@ -28,6 +28,13 @@ class _HTTPServer(uvicorn.Server):
         yield
 
 
+async def _run_http(server: uvicorn.Server) -> None:
+    """uvicorn's serve(), whose sys.exit on a failed bind becomes a plain return (a
+    SystemExit escaping a task would stop the whole event loop)."""
+    with contextlib.suppress(SystemExit):
+        await server.serve()
+
+
 class Server:
     """Serves the model repository over REST and gRPC; `serve()` runs until SIGTERM/SIGINT,
     or use `start()` / `stop()` to run it inside an existing loop (tests, embedding)."""
@@ -79,7 +86,7 @@ class Server:
             server_header=False,
         )
         self._http = _HTTPServer(config)
-        self._http_task = asyncio.create_task(self._http.serve())
+        self._http_task = asyncio.create_task(_run_http(self._http))
         while not self._http.started:
             if self._http_task.done():
                 raise OSError(

@@ -75,6 +75,11 @@ def read_model_folder(folder: Path) -> list[ModelSettings]:
     """The settings of every version in a model folder, oldest first."""
     content = _read_settings_file(folder)
     content.setdefault("name", folder.name)
+    if content["name"] != folder.name:
+        raise ModelSettingsError(
+            f"{folder / MODEL_SETTINGS_FILE}: name {content['name']!r} differs from the "
+            f"model folder's name {folder.name!r}"
+        )
     versions = version_folders(folder)
     try:
         if not versions:

@@ -1,0 +1,151 @@
+"""The Server in process: both transports on port 0, readiness through start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
+from grpc_health.v1.health_pb2_grpc import HealthStub
+
+from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.service import Stub
+from app.server import Server
+from app.settings import ModelSettingsError, ServerSettings
+from tests.payloads import IRIS_CLASSES, iris_request
+from tests.repo import add_model
+from tests.toys import Gated, GatedLoad
+from tests.waiting import until
+
+
+async def test_serves_rest_and_grpc(server: Server) -> None:
+    assert server.http_port > 0
+    assert server.grpc_port > 0
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
+        answer = await client.post("/v2/models/iris/infer", json=iris_request())
+        assert answer.status_code == 200
+        body = answer.json()["outputs"][0]
+        assert len(body["data"]) == 6
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+        assert (await Stub(channel).ServerReady(pb.ServerReadyRequest())).ready
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """A closed gate for GatedLoad models, opened at the end whatever happens."""
+    GatedLoad.gate = threading.Event()
+    yield GatedLoad.gate
+    GatedLoad.gate.set()
+
+
+async def test_not_ready_while_models_load(tmp_path: Path, gate: threading.Event) -> None:
+    add_model(tmp_path, "iris", "tests.toys:Echo")
+    add_model(tmp_path, "slow", "tests.toys:GatedLoad")
+    server = Server(
+        ServerSettings(model_repository=tmp_path, host="127.0.0.1", http_port=0, grpc_port=0)
+    )
+    starting = asyncio.create_task(server.start())
+    await until(lambda: server.grpc_port > 0)
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel,
+    ):
+        ready = await client.get("/v2/health/ready")
+        assert (ready.status_code, ready.json()) == (503, {"ready": False})
+        assert (await client.get("/v2/health/live")).status_code == 200
+        assert not (await Stub(channel).ServerReady(pb.ServerReadyRequest())).ready
+        health = await HealthStub(channel).Check(HealthCheckRequest(service=""))
+        assert health.status == HealthCheckResponse.NOT_SERVING
+        assert not starting.done()
+        gate.set()
+        await starting
+        ready = await client.get("/v2/health/ready")
+        assert (ready.status_code, ready.json()) == (200, {"ready": True})
+        assert (await Stub(channel).ServerReady(pb.ServerReadyRequest())).ready
+    await server.stop(grace=1)
+
+
+@pytest.fixture
+async def gated_server(tmp_path: Path) -> AsyncIterator[tuple[Server, Gated]]:
+    add_model(tmp_path, "gated", "tests.toys:Gated")
+    server = Server(
+        ServerSettings(model_repository=tmp_path, host="127.0.0.1", http_port=0, grpc_port=0)
+    )
+    await server.start()
+    _, predictor = server.registry.predictor("gated")
+    assert isinstance(predictor, Gated)
+    yield server, predictor
+    predictor.gate.set()
+    await server.stop(grace=1)
+
+
+async def test_shutdown_turns_readiness_off_and_finishes_in_flight_requests(
+    gated_server: tuple[Server, Gated],
+) -> None:
+    server, predictor = gated_server
+    body = {"inputs": [{"name": "x", "shape": [1], "datatype": "INT8", "data": [5]}]}
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel,
+    ):
+        in_flight = asyncio.create_task(client.post("/v2/models/gated/infer", json=body))
+        assert await asyncio.to_thread(predictor.entered.wait, 10)
+        stopping = asyncio.create_task(server.stop(grace=5))
+        await until(lambda: server.dataplane._stopping)
+        assert not (await Stub(channel).ServerReady(pb.ServerReadyRequest())).ready
+        assert not await server.dataplane.ready()
+        predictor.gate.set()
+        answer = await in_flight
+        assert answer.status_code == 200
+        assert answer.json()["outputs"][0]["data"] == [5]
+        await stopping
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as fresh:
+            await fresh.get(f"http://127.0.0.1:{server.http_port}/v2/health/live")
+
+
+async def test_serve_runs_until_asked_to_stop(settings: ServerSettings) -> None:
+    server = Server(settings)
+    serving = asyncio.create_task(server.serve())
+    await until(lambda: server.dataplane._started)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
+        answer = await client.post("/v2/models/iris/infer", json=iris_request())
+    probabilities = answer.json()["outputs"][0]["data"]
+    assert [
+        max(range(3), key=row.__getitem__) for row in (probabilities[:3], probabilities[3:])
+    ] == IRIS_CLASSES
+    server.request_stop()
+    await asyncio.wait_for(serving, 10)
+    assert not await server.dataplane.ready()
+
+
+async def test_missing_repository_fails_fast(tmp_path: Path) -> None:
+    server = Server(ServerSettings(model_repository=tmp_path / "nowhere", http_port=0, grpc_port=0))
+    with pytest.raises(ModelSettingsError, match="is not a folder"):
+        await server.start()
+    assert server.http_port == 0
+
+
+async def test_a_busy_http_port_is_an_os_error(tmp_path: Path, server: Server) -> None:
+    settings = ServerSettings(
+        model_repository=tmp_path, host="127.0.0.1", http_port=server.http_port, grpc_port=0
+    )
+    second = Server(settings)
+    with pytest.raises(OSError, match=f"cannot listen for HTTP on 127.0.0.1:{server.http_port}"):
+        await second.start()
+    await second.stop(grace=0)
+
+
+async def test_a_busy_grpc_port_is_an_os_error(tmp_path: Path, server: Server) -> None:
+    settings = ServerSettings(
+        model_repository=tmp_path, host="127.0.0.1", http_port=0, grpc_port=server.grpc_port
+    )
+    second = Server(settings)
+    with pytest.raises(OSError, match=f"cannot listen for gRPC on 127.0.0.1:{server.grpc_port}"):
+        await second.start()
+    await second.stop(grace=0)
