@@ -18,11 +18,9 @@ import numpy as np
 import pytest
 
 from app.server import Server
-from app.settings import ServerSettings
 from tests.deploy.dockerfile import DOCKERFILE, commands, instruction, instructions
 from tests.payloads import IRIS_CLASSES, iris_request
 from tests.process import ROOT, serve, tool
-from tests.repo import add_model
 
 
 def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
@@ -89,18 +87,12 @@ async def healthcheck(port: int) -> int:
     return await process.wait()
 
 
-@pytest.mark.parametrize(("broken", "healthy"), [(False, True), (True, False)])
-async def test_healthcheck_follows_readiness(tmp_path: Path, broken: bool, healthy: bool) -> None:
-    shutil.copytree(ROOT / "models", tmp_path, dirs_exist_ok=True)
-    if broken:
-        add_model(tmp_path, "broken", "no_such_module:Missing")
-    settings = ServerSettings(model_repository=tmp_path, host="127.0.0.1", http_port=0, grpc_port=0)
-    server = Server(settings)
-    await server.start()
-    try:
-        assert (await healthcheck(server.http_port) == 0) is healthy
-    finally:
-        await server.stop(grace=1)
+async def test_healthcheck_passes_when_every_model_is_ready(server: Server) -> None:
+    assert await healthcheck(server.http_port) == 0
+
+
+async def test_healthcheck_fails_when_a_model_failed_to_load(broken_server: Server) -> None:
+    assert await healthcheck(broken_server.http_port) != 0
 
 
 def run_step(command: list[str], paths: dict[str, Path], python: Path) -> None:

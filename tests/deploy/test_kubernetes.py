@@ -3,10 +3,8 @@ their probes, called the way the kubelet calls them, say what they should."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import inspect
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,6 @@ from app.server import Server
 from app.settings import ServerSettings
 from tests.deploy.dockerfile import instruction
 from tests.process import ROOT
-from tests.repo import add_model
 
 HTTP_PROBES = ROOT / "deploy" / "oipserve.yaml"
 GRPC_PROBES = ROOT / "deploy" / "oipserve-grpc-probes.yaml"
@@ -106,19 +103,6 @@ def test_termination_grace_covers_prestop_and_the_servers_own_grace() -> None:
     assert deployment["terminationGracePeriodSeconds"] > int(pre_stop[1]) + server_grace
 
 
-@contextlib.asynccontextmanager
-async def running(repository: Path) -> AsyncIterator[Server]:
-    settings = ServerSettings(
-        model_repository=repository, host="127.0.0.1", http_port=0, grpc_port=0
-    )
-    server = Server(settings)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop(grace=1)
-
-
 async def probe_passes(server: Server, spec: Resource, probe: Resource) -> bool:
     """Call a probe as the kubelet does: HTTP passes on 200-399, gRPC on SERVING."""
     local = {HTTP_PORT: server.http_port, GRPC_PORT: server.grpc_port}
@@ -140,26 +124,24 @@ async def probe_results(server: Server, path: Path) -> dict[str, bool]:
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: path.name)
-async def test_every_probe_passes_on_the_bundled_models(path: Path) -> None:
-    async with running(ROOT / "models") as server:
-        assert await probe_results(server, path) == dict.fromkeys(PROBES, True)
+async def test_every_probe_passes_on_a_ready_server(path: Path, server: Server) -> None:
+    assert await probe_results(server, path) == dict.fromkeys(PROBES, True)
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: path.name)
-async def test_a_failed_model_keeps_the_pod_alive_but_unready(path: Path, tmp_path: Path) -> None:
-    add_model(tmp_path, "broken", "no_such_module:Missing")
-    async with running(tmp_path) as server:
-        assert await probe_results(server, path) == {
-            "startupProbe": True,
-            "livenessProbe": True,
-            "readinessProbe": False,
-        }
+async def test_a_failed_model_keeps_the_pod_alive_but_unready(
+    path: Path, broken_server: Server
+) -> None:
+    assert await probe_results(broken_server, path) == {
+        "startupProbe": True,
+        "livenessProbe": True,
+        "readinessProbe": False,
+    }
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: path.name)
-async def test_readiness_fails_once_shutdown_begins(path: Path) -> None:
-    async with running(ROOT / "models") as server:
-        server.dataplane.mark_stopping()
-        results = await probe_results(server, path)
+async def test_readiness_fails_once_shutdown_begins(path: Path, server: Server) -> None:
+    server.dataplane.mark_stopping()
+    results = await probe_results(server, path)
     assert results["readinessProbe"] is False
     assert results["livenessProbe"] is True
