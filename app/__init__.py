@@ -15,6 +15,13 @@ _EXPORTS: dict[str, str] = {
     "DataPlane": "app.dataplane",
     "Datatype": "app.protocol.codecs.datatypes",
     "DeadlineExceeded": "app.protocol.errors",
+    "InferInput": "app.client.tensors",
+    "InferOutput": "app.client.tensors",
+    "InferRequest": "app.client.tensors",
+    "InferResponse": "app.client.tensors",
+    "InferenceClientFactory": "app.client.factory",
+    "InferenceGRPCClient": "app.client.grpc",
+    "InferenceRESTClient": "app.client.rest",
     "InferenceRequest": "app.protocol.types",
     "InferenceResponse": "app.protocol.types",
     "InvalidInput": "app.protocol.errors",
@@ -29,14 +36,18 @@ _EXPORTS: dict[str, str] = {
     "PayloadTooLarge": "app.protocol.errors",
     "Predictor": "app.predictors.base",
     "PredictorError": "app.protocol.errors",
+    "RESTConfig": "app.client.config",
     "RequestInput": "app.protocol.types",
     "RequestOutput": "app.protocol.types",
+    "RequestedOutput": "app.client.tensors",
     "ResponseOutput": "app.protocol.types",
     "Server": "app.server",
     "ServerMetadataResponse": "app.protocol.types",
     "ServerNotReady": "app.protocol.errors",
     "ServerSettings": "app.settings",
+    "ServerUnreachable": "app.client.errors",
     "Tensors": "app.predictors.base",
+    "USE_CLIENT_DEFAULT": "app.client.defaults",
     "Unavailable": "app.protocol.errors",
     "Unsupported": "app.protocol.errors",
     "create_app": "app.rest",
@@ -59,6 +70,31 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from app.client.config import (
+        RESTConfig as RESTConfig,
+    )
+    from app.client.defaults import (
+        USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,
+    )
+    from app.client.errors import (
+        ServerUnreachable as ServerUnreachable,
+    )
+    from app.client.factory import (
+        InferenceClientFactory as InferenceClientFactory,
+    )
+    from app.client.grpc import (
+        InferenceGRPCClient as InferenceGRPCClient,
+    )
+    from app.client.rest import (
+        InferenceRESTClient as InferenceRESTClient,
+    )
+    from app.client.tensors import (
+        InferInput as InferInput,
+        InferOutput as InferOutput,
+        InferRequest as InferRequest,
+        InferResponse as InferResponse,
+        RequestedOutput as RequestedOutput,
+    )
     from app.dataplane import (
         DataPlane as DataPlane,
     )

@@ -1,4 +1,5 @@
-"""The `oipserve` command: `oipserve serve [MODEL_REPOSITORY] ...`. Nothing runs at import."""
+"""The `oipserve` command: `oipserve serve [MODEL_REPOSITORY] ...` and `oipserve infer URL MODEL
+...`. Nothing runs at import."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     for flag, options in _OPERATION_FLAGS:
         serve.add_argument(flag, **options)
     serve.set_defaults(run=_serve)
+    _add_infer(commands)
     return parser
 
 
@@ -60,7 +62,7 @@ _OPERATION_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ),
     (
         "--grace-seconds",
-        {"type": float, "help": "then in-flight requests get this long to finish (default 20)"},
+        {"type": float, "help": "then in-flight requests get this long to finish (default 10)"},
     ),
     (
         "--log-level",
@@ -80,6 +82,40 @@ _OPERATION_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ),
 ]
 """The serve flags about running it in production: (flag, add_argument keywords)."""
+
+
+def _add_infer(commands: Any) -> None:
+    infer = commands.add_parser(
+        "infer",
+        help="run one inference on a server (REST or gRPC) and print the outputs",
+        description="Run MODEL on a server: REST for http(s)://host:port, gRPC for "
+        "grpc(s)://host:port or host:port. Prints the outputs, the request id and the latency.",
+    )
+    infer.add_argument("url", help="http(s)://host:port, grpc(s)://host:port or host:port")
+    infer.add_argument("model", help="the model's name")
+    infer.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        required=True,
+        metavar="NAME=SOURCE",
+        help="an input tensor from a .npy file, a .json file or inline JSON (a nested list, "
+        'or {"datatype": ..., "shape": ..., "data": ...}); repeat for several inputs',
+    )
+    infer.add_argument(
+        "--output", "-o", action="append", default=[], help="return only this output (repeat)"
+    )
+    infer.add_argument("--model-version", help="the model version (default: the newest)")
+    infer.add_argument("--id", help="the request id (default: a new UUID)")
+    infer.add_argument("--timeout", type=float, default=60.0, help="seconds (default 60)")
+    infer.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    infer.set_defaults(run=_infer)
+
+
+def _infer(options: dict[str, Any]) -> int:
+    from app.client.command import run
+
+    return run(options)
 
 
 def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

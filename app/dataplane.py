@@ -7,7 +7,7 @@ import time
 
 from app import __version__
 from app.calls import INPROCESS, Call, current_call, reply_headers, timeout_seconds, within
-from app.extensions import EXTENSIONS, model_config, repository_model
+from app.extensions import EXTENSION_NAMES, model_config, repository_model
 from app.monitor import Monitor
 from app.predictors.base import Predictor, declared
 from app.protocol.errors import InvalidInput, ModelNotReady, OIPError, PredictorError, Unsupported
@@ -28,6 +28,9 @@ from app.registry import ModelRegistry, ModelState
 from app.settings import ServerSettings
 
 log = logging.getLogger("oipserve.dataplane")
+
+EXTENSIONS: list[str] = ["binary_tensor_data", *EXTENSION_NAMES]
+"""Protocol extensions this server speaks, advertised in the server metadata."""
 
 
 class DataPlane:

@@ -18,7 +18,7 @@ from app.protocol.types import (
 from app.registry import ModelVersion
 from app.settings import ModelSettings
 
-EXTENSIONS = ["model_repository", "statistics", "model_configuration"]
+EXTENSION_NAMES = ["model_repository", "statistics", "model_configuration"]
 """The extensions this module answers, by the names Triton advertises them with."""
 
 

@@ -81,7 +81,7 @@ class ModelVersion:
 class ModelRegistry:
     """Holds every model version the server was asked to serve, loaded or not."""
 
-    def __init__(self, repository: Path, grace: float = 20.0) -> None:
+    def __init__(self, repository: Path, grace: float = 10.0) -> None:
         self.repository = repository
         self.grace = grace
         self._models: dict[str, dict[str, ModelVersion]] = {}

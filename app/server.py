@@ -34,6 +34,13 @@ class _HTTPServer(uvicorn.Server):
         yield
 
 
+async def _run_http(server: uvicorn.Server) -> None:
+    """uvicorn's serve(), whose sys.exit on a failed bind becomes a plain return (a
+    SystemExit escaping a task would stop the whole event loop)."""
+    with contextlib.suppress(SystemExit):
+        await server.serve()
+
+
 class _Listener:
     """One uvicorn server running as a task of our loop."""
 
@@ -53,7 +60,7 @@ class _Listener:
         self.port = 0
 
     async def start(self) -> int:
-        self.task = asyncio.create_task(self.server.serve())
+        self.task = asyncio.create_task(_run_http(self.server))
         while not self.server.started:
             if self.task.done():
                 config = self.server.config
@@ -68,8 +75,7 @@ class _Listener:
             return
         self.server.config.timeout_graceful_shutdown = grace  # type: ignore[assignment]  # uvicorn reads it as seconds; floats work
         self.server.should_exit = True
-        with contextlib.suppress(SystemExit):
-            await self.task
+        await self.task
 
 
 class Server:

@@ -38,7 +38,7 @@ class ServerSettings(BaseSettings):
         5.0, ge=0, description="After SIGTERM: keep serving this long while readiness is 503."
     )
     grace_seconds: float = Field(
-        20.0, ge=0, description="Then: how long in-flight requests (and unloads) may take."
+        10.0, ge=0, description="Then: how long in-flight requests (and unloads) may take."
     )
 
     def startup_models(self) -> list[str] | None:
@@ -169,6 +169,11 @@ def read_model_folder(folder: Path) -> list[ModelSettings]:
     """The settings of every version its version policy selects, oldest first."""
     content = _read_settings_file(folder)
     content.setdefault("name", folder.name)
+    if content["name"] != folder.name:
+        raise ModelSettingsError(
+            f"{folder / MODEL_SETTINGS_FILE}: name {content['name']!r} differs from the "
+            f"model folder's name {folder.name!r}"
+        )
     versions = version_folders(folder)
     try:
         if not versions:

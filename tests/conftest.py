@@ -45,6 +45,27 @@ def repository(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def broken_repository(tmp_path: Path) -> Path:
+    """A repository where `good` loads and `bad` fails to load (weights.bin is missing)."""
+    repo = tmp_path / "broken"
+    add_model(repo, "good", "tests.toys:Echo")
+    add_model(repo, "bad", "tests.toys:BadLoad")
+    return repo
+
+
+@pytest.fixture
+async def broken_server(broken_repository: Path) -> AsyncIterator[Server]:
+    """A real server over the broken repository: live, not ready."""
+    settings = ServerSettings(
+        model_repository=broken_repository, host="127.0.0.1", http_port=0, grpc_port=0
+    )
+    running = Server(settings)
+    await running.start()
+    yield running
+    await running.stop(grace=1)
+
+
+@pytest.fixture
 def settings(repository: Path) -> ServerSettings:
     return ServerSettings(model_repository=repository, host="127.0.0.1", http_port=0, grpc_port=0)
 

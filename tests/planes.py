@@ -1,12 +1,18 @@
-"""A DataPlane over a test repository, for the tests below the transports."""
+"""A DataPlane over a test repository, for the tests below the transports, and what they
+send it."""
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
+import orjson
+
 from app.dataplane import DataPlane
+from app.protocol.types import InferenceRequest, RequestInput
 from app.registry import ModelRegistry
 from app.settings import ServerSettings
 
@@ -26,3 +32,25 @@ async def dataplane_over(
         yield plane
     finally:
         await registry.unload_all()
+
+
+def one_value(value: float = 1.0, id: str | None = None) -> InferenceRequest:
+    """A request whose input-0 holds one FP32 `value`."""
+    data = np.array([value], dtype=np.float32)
+    return InferenceRequest(
+        id=id, inputs=[RequestInput(name="input-0", shape=[1], datatype="FP32", data=data)]
+    )
+
+
+async def output_value(plane: DataPlane, name: str, version: str | None = None) -> float:
+    """The first output value of model `name` for `one_value()`."""
+    response = await plane.infer(name, one_value(), version)
+    return float(response.outputs[0].data[0])
+
+
+def touch_settings(folder: Path, **changes: object) -> None:
+    """Rewrite a model's settings file with `changes`, with a later modification time."""
+    path = folder / "model-settings.json"
+    content = {**orjson.loads(path.read_bytes()), **changes}
+    time.sleep(0.01)
+    path.write_bytes(orjson.dumps(content))

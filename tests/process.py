@@ -1,110 +1,134 @@
-"""A real `oipserve serve` process for tests: started with JSON logs on 127.0.0.1, port 0,
-its log lines collected as they come."""
+"""A real `oipserve serve` process on 127.0.0.1 with ports picked by the system, for tests that
+must talk to the server the way a user's client does (other processes, other tools)."""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import threading
-import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-_LISTENING = re.compile(r"(REST|gRPC|metrics) (?:listening )?on (?:http://)?[\d.]+:(\d+)")
+ROOT = Path(__file__).resolve().parent.parent
+"""The source tree (the folder holding pyproject.toml)."""
+
+LOCAL_PORTS = {"OIPSERVE_HOST": "127.0.0.1", "OIPSERVE_HTTP_PORT": "0", "OIPSERVE_GRPC_PORT": "0"}
+"""The environment that puts a server on 127.0.0.1, ports picked by the system."""
+
+_REST = re.compile(r"REST listening on http://[^:]+:(\d+)")
+_GRPC = re.compile(r"gRPC listening on \S+:(\d+)")
+_READY = re.compile(r"server (ready|NOT ready)")
 
 
+@dataclass
 class ServerProcess:
-    """`with ServerProcess(repo, "--drain-seconds", "1") as server: server.http_port ...`"""
+    """A running server: its ports and everything it has logged so far."""
 
-    def __init__(self, repository: Path, *flags: str) -> None:
-        self.command = [
-            sys.executable,
-            "-m",
-            "app",
-            "serve",
-            str(repository),
-            "--host",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--grpc-port",
-            "0",
-            "--log-format",
-            "json",
-            *flags,
-        ]
-        self.logs: list[dict[str, Any]] = []
-        self.ports: dict[str, int] = {}
-        self._process: subprocess.Popen[str] | None = None
-        self._reader: threading.Thread | None = None
+    process: subprocess.Popen[str]
+    http_port: int = 0
+    grpc_port: int = 0
+    lines: list[str] = field(default_factory=list)
 
     @property
-    def process(self) -> subprocess.Popen[str]:
-        assert self._process is not None
-        return self._process
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     @property
-    def http_port(self) -> int:
-        return self.ports["REST"]
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
 
     @property
-    def grpc_port(self) -> int:
-        return self.ports["gRPC"]
+    def log(self) -> str:
+        return "".join(self.lines)
 
-    def __enter__(self) -> ServerProcess:
-        self._process = subprocess.Popen(self.command, stderr=subprocess.PIPE, text=True)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self.wait_for_log(r"^server (ready|NOT ready)$", timeout=60)
-        return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._reader is not None:
-            self._reader.join(5)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
+def tool(name: str) -> str:
+    """A command-line tool: next to this Python (the dev extra installs some), or on PATH."""
+    here = Path(sys.executable).parent
+    found = shutil.which(name, path=f"{here}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert found, f"{name} is not installed (pip install -e '.[dev]')"
+    return found
 
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                record = {"level": "RAW", "message": line.rstrip()}
-            found = _LISTENING.search(record.get("message", ""))
-            if found and record.get("logger") == "oipserve":
-                self.ports[found[1]] = int(found[2])
-            self.logs.append(record)
 
-    def messages(self) -> list[str]:
-        return [record.get("message", "") for record in list(self.logs)]
+def _read_log(server: ServerProcess, started: threading.Event) -> None:
+    """Collect the server's log lines (so its pipe never fills) and note its ports; set
+    `started` once it says whether it is ready, or when it exits."""
+    assert server.process.stdout is not None
+    for line in server.process.stdout:
+        server.lines.append(line)
+        if match := _REST.search(line):
+            server.http_port = int(match[1])
+        if match := _GRPC.search(line):
+            server.grpc_port = int(match[1])
+        if _READY.search(line):
+            started.set()
+    started.set()
 
-    def wait_for_log(self, pattern: str, timeout: float = 30) -> dict[str, Any]:
-        """The first log record whose message matches `pattern`, waiting for it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for record in list(self.logs):
-                if re.search(pattern, record.get("message", "")):
-                    return record
-            if self.process.poll() is not None and self._reader and not self._reader.is_alive():
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"no log line matches {pattern!r}; log: {self.messages()}")
 
-    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 60) -> int:
-        """Send `sig` and wait for the process to exit; its exit code."""
-        self.process.send_signal(sig)
-        code = self.process.wait(timeout)
-        if self._reader is not None:
-            self._reader.join(5)
-        return code
+@contextlib.contextmanager
+def running(
+    argv: Sequence[str],
+    *,
+    cwd: Path = ROOT,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> Iterator[ServerProcess]:
+    """Run `argv` (which starts a server) in its own process group, in `cwd` with environment
+    `env` (default: ours), until the server logs whether it is ready; yield it; then SIGTERM
+    the group (SIGKILL after 10 s). `.process.returncode` is set afterwards."""
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=os.environ if env is None else env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    server = ServerProcess(process)
+    started = threading.Event()
+    reader = threading.Thread(target=_read_log, args=(server, started), daemon=True)
+    reader.start()
+    try:
+        if not started.wait(timeout):
+            raise TimeoutError(f"server not started after {timeout} s:\n{server.log}")
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log}")
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+        finally:
+            reader.join(timeout=5)
+            assert process.stdout is not None
+            process.stdout.close()
+
+
+@contextlib.contextmanager
+def serve(
+    repository: Path,
+    *,
+    command: Sequence[str] = (sys.executable, "-m", "app"),
+    cwd: Path = ROOT,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[ServerProcess]:
+    """`<command> serve <repository>` on 127.0.0.1, ports 0, while the block runs; then
+    check that SIGTERM stopped it cleanly."""
+    argv = [*command, "serve", str(repository), "--host", "127.0.0.1"]
+    argv += ["--http-port", "0", "--grpc-port", "0"]
+    with running(argv, cwd=cwd, env=env) as server:
+        yield server
+    code = server.process.returncode
+    assert code == 0, f"server exited with {code}:\n{server.log}"

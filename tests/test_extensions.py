@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.dataplane import DataPlane
-from app.extensions import EXTENSIONS, config_data_type
+from app.extensions import EXTENSION_NAMES, config_data_type
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import ModelNotFound, ModelNotReady, Unsupported
 from app.protocol.types import (
@@ -48,8 +48,8 @@ async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
 
 async def test_server_metadata_advertises_the_extensions(plane: DataPlane) -> None:
     metadata = await plane.server_metadata()
-    assert set(EXTENSIONS) <= set(metadata.extensions)
-    assert {"model_repository", "statistics", "model_configuration"} <= set(EXTENSIONS)
+    assert set(EXTENSION_NAMES) <= set(metadata.extensions)
+    assert {"model_repository", "statistics", "model_configuration"} <= set(EXTENSION_NAMES)
 
 
 async def test_config_of_an_unbatched_model_keeps_full_dims(plane: DataPlane) -> None:

@@ -1,79 +1,123 @@
-"""Model settings: version folders (integer and named), per-version overrides, version
-policies; server settings: which models load at start."""
+"""Server settings (flags and OIPSERVE_* variables) and model folders."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-import orjson
 import pytest
+from pydantic import ValidationError
 
 from app.settings import (
     ModelSettingsError,
     ServerSettings,
     folder_fingerprint,
+    model_folders,
     read_model_folder,
+    version_folders,
 )
 from tests.repo import add_model
 
 
-def _versions(folder: Path) -> list[str]:
-    return [settings.version for settings in read_model_folder(folder)]
+def test_server_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MODEL_REPOSITORY", "HOST", "HTTP_PORT", "GRPC_PORT", "LOG_LEVEL"):
+        monkeypatch.delenv(f"OIPSERVE_{name}", raising=False)
+    settings = ServerSettings()
+    assert settings.model_repository == Path("models")
+    assert (settings.host, settings.http_port, settings.grpc_port) == ("0.0.0.0", 8080, 8081)
+    assert settings.log_level == "info"
 
 
-def test_integer_versions_sort_numerically_after_named_ones(tmp_path: Path) -> None:
-    folder = add_model(tmp_path, "m", "tests.toys:Echo", versions=["10", "2", "1"])
-    (folder / "beta").mkdir()
-    (folder / "beta" / "model-settings.json").write_text("{}")
-    (folder / "notes").mkdir()  # neither an integer nor holding settings: not a version
-    assert _versions(folder) == ["beta", "1", "2", "10"]
+def test_server_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OIPSERVE_MODEL_REPOSITORY", "/srv/models")
+    monkeypatch.setenv("OIPSERVE_HOST", "127.0.0.1")
+    monkeypatch.setenv("OIPSERVE_HTTP_PORT", "9000")
+    monkeypatch.setenv("OIPSERVE_GRPC_PORT", "9001")
+    settings = ServerSettings()
+    assert settings.model_repository == Path("/srv/models")
+    assert (settings.host, settings.http_port, settings.grpc_port) == ("127.0.0.1", 9000, 9001)
+    assert ServerSettings(http_port=1234).http_port == 1234
 
 
-def test_a_version_folder_overrides_the_model_settings(tmp_path: Path) -> None:
-    folder = add_model(tmp_path, "m", "tests.toys:Scale", versions=["1"], parameters={"f": 1})
-    (folder / "canary").mkdir()
-    override = {"parameters": {"f": 5}, "name": "other", "version": "9"}
-    (folder / "canary" / "model-settings.json").write_bytes(orjson.dumps(override))
-    canary, first = read_model_folder(folder)  # named versions sort first
-    assert (canary.name, canary.version, canary.parameters) == ("m", "canary", {"f": 5})
-    assert canary.path == folder / "canary"
-    assert first.parameters == {"f": 1}
+@pytest.mark.parametrize("port", [-1, 65536, "http"])
+def test_ports_are_checked(port: object) -> None:
+    with pytest.raises(ValidationError, match="http_port"):
+        ServerSettings(http_port=port)
+
+
+def test_model_without_versions_is_version_1(tmp_path: Path) -> None:
+    folder = add_model(tmp_path, "m", "model:M", inputs=[], parameters={"k": 1})
+    (settings,) = read_model_folder(folder)
+    assert (settings.name, settings.version, settings.implementation) == ("m", "1", "model:M")
+    assert settings.path == folder
+    assert settings.model_folder == folder
+    assert settings.parameters == {"k": 1}
+
+
+def test_versions_in_numeric_order(tmp_path: Path) -> None:
+    folder = add_model(tmp_path, "m", "model:M", versions=["10", "2", "1"])
+    (folder / "notes").mkdir()
+    (folder / "3").write_text("a file, not a version")
+    assert [p.name for p in version_folders(folder)] == ["1", "2", "10"]
+    settings = read_model_folder(folder)
+    assert [s.version for s in settings] == ["1", "2", "10"]
+    assert [s.path for s in settings] == [folder / "1", folder / "2", folder / "10"]
+    assert {s.model_folder for s in settings} == {folder}
+
+
+def test_name_defaults_to_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "named-by-folder"
+    folder.mkdir()
+    (folder / "model-settings.json").write_text('{"implementation": "model:M"}')
+    assert read_model_folder(folder)[0].name == "named-by-folder"
 
 
 @pytest.mark.parametrize(
-    ("policy", "expected"),
+    ("content", "expected"),
     [
-        ({"latest": {"num_versions": 2}}, ["3", "10"]),
-        ({"all": {}}, ["1", "3", "10"]),
-        ({"specific": {"versions": [1, "10"]}}, ["1", "10"]),
+        (None, "model-settings.json does not exist"),
+        ("{", "model-settings.json is not valid JSON"),
+        ("[1]", "model-settings.json must hold a JSON object"),
+        ("{}", "implementation"),
+        ('{"implementation": "m:M", "colour": "red"}', "colour"),
+        (
+            '{"implementation": "m:M", "name": "n"}',
+            "name 'n' differs from the model folder's name 'm'",
+        ),
+        ('{"implementation": "m:M", "inputs": [{"name": "x"}]}', "datatype"),
+        (
+            '{"implementation": "m:M", "inputs": [{"name": "x", "datatype": "F", "shape": [1]}]}',
+            "F",
+        ),
     ],
 )
-def test_version_policy_selects_versions(
-    tmp_path: Path, policy: dict[str, object], expected: list[str]
+def test_bad_settings_files_name_the_file(
+    tmp_path: Path, content: str | None, expected: str
 ) -> None:
-    folder = add_model(
-        tmp_path, "m", "tests.toys:Echo", versions=["1", "3", "10"], version_policy=policy
-    )
-    assert _versions(folder) == expected
-
-
-@pytest.mark.parametrize(
-    ("policy", "message"),
-    [
-        ({"specific": {"versions": [7]}}, "names version '7', which has no folder"),
-        ({"latest": {"num_versions": 0}}, "num_versions"),
-        ({"latest": {"num_versions": 1}, "all": {}}, "exactly one of"),
-        ({}, "exactly one of"),
-        ({"newest": {}}, "newest"),
-    ],
-)
-def test_bad_version_policy_is_reported(
-    tmp_path: Path, policy: dict[str, object], message: str
-) -> None:
-    folder = add_model(tmp_path, "m", "tests.toys:Echo", versions=["1"], version_policy=policy)
-    with pytest.raises(ModelSettingsError, match=message):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    if content is not None:
+        (folder / "model-settings.json").write_text(content)
+    with pytest.raises(ModelSettingsError) as caught:
         read_model_folder(folder)
+    assert str(folder / "model-settings.json") in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_model_folders_hold_settings(tmp_path: Path) -> None:
+    add_model(tmp_path, "b", "model:M")
+    add_model(tmp_path, "a", "model:M")
+    (tmp_path / "not-a-model").mkdir()
+    (tmp_path / "stray.json").write_text("{}")
+    assert [p.name for p in model_folders(tmp_path)] == ["a", "b"]
+
+
+def test_missing_repository(tmp_path: Path) -> None:
+    with pytest.raises(ModelSettingsError, match=r"model repository .*nowhere is not a folder"):
+        model_folders(tmp_path / "nowhere")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ModelSettingsError, match="is not a folder"):
+        model_folders(tmp_path / "file")
 
 
 @pytest.mark.parametrize(

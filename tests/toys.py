@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 from app.predictors import Predictor, Tensors
 from app.protocol.errors import InvalidInput
 from app.protocol.types import InferenceRequest, InferenceResponse, ResponseOutput
+from app.settings import ModelSettings
 
 
 class Echo(Predictor):
@@ -90,6 +92,62 @@ class WrongOutput(Predictor):
 
     async def predict(self, inputs: Tensors) -> Tensors:
         return [np.zeros(1)]  # type: ignore[return-value]  # deliberately wrong
+
+
+class Gated(Predictor):
+    """A plain predict that blocks its worker thread until the test opens `gate`; `entered`
+    is set once predict runs."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        super().__init__(settings)
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def predict(self, inputs: Tensors) -> Tensors:
+        self.entered.set()
+        if not self.gate.wait(timeout=30):
+            raise TimeoutError("the test never opened the gate")
+        return dict(inputs)
+
+
+class GatedLoad(Predictor):
+    """load blocks until the test opens the class-wide `gate` (a model that loads slowly)."""
+
+    gate = threading.Event()
+
+    def load(self) -> None:
+        if not type(self).gate.wait(timeout=30):
+            raise TimeoutError("the test never opened the gate")
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return dict(inputs)
+
+
+class Tracked(Predictor):
+    """Records its life cycle on the instance: `loaded`, `unloaded`."""
+
+    loaded = False
+    unloaded = False
+
+    async def load(self) -> None:
+        self.loaded = True
+
+    async def unload(self) -> None:
+        self.unloaded = True
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return dict(inputs)
+
+
+class BadUnload(Tracked):
+    """unload raises: logged, never propagated."""
+
+    async def unload(self) -> None:
+        raise RuntimeError("cannot let go")
+
+
+class NotAPredictor:
+    """A class that does not subclass Predictor."""
 
 
 class Recorder(Predictor):

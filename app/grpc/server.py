@@ -26,7 +26,10 @@ def build_server(dataplane: DataPlane, settings: ServerSettings) -> tuple[grpc.a
         (SERVICE.full_name, HEALTH_SERVICE, reflection.SERVICE_NAME), server
     )
     address = f"{_host(settings.host)}:{settings.grpc_port}"
-    port = server.add_insecure_port(address)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError:  # grpcio raises this when it cannot bind; older versions return 0
+        port = 0
     if port == 0:
         raise OSError(f"cannot listen for gRPC on {address}")
     return server, port

@@ -9,7 +9,7 @@
     │   ├── ServerNotReady        503 UNAVAILABLE
     │   └── ModelNotReady         503 UNAVAILABLE
     ├── Unsupported               501 UNIMPLEMENTED
-    ├── DeadlineExceeded          504 DEADLINE_EXCEEDED
+    ├── DeadlineExceeded          504 DEADLINE_EXCEEDED  (also a builtin TimeoutError)
     └── PredictorError            500 INTERNAL
 
 `Status` is the one table that maps statuses to HTTP codes and gRPC code names. Transports
@@ -94,8 +94,8 @@ class Unsupported(OIPError):
     status = Status.UNIMPLEMENTED
 
 
-class DeadlineExceeded(OIPError):
-    """The request ran out of time."""
+class DeadlineExceeded(OIPError, TimeoutError):
+    """The request ran out of time (also a TimeoutError, so `except TimeoutError` works)."""
 
     status = Status.DEADLINE_EXCEEDED
 

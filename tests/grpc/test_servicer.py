@@ -1,4 +1,4 @@
-"""The gRPC servicer against a real grpc.aio server on 127.0.0.1."""
+"""Every RPC of GRPCInferenceService against a real grpc.aio server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import pytest
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
+from app.server import Server
 from tests.payloads import IRIS_CLASSES, IRIS_ROWS
 
 
-def _iris_request(raw: bool) -> pb.ModelInferRequest:
-    request = pb.ModelInferRequest(model_name="iris", id="g-1")
+def _iris_request(raw: bool, **fields: object) -> pb.ModelInferRequest:
+    request = pb.ModelInferRequest(model_name="iris", id="g-1", **fields)  # type: ignore[arg-type]  # test values
     tensor = request.inputs.add(name="input-0", datatype="FP32", shape=[2, 4])
     if raw:
         request.raw_input_contents.append(IRIS_ROWS.tobytes())
@@ -21,13 +22,56 @@ def _iris_request(raw: bool) -> pb.ModelInferRequest:
     return request
 
 
+async def _failure(call: object) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call  # type: ignore[misc]  # an RPC call object
+    return caught.value
+
+
+async def test_server_live_and_ready(channel: grpc.aio.Channel) -> None:
+    stub = Stub(channel)
+    assert (await stub.ServerLive(pb.ServerLiveRequest())).live
+    assert (await stub.ServerReady(pb.ServerReadyRequest())).ready
+
+
+async def test_server_metadata(channel: grpc.aio.Channel) -> None:
+    metadata = await Stub(channel).ServerMetadata(pb.ServerMetadataRequest())
+    assert (metadata.name, metadata.version) == ("oipserve", "0.1.0")
+
+
+@pytest.mark.parametrize("version", ["", "1"])
+async def test_model_metadata(channel: grpc.aio.Channel, version: str) -> None:
+    metadata = await Stub(channel).ModelMetadata(
+        pb.ModelMetadataRequest(name="iris", version=version)
+    )
+    assert (metadata.name, list(metadata.versions), metadata.platform) == ("iris", ["1"], "numpy")
+    assert [(t.name, t.datatype, list(t.shape)) for t in metadata.inputs] == [
+        ("input-0", "FP32", [-1, 4])
+    ]
+    assert [(t.name, t.datatype, list(t.shape)) for t in metadata.outputs] == [
+        ("output-0", "FP32", [-1, 3])
+    ]
+
+
+async def test_model_ready(channel: grpc.aio.Channel) -> None:
+    stub = Stub(channel)
+    assert (await stub.ModelReady(pb.ModelReadyRequest(name="iris"))).ready
+    assert (await stub.ModelReady(pb.ModelReadyRequest(name="versioned", version="2"))).ready
+    error = await _failure(stub.ModelReady(pb.ModelReadyRequest(name="nope")))
+    assert (error.code(), error.details()) == (grpc.StatusCode.NOT_FOUND, "model 'nope' not found")
+    error = await _failure(stub.ModelMetadata(pb.ModelMetadataRequest(name="iris", version="9")))
+    assert error.code() is grpc.StatusCode.NOT_FOUND
+    assert error.details() == "model 'iris' has no version '9' (versions: '1')"
+
+
 @pytest.mark.parametrize("raw", [True, False])
 async def test_model_infer_classifies_iris(channel: grpc.aio.Channel, raw: bool) -> None:
     response = await Stub(channel).ModelInfer(_iris_request(raw))
-    assert response.id == "g-1"
-    assert response.model_version == "1"
+    assert (response.model_name, response.model_version, response.id) == ("iris", "1", "g-1")
     (output,) = response.outputs
-    assert list(output.shape) == [2, 3]
+    assert (output.name, output.datatype, list(output.shape)) == ("output-0", "FP32", [2, 3])
+    assert bool(response.raw_output_contents) is raw
+    assert output.HasField("contents") is not raw
     if raw:
         probabilities = np.frombuffer(response.raw_output_contents[0], dtype="<f4")
     else:
@@ -35,10 +79,71 @@ async def test_model_infer_classifies_iris(channel: grpc.aio.Channel, raw: bool)
     assert probabilities.reshape(2, 3).argmax(axis=1).tolist() == IRIS_CLASSES
 
 
-async def test_unknown_model_is_not_found(channel: grpc.aio.Channel) -> None:
-    request = _iris_request(raw=True)
-    request.model_name = "nope"
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await Stub(channel).ModelInfer(request)
-    assert caught.value.code() is grpc.StatusCode.NOT_FOUND
-    assert caught.value.details() == "model 'nope' not found"
+async def test_named_versions(channel: grpc.aio.Channel) -> None:
+    stub = Stub(channel)
+    for version, expected in [("", "10"), ("2", "2")]:
+        request = pb.ModelInferRequest(model_name="versioned", model_version=version)
+        request.inputs.add(
+            name="input-0", datatype="FP32", shape=[1, 1]
+        ).contents.fp32_contents.append(1)
+        assert (await stub.ModelInfer(request)).model_version == expected
+
+
+async def test_fp16_travels_raw(channel: grpc.aio.Channel) -> None:
+    values = np.array([0.5, -2.0, 65504.0], dtype="<f2")
+    request = pb.ModelInferRequest(model_name="echo")
+    request.inputs.add(name="h", datatype="FP16", shape=[3])
+    request.raw_input_contents.append(values.tobytes())
+    response = await Stub(channel).ModelInfer(request)
+    assert response.outputs[0].datatype == "FP16"
+    assert np.frombuffer(response.raw_output_contents[0], dtype="<f2").tolist() == values.tolist()
+
+
+async def test_typed_bytes_and_bools(channel: grpc.aio.Channel) -> None:
+    request = pb.ModelInferRequest(model_name="echo")
+    request.inputs.add(name="s", datatype="BYTES", shape=[2]).contents.bytes_contents.extend(
+        [b"\x00\xff", b"text"]
+    )
+    request.inputs.add(name="b", datatype="BOOL", shape=[2]).contents.bool_contents.extend(
+        [True, False]
+    )
+    response = await Stub(channel).ModelInfer(request)
+    strings, bools = response.outputs
+    assert list(strings.contents.bytes_contents) == [b"\x00\xff", b"text"]
+    assert list(bools.contents.bool_contents) == [True, False]
+
+
+async def test_parameters_and_requested_outputs(channel: grpc.aio.Channel) -> None:
+    request = pb.ModelInferRequest(model_name="params", id="p-1")
+    request.parameters["temperature"].double_param = 0.5
+    request.parameters["mode"].string_param = "fast"
+    request.parameters["on"].bool_param = True
+    request.parameters["n"].int64_param = 3
+    for name in "ab":
+        request.inputs.add(name=name, datatype="INT32", shape=[1]).contents.int_contents.append(1)
+    request.outputs.add(name="b")
+    response = await Stub(channel).ModelInfer(request)
+    assert response.id == "p-1"
+    assert [o.name for o in response.outputs] == ["b"]
+    got = {k: getattr(v, v.WhichOneof("parameter_choice")) for k, v in response.parameters.items()}
+    assert got == {"temperature": 0.5, "mode": "fast", "on": True, "n": 3}
+
+
+async def test_a_failed_model_is_unavailable_with_its_reason(broken_server: Server) -> None:
+    reason = "model 'bad' version '1' is unavailable: FileNotFoundError: weights.bin is missing"
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{broken_server.grpc_port}") as channel:
+        stub = Stub(channel)
+        assert not (await stub.ServerReady(pb.ServerReadyRequest())).ready
+        assert (await stub.ServerLive(pb.ServerLiveRequest())).live
+        assert not (await stub.ModelReady(pb.ModelReadyRequest(name="bad"))).ready
+        assert (await stub.ModelReady(pb.ModelReadyRequest(name="good"))).ready
+        request = pb.ModelInferRequest(model_name="bad")
+        request.inputs.add(name="x", datatype="FP32", shape=[1]).contents.fp32_contents.append(1)
+        for call in (
+            stub.ModelMetadata(pb.ModelMetadataRequest(name="bad")),
+            stub.ModelInfer(request),
+        ):
+            error = await _failure(call)
+            assert (error.code(), error.details()) == (grpc.StatusCode.UNAVAILABLE, reason)
+        request.model_name = "good"
+        assert (await stub.ModelInfer(request)).outputs[0].name == "x"

@@ -12,8 +12,9 @@ from app.protocol.codecs.datatypes import Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 
 _FLOAT = frozenset({Datatype.FP16, Datatype.FP32, Datatype.FP64})
+_NARROW_FLOAT = frozenset({Datatype.FP16, Datatype.FP32})
 # numpy kinds that JSON values of each family may arrive as
-_ACCEPTED_KINDS = {"float": "biuf", "int": "iu", "bool": "b"}
+_ACCEPTED_KINDS = {"float": "iuf", "int": "iu", "bool": "b"}
 
 
 def check_shape(shape: object, what: str) -> list[int]:
@@ -60,9 +61,11 @@ def array_from_values(
     _check_fill(array, shape, what)
     family = _family(datatype)
     if array.size and array.dtype.kind not in _ACCEPTED_KINDS[family]:
-        array = _coerce_nulls(array, values, datatype, what, family)
+        array = _coerce(array, values, datatype, what, family)
     if family == "int" and array.size:
         _check_range(array, datatype, what)
+    elif datatype in _NARROW_FLOAT and array.size and array.dtype.itemsize > 2:
+        _check_float_range(array, datatype, what)
     return array.astype(to_dtype(datatype), copy=False).reshape(shape)
 
 
@@ -76,15 +79,21 @@ def _check_fill(array: np.ndarray, shape: list[int], what: str) -> None:
         )
 
 
-def _coerce_nulls(
+def _coerce(
     array: np.ndarray, data: Sequence[Any], datatype: Datatype, what: str, family: str
 ) -> np.ndarray:
-    """JSON has no NaN: a float tensor may carry null for it. Anything else is a type error."""
+    """Values numpy did not read as the datatype's kind. JSON has no NaN, so a float tensor
+    may carry null for it; integers beyond int64 (UINT64 from 2**63) read as floats or
+    objects, and stay exact as objects. Anything else is a type error."""
     if family == "float" and array.dtype.kind == "O":
         try:
-            return np.array(data, dtype=to_dtype(datatype))
+            return np.array(data, dtype=np.float64)
         except (ValueError, TypeError):
             pass
+    if family == "int" and array.dtype.kind in "fO":
+        exact = np.array(data, dtype=object)
+        if all(type(value) is int for value in exact.flat):
+            return exact
     expected = {"float": "numbers", "int": "integers", "bool": "true/false values"}[family]
     raise InvalidInput(f"{what}: datatype {datatype} expects {expected} in data")
 
@@ -96,6 +105,18 @@ def _check_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
         raise InvalidInput(
             f"{what}: values from {low} to {high} are out of range for {datatype} "
             f"[{int(info.min)}, {int(info.max)}]"
+        )
+
+
+def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
+    """Values that would round to infinity in FP16/FP32 (from half an ulp above the largest)."""
+    info = np.finfo(cast("np.dtype[np.floating[Any]]", to_dtype(datatype)))
+    limit = float(info.max) + 2.0 ** (info.maxexp - 2 - info.nmant)
+    high = float(np.fmax.reduce(np.abs(array, dtype=np.float64), axis=None))
+    if high >= limit:
+        raise InvalidInput(
+            f"{what}: values up to {high:g} are out of range for {datatype} "
+            f"(largest {float(info.max):g})"
         )
 
 

@@ -60,11 +60,12 @@ def parse_header_length(value: str | None) -> int | None:
     """The `Inference-Header-Content-Length` header's value as an integer >= 0."""
     if value is None:
         return None
-    if not value.strip().isdigit():
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()):
         raise InvalidInput(
             f"Inference-Header-Content-Length must be an integer >= 0, got {value!r}"
         )
-    return int(value)
+    return int(text)
 
 
 def _split(body: Buffer, header_length: int | None) -> tuple[dict[str, Any], _BinarySection]:

@@ -1,9 +1,7 @@
-"""Run as a script (never imported by pytest: tritonclient's protobuf messages clash with
-ours): calls tritonclient's health, repository, statistics and model-config methods over
-HTTP and gRPC against a running server and prints what they returned as JSON.
-
-    python -m tests.tritonclient_calls HTTP_HOST:PORT GRPC_HOST:PORT
-"""
+"""NVIDIA's tritonclient's health, repository, statistics and model-config calls over HTTP
+and gRPC against a running server; prints what they returned as JSON:
+`python -m tests.interop.clients.triton_extensions HTTP_HOST:PORT GRPC_HOST:PORT`
+(it unloads and loads iris: give it a server of its own)."""
 
 from __future__ import annotations
 

@@ -7,29 +7,26 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.process import ServerProcess
+from tests.process import ROOT, serve
 from tests.repo import IRIS
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     repository = tmp_path_factory.mktemp("models")
     shutil.copytree(IRIS, repository / "iris")
-    with ServerProcess(repository) as server:
+    with serve(repository) as server:
         done = subprocess.run(
             [
                 sys.executable,
-                "-m",  # as a module: run as a file, tests/grpc would shadow grpc
-                "tests.tritonclient_calls",
+                "-m",
+                "tests.interop.clients.triton_extensions",
                 f"127.0.0.1:{server.http_port}",
                 f"127.0.0.1:{server.grpc_port}",
             ],

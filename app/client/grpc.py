@@ -1,0 +1,227 @@
+"""The async gRPC client (grpc.aio), on the same conversion code as the server's servicer.
+
+Requests go out with `raw_input_contents`; responses are read raw or typed. By default the
+channel retries calls that fail with UNAVAILABLE (`retries` attempts, exponential backoff);
+a `grpc.service_config` in `channel_args` replaces that policy and
+`("grpc.enable_retries", 0)` turns retries off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from app.client.defaults import USE_CLIENT_DEFAULT, ClosingClient, UseClientDefault
+from app.client.errors import Scope, ServerUnreachable, error_for_grpc
+from app.client.tensors import InferRequest, InferResponse
+from app.client.wire import from_protocol, to_protocol
+from app.grpc.convert import (
+    model_metadata_from_proto,
+    request_to_proto,
+    response_from_proto,
+    server_metadata_from_proto,
+)
+from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.service import Stub
+from app.protocol.errors import OIPError
+from app.protocol.types import ModelMetadataResponse, ServerMetadataResponse
+
+log = logging.getLogger("oipserve.client")
+
+Metadata = Sequence[tuple[str, str | bytes]]
+Timeout = float | None | UseClientDefault
+_SCHEMES = {"grpc://": False, "grpcs://": True}
+
+
+def retry_service_config(attempts: int) -> str:
+    """The default retry policy: UNAVAILABLE calls, `attempts` tries, 0.1 s doubling to 1 s."""
+    policy = {
+        "maxAttempts": attempts,
+        "initialBackoff": "0.1s",
+        "maxBackoff": "1s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"],
+    }
+    return json.dumps({"methodConfig": [{"name": [{}], "retryPolicy": policy}]})
+
+
+def channel_options(
+    channel_args: Sequence[tuple[str, Any]] | None, retries: int
+) -> list[tuple[str, Any]]:
+    """The channel options: unlimited message sizes and, for `retries` of 2 or more, the
+    default retry policy (with reconnects as quick as the retries), unless `channel_args`
+    says otherwise."""
+    options = list(channel_args or [])
+    keys = {key for key, _ in options}
+    defaults: list[tuple[str, Any]] = [
+        ("grpc.max_send_message_length", -1),
+        ("grpc.max_receive_message_length", -1),
+    ]
+    if retries > 1 and ("grpc.enable_retries", 0) not in options:
+        defaults += [
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", retry_service_config(retries)),
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.min_reconnect_backoff_ms", 100),
+        ]
+    return options + [(key, value) for key, value in defaults if key not in keys]
+
+
+def _read(path: str | None) -> bytes | None:
+    return None if path is None else Path(path).read_bytes()
+
+
+def _target(url: str, use_ssl: bool) -> tuple[str, bool]:
+    """host:port and whether to use TLS, from `host:port`, `host` or a grpc(s):// URL."""
+    for scheme, secure in _SCHEMES.items():
+        if url.startswith(scheme):
+            url, use_ssl = url.removeprefix(scheme).rstrip("/"), use_ssl or secure
+    if "://" in url:
+        raise ValueError(
+            f"a gRPC server URL looks like host:port or grpc(s)://host:port, got {url!r}"
+        )
+    host = url.rsplit(":", 1)[0] if not url.endswith("]") else url
+    if host == url:
+        url = f"{url}:{443 if use_ssl else 80}"
+    return url, use_ssl
+
+
+class InferenceGRPCClient(ClosingClient):
+    """Calls an OIP server over gRPC. Every call takes `timeout` (seconds; None for none;
+    the client's by default) and `headers` (gRPC metadata, added to `metadata`)."""
+
+    def __init__(
+        self,
+        url: str,
+        verbose: bool = False,
+        use_ssl: bool = False,
+        root_certificates: str | None = None,
+        private_key: str | None = None,
+        certificate_chain: str | None = None,
+        creds: grpc.ChannelCredentials | None = None,
+        channel_args: Sequence[tuple[str, Any]] | None = None,
+        timeout: float | None = 60,
+        retries: int = 3,
+    ) -> None:
+        self._host, use_ssl = _target(url, use_ssl)
+        options = channel_options(channel_args, retries)
+        if creds is None and use_ssl:
+            creds = grpc.ssl_channel_credentials(
+                _read(root_certificates), _read(private_key), _read(certificate_chain)
+            )
+        if creds is not None:
+            self._channel = grpc.aio.secure_channel(self._host, creds, options=options)
+        else:
+            self._channel = grpc.aio.insecure_channel(self._host, options=options)
+        self._stub = Stub(self._channel)
+        self._verbose = verbose
+        self._timeout = timeout
+        self.metadata: list[tuple[str, str | bytes]] = []
+        """Metadata sent with every call (e.g. an authorization token)."""
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        return self._channel
+
+    async def _call(
+        self,
+        rpc: str,
+        message: Any,
+        scope: Scope,
+        timeout: Timeout,
+        headers: Metadata | None,
+    ) -> Any:
+        seconds = self._timeout if isinstance(timeout, UseClientDefault) else timeout
+        metadata = [*self.metadata, *(headers or ())]
+        if self._verbose:
+            log.info("%s %s metadata=%s", self._host, rpc, metadata)
+        call: Callable[..., Coroutine[Any, Any, Any]] = getattr(self._stub, rpc)
+        try:
+            reply = await call(message, timeout=seconds, metadata=metadata or None)
+        except grpc.aio.AioRpcError as error:
+            raise self._error(error, scope) from error
+        if self._verbose:
+            log.info("%s %s -> OK", self._host, rpc)
+        return reply
+
+    def _error(self, error: grpc.aio.AioRpcError, scope: Scope) -> OIPError:
+        code, details = error.code(), error.details() or error.code().name
+        if code is grpc.StatusCode.UNAVAILABLE and not self._connected():
+            return ServerUnreachable(f"cannot reach {self._host}: {details}")
+        if code is grpc.StatusCode.DEADLINE_EXCEEDED and details == "Deadline Exceeded":
+            details = f"no answer from {self._host} within the deadline"
+        return error_for_grpc(code.name, details, scope)
+
+    def _connected(self) -> bool:
+        return self._channel.get_state() is grpc.ChannelConnectivity.READY
+
+    async def infer(
+        self,
+        infer_request: InferRequest,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        headers: Metadata | None = None,
+    ) -> InferResponse:
+        """Run a model; the inputs travel as raw little-endian bytes."""
+        message = request_to_proto(
+            infer_request.model_name, infer_request.model_version, to_protocol(infer_request)
+        )
+        reply = await self._call("ModelInfer", message, Scope.MODEL, timeout, headers)
+        return from_protocol(response_from_proto(reply))
+
+    async def is_server_live(
+        self, timeout: Timeout = USE_CLIENT_DEFAULT, headers: Metadata | None = None
+    ) -> bool:
+        reply = await self._call(
+            "ServerLive", pb.ServerLiveRequest(), Scope.SERVER, timeout, headers
+        )
+        return bool(reply.live)
+
+    async def is_server_ready(
+        self, timeout: Timeout = USE_CLIENT_DEFAULT, headers: Metadata | None = None
+    ) -> bool:
+        request = pb.ServerReadyRequest()
+        reply = await self._call("ServerReady", request, Scope.SERVER, timeout, headers)
+        return bool(reply.ready)
+
+    async def is_model_ready(
+        self,
+        model_name: str,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        headers: Metadata | None = None,
+        version: str | None = None,
+    ) -> bool:
+        """Whether a model (version) is ready; a model the server does not know raises
+        ModelNotFound."""
+        request = pb.ModelReadyRequest(name=model_name, version=version or "")
+        reply = await self._call("ModelReady", request, Scope.MODEL, timeout, headers)
+        return bool(reply.ready)
+
+    async def server_metadata(
+        self, timeout: Timeout = USE_CLIENT_DEFAULT, headers: Metadata | None = None
+    ) -> ServerMetadataResponse:
+        request = pb.ServerMetadataRequest()
+        reply = await self._call("ServerMetadata", request, Scope.SERVER, timeout, headers)
+        return server_metadata_from_proto(reply)
+
+    async def model_metadata(
+        self,
+        model_name: str,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        headers: Metadata | None = None,
+        version: str | None = None,
+    ) -> ModelMetadataResponse:
+        request = pb.ModelMetadataRequest(name=model_name, version=version or "")
+        reply = await self._call("ModelMetadata", request, Scope.MODEL, timeout, headers)
+        return model_metadata_from_proto(reply)
+
+    async def close(self) -> None:
+        await self._channel.close()

@@ -1,0 +1,259 @@
+"""The async REST client: Open Inference Protocol v2 (binary tensor extension included) or
+KServe v1, over httpx. Bound to a server (`InferenceRESTClient(url, config)`) or, as KServe's
+own client is, given the server's base URL in each call (`InferenceRESTClient(config)`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, overload
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from app.client import v1, v2
+from app.client.config import RESTConfig
+from app.client.defaults import USE_CLIENT_DEFAULT, ClosingClient
+from app.client.errors import Scope
+from app.client.http import HTTPSender, Timeout, check, json_body
+from app.client.targets import (
+    URL,
+    Payload,
+    Target,
+    base_url,
+    health_flag,
+    infer_target,
+    model_target,
+)
+from app.client.tensors import InferRequest, InferResponse
+from app.client.wire import binary_inputs
+from app.protocol.errors import Unsupported
+from app.protocol.types import ModelMetadataResponse, ServerMetadataResponse
+
+Headers = Mapping[str, str] | None
+
+
+class InferenceRESTClient(ClosingClient):
+    """Calls an OIP (v2) or KServe v1 server over HTTP. Use it as an async context manager,
+    or call `close()`."""
+
+    def __init__(self, url: URL | RESTConfig | None = None, config: RESTConfig | None = None):
+        if isinstance(url, RESTConfig):
+            url, config = None, url
+        self._config = config or RESTConfig()
+        self._host = None if url is None else base_url(url)
+        self._http = HTTPSender(self._config)
+        self._binary: dict[str, bool] = {}
+
+    @property
+    def host(self) -> str | None:
+        """The server's base URL (None for a client that is given it in each call)."""
+        return self._host
+
+    @property
+    def config(self) -> RESTConfig:
+        return self._config
+
+    @property
+    def protocol_version(self) -> str:
+        return self._config.protocol
+
+    def _base(self, url: URL | None) -> str:
+        if url is not None:
+            return base_url(url)
+        if self._host is None:
+            raise ValueError("this client has no server URL: pass the base URL to the call")
+        return self._host
+
+    def _v2_only(self, what: str) -> None:
+        if self._config.protocol != "v2":
+            raise Unsupported(f"{what} is not part of the {self._config.protocol} protocol")
+
+    @overload
+    async def infer(
+        self,
+        request: InferRequest,
+        data: None = None,
+        model_name: str | None = None,
+        headers: Headers = None,
+        response_headers: dict[str, str] | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        *,
+        base_url: None = None,
+    ) -> InferResponse: ...
+
+    @overload
+    async def infer(
+        self,
+        request: URL | Payload | None = None,
+        data: Payload | None = None,
+        model_name: str | None = None,
+        headers: Headers = None,
+        response_headers: dict[str, str] | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        *,
+        base_url: URL | None = None,
+    ) -> Any: ...
+
+    async def infer(
+        self,
+        request: URL | Payload | None = None,
+        data: Payload | None = None,
+        model_name: str | None = None,
+        headers: Headers = None,
+        response_headers: dict[str, str] | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        *,
+        base_url: URL | None = None,
+    ) -> Any:
+        """Run a model: `infer(request)` on a bound client, or KServe's
+        `infer(base_url, data, model_name)` with an InferRequest or a JSON dict as data.
+        Returns an InferResponse (the answer's dict for a dict sent over v1);
+        `response_headers`, when given, receives the answer's headers."""
+        target = infer_target(request, data, model_name, base_url)
+        base = self._base(target.base)
+        if self._config.protocol == "v1":
+            answer = await self._post_v1(base, target, "predict", headers, timeout)
+            body = json_body(answer)
+        else:
+            answer = await self._post_v2(base, target, headers, timeout)
+        if response_headers is not None:
+            response_headers.update(answer.headers)
+        if self._config.protocol == "v2":
+            return v2.response(answer)
+        if isinstance(target.payload, dict):
+            return body
+        return v1.response_from_body(body, target.model_name, target.payload.id)
+
+    async def _post_v2(
+        self, base: str, target: Target, headers: Headers, timeout: Timeout
+    ) -> httpx.Response:
+        payload = target.payload
+        binary = isinstance(payload, InferRequest) and bool(binary_inputs(payload))
+        allowed = binary and await self._speaks_binary(base, timeout)
+        body, sent = v2.request_body(payload, allowed)
+        url = base + v2.model_path(target.model_name, target.model_version) + "/infer"
+        answer = await self._http.send(
+            "POST", url, content=body, headers={**sent, **(headers or {})}, timeout=timeout
+        )
+        return check(answer, Scope.MODEL)
+
+    async def _post_v1(
+        self, base: str, target: Target, verb: str, headers: Headers, timeout: Timeout
+    ) -> httpx.Response:
+        payload = target.payload
+        message = v1.request_body(payload) if isinstance(payload, InferRequest) else payload
+        url = f"{base}/v1/models/{quote(target.model_name, safe='')}:{verb}"
+        answer = await self._http.send(
+            "POST",
+            url,
+            content=orjson.dumps(message),
+            headers={**v2.JSON, **(headers or {})},
+            timeout=timeout,
+        )
+        return check(answer, Scope.MODEL)
+
+    async def _speaks_binary(self, base: str, timeout: Timeout) -> bool:
+        if base not in self._binary:
+            metadata = await self.server_metadata(base, timeout=timeout)
+            self._binary[base] = v2.BINARY_EXTENSION in metadata.extensions
+        return self._binary[base]
+
+    async def explain(
+        self,
+        request: URL | InferRequest | None = None,
+        model_name: str | None = None,
+        data: Payload | None = None,
+        headers: Headers = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        *,
+        base_url: URL | None = None,
+    ) -> dict[str, Any]:
+        """Explain a prediction (KServe v1 `:explain`): `explain(request)` on a bound client,
+        or KServe's `explain(base_url, model_name, data)`. Returns the explainer's JSON."""
+        if self._config.protocol != "v1":
+            raise Unsupported("explain is part of the v1 protocol: use RESTConfig(protocol='v1')")
+        target = infer_target(request, data, model_name, base_url)
+        answer = await self._post_v1(self._base(target.base), target, "explain", headers, timeout)
+        body = json_body(answer)
+        return body if isinstance(body, dict) else {"explanations": body}
+
+    async def is_server_live(
+        self,
+        base_url: URL | None = None,
+        headers: Headers = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> bool:
+        """Whether the server is live (v1: its root answers `{"status": "alive"}`)."""
+        path = "/" if self._config.protocol == "v1" else "/v2/health/live"
+        body = await self._health(self._base(base_url) + path, Scope.SERVER, headers, timeout)
+        if self._config.protocol == "v1":
+            return isinstance(body, dict) and str(body.get("status", "")).lower() == "alive"
+        return health_flag(body, "live")
+
+    async def is_server_ready(
+        self,
+        base_url: URL | None = None,
+        headers: Headers = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> bool:
+        """Whether the server is ready to serve every model (v2 only)."""
+        self._v2_only("server readiness")
+        url = self._base(base_url) + "/v2/health/ready"
+        return health_flag(await self._health(url, Scope.SERVER, headers, timeout), "ready")
+
+    async def is_model_ready(
+        self,
+        name: str,
+        version: str | None = None,
+        headers: Headers = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> bool:
+        """Whether a model (version) is ready; also KServe's `is_model_ready(base_url, name)`.
+        A model the server does not know raises ModelNotFound."""
+        url, name, version = model_target(name, version)
+        if self._config.protocol == "v1":
+            path = f"/v1/models/{quote(name, safe='')}"
+        else:
+            path = v2.model_path(name, version) + "/ready"
+        body = await self._health(self._base(url) + path, Scope.MODEL, headers, timeout)
+        return health_flag(body, "ready")
+
+    async def _health(self, url: str, scope: Scope, headers: Headers, timeout: Timeout) -> Any:
+        """The JSON of a health answer (None for an empty body); False for a 503."""
+        answer = await self._http.send(
+            "GET", url, headers=headers, timeout=timeout, retry_unavailable=False
+        )
+        if answer.status_code == httpx.codes.SERVICE_UNAVAILABLE:
+            return False
+        return json_body(check(answer, scope))
+
+    async def server_metadata(
+        self,
+        base_url: URL | None = None,
+        headers: Headers = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> ServerMetadataResponse:
+        """The server's name, version and protocol extensions (v2 only)."""
+        self._v2_only("server metadata")
+        url = self._base(base_url) + "/v2"
+        answer = await self._http.send("GET", url, headers=headers, timeout=timeout)
+        return ServerMetadataResponse.model_validate(json_body(check(answer, Scope.SERVER)))
+
+    async def model_metadata(
+        self,
+        name: str,
+        version: str | None = None,
+        headers: Headers = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> ModelMetadataResponse:
+        """A model's versions, platform and tensor signatures (v2 only); also
+        `model_metadata(base_url, name)`."""
+        self._v2_only("model metadata")
+        url, name, version = model_target(name, version)
+        full = self._base(url) + v2.model_path(name, version)
+        answer = await self._http.send("GET", full, headers=headers, timeout=timeout)
+        return ModelMetadataResponse.model_validate(json_body(check(answer, Scope.MODEL)))
+
+    async def close(self) -> None:
+        await self._http.close()

@@ -1,0 +1,61 @@
+"""The clients' objects <-> the protocol core's types (`app.protocol.types`): one set of wire
+types for the server and both clients."""
+
+from __future__ import annotations
+
+from app.client.tensors import InferOutput, InferRequest, InferResponse
+from app.protocol.codecs.datatypes import Datatype
+from app.protocol.codecs.messages import BINARY_SIZE
+from app.protocol.types import (
+    InferenceRequest,
+    InferenceResponse,
+    Parameters,
+    RequestInput,
+    RequestOutput,
+    ResponseOutput,
+)
+
+
+def _without_size(parameters: Parameters | None) -> Parameters | None:
+    kept = {key: value for key, value in (parameters or {}).items() if key != BINARY_SIZE}
+    return kept or None
+
+
+def to_protocol(request: InferRequest, binary_outputs: bool = False) -> InferenceRequest:
+    """The protocol core's request for `request` (the model name travels separately); with
+    `binary_outputs`, outputs come back as binary data unless the request says otherwise."""
+    inputs = [
+        RequestInput(
+            name=tensor.name,
+            shape=tensor.shape,
+            datatype=Datatype(tensor.datatype),
+            parameters=_without_size(tensor.parameters),
+            data=tensor.as_numpy(),
+        )
+        for tensor in request.inputs
+    ]
+    outputs = [RequestOutput(name=o.name, parameters=o.parameters) for o in request.outputs or ()]
+    parameters = request.parameters
+    if binary_outputs and "binary_data_output" not in (parameters or {}):
+        parameters = {**(parameters or {}), "binary_data_output": True}
+    return InferenceRequest(
+        id=request.id, parameters=parameters, inputs=inputs, outputs=outputs or None
+    )
+
+
+def binary_inputs(request: InferRequest) -> set[str]:
+    """The names of the inputs set with `binary_data=True`."""
+    return {tensor.name for tensor in request.inputs if tensor.binary_data}
+
+
+def from_protocol(response: InferenceResponse) -> InferResponse:
+    """The client's response for a decoded protocol response."""
+    outputs = [_output(tensor) for tensor in response.outputs]
+    return InferResponse(
+        response.id, response.model_name, outputs, response.model_version, response.parameters
+    )
+
+
+def _output(tensor: ResponseOutput) -> InferOutput:
+    parameters = _without_size(tensor.parameters)
+    return InferOutput(tensor.name, tensor.shape, tensor.datatype.value, tensor.data, parameters)

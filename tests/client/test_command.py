@@ -1,0 +1,100 @@
+"""`oipserve infer`, end to end: the command in a subprocess against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+
+from app.server import Server
+from tests.payloads import IRIS_ROWS
+
+
+async def oipserve(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "infer",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_rest_with_a_npy_file_prints_a_table(server: Server, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.npy"
+    np.save(rows, IRIS_ROWS)
+    url = f"http://127.0.0.1:{server.http_port}"
+    code, out, err = await oipserve(url, "iris", "--input", f"input-0={rows}", "--id", "cli-1")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[:2] == ["model iris version 1", "request id cli-1"]
+    assert lines[2].startswith("latency ")
+    assert lines[2].endswith(" ms")
+    assert lines[4].split() == ["output", "datatype", "shape", "data"]
+    assert lines[5].startswith("output-0  FP32      [2, 3]  [[")
+
+
+async def test_grpc_with_json_prints_json(server: Server, tmp_path: Path) -> None:
+    source = tmp_path / "rows.json"
+    source.write_bytes(orjson.dumps(IRIS_ROWS.tolist()))  # floats: FP32 from the metadata
+    url = f"127.0.0.1:{server.grpc_port}"
+    code, out, err = await oipserve(url, "iris", "-i", f"input-0={source}", "--json")
+    assert code == 0, err
+    shown = orjson.loads(out)
+    assert (shown["model_name"], shown["model_version"]) == ("iris", "1")
+    assert shown["latency_ms"] > 0
+    assert len(shown["id"]) == 36  # a fresh UUID
+    (output,) = shown["outputs"]
+    assert (output["name"], output["datatype"], output["shape"]) == ("output-0", "FP32", [2, 3])
+    assert np.argmax(output["data"], axis=1).tolist() == [0, 2]
+
+
+async def test_inline_json_several_inputs_and_outputs(server: Server) -> None:
+    url = f"grpc://127.0.0.1:{server.grpc_port}"
+    code, out, err = await oipserve(
+        url,
+        "echo",
+        "-i",
+        'a={"datatype": "BYTES", "shape": [2], "data": ["hi", "there"]}',
+        "-i",
+        "b=[[1, 2, 3]]",
+        "-o",
+        "b",
+        "-o",
+        "a",
+        "--json",
+    )
+    assert code == 0, err
+    outputs = orjson.loads(out)["outputs"]
+    assert outputs == [
+        {"name": "b", "datatype": "INT64", "shape": [1, 3], "data": [[1, 2, 3]]},
+        {"name": "a", "datatype": "BYTES", "shape": [2], "data": ["hi", "there"]},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["nope", "-i", "x=[1]"], 1, "ModelNotFound: model 'nope' not found"),
+        (["iris", "-i", "input-0=[1, 2]"], 1, "InvalidInput: input 'input-0'"),
+        (["iris", "-i", "input-0"], 2, "--input takes NAME=FILE.npy"),
+        (["iris", "-i", "input-0=missing.npy"], 2, "missing.npy"),
+        (["iris", "-i", "input-0={not json"], 2, "is not a .npy file, a .json file or JSON"),
+    ],
+)
+async def test_errors_are_reported_with_an_exit_code(
+    server: Server, args: list[str], code: int, message: str
+) -> None:
+    url = f"http://127.0.0.1:{server.http_port}"
+    exit_code, _, err = await oipserve(url, *args)
+    assert exit_code == code
+    assert message in err

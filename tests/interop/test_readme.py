@@ -1,0 +1,78 @@
+"""The README's first screen, run as written: its curl and grpcurl examples answer iris, and
+its serve command, on a fresh copy of the source tree, gives a serving iris."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.process import LOCAL_PORTS, ROOT, ServerProcess, running
+from tests.readme import blocks, section, shell_commands
+
+pytestmark = pytest.mark.slow
+
+SETOSA = 0
+"""The class of the README's example flower (5.1, 3.5, 1.4, 0.2)."""
+
+
+def first_screen_blocks() -> list[list[str]]:
+    found = [shell_commands(block) for block in blocks(section(), "bash")]
+    assert len(found) == 3, "expected: serve command, test command, examples"
+    return found
+
+
+def example_answers(server: ServerProcess) -> dict[str, Any]:
+    """Run each README example against `server` (its ports in place of 8080 / 8081), with
+    the dev extra's tools on PATH; the answers by tool."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    answers = {}
+    for command in first_screen_blocks()[2]:
+        assert "localhost:8080" in command or "localhost:8081" in command, command
+        local = command.replace("localhost:8080", f"127.0.0.1:{server.http_port}")
+        local = local.replace("localhost:8081", f"127.0.0.1:{server.grpc_port}")
+        result = subprocess.run(
+            ["bash", "-c", local], env=env, capture_output=True, text=True, timeout=30, check=False
+        )
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+        answers[command.split()[0]] = json.loads(result.stdout)
+    return answers
+
+
+def assert_setosa(answers: dict[str, Any]) -> None:
+    assert set(answers) == {"curl", "grpcurl"}
+    rest = answers["curl"]["outputs"][0]
+    grpc = answers["grpcurl"]["outputs"][0]
+    for output, values in [(rest, rest["data"]), (grpc, grpc["contents"]["fp32_contents"])]:
+        assert (output["name"], output["datatype"]) == ("output-0", "FP32")
+        assert [int(size) for size in output["shape"]] == [1, 3]
+        assert values.index(max(values)) == SETOSA
+
+
+def test_curl_and_grpcurl_examples_answer_iris(bundled: ServerProcess) -> None:
+    assert_setosa(example_answers(bundled))
+
+
+def test_serve_command_on_a_fresh_copy(tmp_path: Path) -> None:
+    """The first command as written, in a copy of the source tree without a venv (as after
+    `git clone`); only the address comes from OIPSERVE_* variables (127.0.0.1, free ports)."""
+    copy = tmp_path / "oipserve"
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "__pycache__", "*.egg-info", "build", "dist", ".*_cache"
+        ),
+    )
+    (command,) = first_screen_blocks()[0]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    with running(["bash", "-c", command], cwd=copy, env={**env, **LOCAL_PORTS}, timeout=300) as s:
+        assert "model iris version 1 is ready" in s.log
+        assert_setosa(example_answers(s))
+    assert "shutdown complete" in s.log

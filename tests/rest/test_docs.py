@@ -1,0 +1,133 @@
+"""/docs, /redoc and /openapi.json document every route, with a working example."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+ROUTES: dict[str, tuple[str, str]] = {
+    "/v2": ("get", "ServerMetadataResponse"),
+    "/v2/health/live": ("get", "ServerLiveResponse"),
+    "/v2/health/ready": ("get", "ServerReadyResponse"),
+    "/v2/models/{model_name}": ("get", "ModelMetadataResponse"),
+    "/v2/models/{model_name}/versions/{model_version}": ("get", "ModelMetadataResponse"),
+    "/v2/models/{model_name}/ready": ("get", "ModelReadyResponse"),
+    "/v2/models/{model_name}/versions/{model_version}/ready": ("get", "ModelReadyResponse"),
+    "/v2/models/{model_name}/infer": ("post", "InferenceResponse"),
+    "/v2/models/{model_name}/versions/{model_version}/infer": ("post", "InferenceResponse"),
+}
+EXTENSION_ROUTES: dict[str, tuple[str, str]] = {
+    "/v2/models/stats": ("get", "ModelStatisticsResponse"),
+    "/v2/models/{model_name}/stats": ("get", "ModelStatisticsResponse"),
+    "/v2/models/{model_name}/versions/{model_version}/stats": ("get", "ModelStatisticsResponse"),
+    "/v2/models/{model_name}/config": ("get", "ModelConfig"),
+    "/v2/models/{model_name}/versions/{model_version}/config": ("get", "ModelConfig"),
+}
+OTHER_ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "/metrics": ("get", ()),
+    "/v2/repository/index": ("post", ("400",)),
+    "/v2/repository/models/{model_name}/load": ("post", ("400", "404", "500", "501")),
+    "/v2/repository/models/{model_name}/unload": ("post", ("400", "404", "500", "501")),
+}
+"""Routes whose answer is not one JSON model: (method, documented error codes)."""
+
+
+@pytest.fixture
+async def openapi(rest: httpx.AsyncClient) -> dict[str, Any]:
+    answer = await rest.get("/openapi.json")
+    assert answer.status_code == 200
+    schema: dict[str, Any] = answer.json()
+    return schema
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+def test_every_route_is_documented(openapi: dict[str, Any]) -> None:
+    assert set(openapi["paths"]) == set(ROUTES) | set(EXTENSION_ROUTES) | set(OTHER_ROUTES)
+    for path, (method, _) in OTHER_ROUTES.items():
+        assert list(openapi["paths"][path]) == [method], path
+        assert openapi["paths"][path][method]["summary"], path
+    for path, (method, model) in (ROUTES | EXTENSION_ROUTES).items():
+        operations = openapi["paths"][path]
+        assert list(operations) == [method], path
+        operation = operations[method]
+        assert operation["summary"]
+        ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": f"#/components/schemas/{model}"}, path
+        parameters = {p["name"] for p in operation.get("parameters", [])}
+        expected = {"model_name", "model_version"} & set(path.replace("}", "{").split("{"))
+        assert parameters == expected, path
+
+
+def test_error_responses_are_documented_as_error_bodies(openapi: dict[str, Any]) -> None:
+    for path in ROUTES:
+        if "{model_name}" not in path:
+            continue
+        responses = next(iter(openapi["paths"][path].values()))["responses"]
+        for code in ("400", "404", "503"):
+            schema = responses[code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (path, code)
+    expected = {path: ("404", "503") for path in EXTENSION_ROUTES if "{model_name}" in path}
+    expected |= {path: codes for path, (_, codes) in OTHER_ROUTES.items()}
+    for path, codes in expected.items():
+        responses = next(iter(openapi["paths"][path].values()))["responses"]
+        for code in codes:
+            schema = responses[code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (path, code)
+
+
+def test_no_validation_error_leftovers(openapi: dict[str, Any]) -> None:
+    for path, operations in openapi["paths"].items():
+        for operation in operations.values():
+            assert "422" not in operation["responses"], path
+    schemas = openapi["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert "ValidationError" not in schemas
+
+
+def test_every_reference_resolves(openapi: dict[str, Any]) -> None:
+    schemas = openapi["components"]["schemas"]
+    for ref in _refs(openapi):
+        assert ref.startswith("#/components/schemas/")
+        assert ref.removeprefix("#/components/schemas/") in schemas, ref
+
+
+def test_inference_request_schema(openapi: dict[str, Any]) -> None:
+    schemas = openapi["components"]["schemas"]
+    request = schemas["InferenceRequest"]
+    assert request["required"] == ["inputs"]
+    tensor = schemas["RequestInput"]
+    assert set(tensor["required"]) == {"name", "shape", "datatype", "data"}
+    assert tensor["properties"]["data"]["type"] == "array"
+    assert schemas["Datatype"]["enum"][0] == "BOOL"
+    assert "BYTES" in schemas["Datatype"]["enum"]
+
+
+async def test_the_embedded_example_works(openapi: dict[str, Any], rest: httpx.AsyncClient) -> None:
+    operation = openapi["paths"]["/v2/models/{model_name}/infer"]["post"]
+    content = operation["requestBody"]["content"]
+    assert "application/octet-stream" in content
+    example = content["application/json"]["example"]
+    answer = await rest.post("/v2/models/iris/infer", json=example)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["id"] == example["id"]
+    assert [o["name"] for o in body["outputs"]] == ["output-0"]
+
+
+@pytest.mark.parametrize(("path", "marker"), [("/docs", "swagger-ui"), ("/redoc", "redoc")])
+async def test_documentation_pages(rest: httpx.AsyncClient, path: str, marker: str) -> None:
+    answer = await rest.get(path)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+    assert marker in answer.text
+    assert "/openapi.json" in answer.text
