@@ -76,7 +76,9 @@ def test_error_responses_are_documented_as_error_bodies(openapi: dict[str, Any])
         for code in ("400", "404", "503"):
             schema = responses[code]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (path, code)
-    expected = {path: ("404", "503") for path in EXTENSION_ROUTES if "{model_name}" in path}
+    expected: dict[str, tuple[str, ...]] = {
+        path: ("404", "503") for path in EXTENSION_ROUTES if "{model_name}" in path
+    }
     expected |= {path: codes for path, (_, codes) in OTHER_ROUTES.items()}
     for path, codes in expected.items():
         responses = next(iter(openapi["paths"][path].values()))["responses"]
