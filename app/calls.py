@@ -11,7 +11,7 @@ from collections.abc import Awaitable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.protocol.errors import DeadlineExceeded, InvalidInput
+from app.protocol.errors import DeadlineExceeded, InvalidInput, OIPError
 from app.protocol.types import InferenceRequest, Parameters
 
 if TYPE_CHECKING:
@@ -22,9 +22,10 @@ REST = "rest"
 GRPC = "grpc"
 INPROCESS = "inprocess"
 """Protocol names, as they appear in metrics and logs."""
+SUCCESS = "success"
 CANCELLED = "cancelled"
 DEADLINE_EXCEEDED = "deadline_exceeded"
-"""Outcomes of calls cut short (the others are "success" and the error statuses)."""
+"""Outcomes of calls; the others are the error statuses in lower case (`outcome_of`)."""
 REQUEST_ID = "x-request-id"
 """The header (REST) or metadata key (gRPC) of the request id."""
 TIMEOUT = "timeout"
@@ -105,6 +106,17 @@ class Call:
         if settings is not None and settings.max_batch_size and request.inputs:
             shape = request.inputs[0].shape
             self.batch = shape[0] if shape else 1
+
+
+def outcome_of(error: BaseException | None) -> str:
+    """The outcome label of a call that ended with `error` (None: success)."""
+    if error is None:
+        return SUCCESS
+    if isinstance(error, OIPError):
+        return error.status.name.lower()
+    if isinstance(error, asyncio.CancelledError):
+        return CANCELLED
+    return "internal"
 
 
 current_call: ContextVar[Call | None] = ContextVar("current_call", default=None)

@@ -6,7 +6,16 @@ import logging
 import time
 
 from app import __version__
-from app.calls import INPROCESS, Call, current_call, reply_headers, timeout_seconds, within
+from app.calls import (
+    INPROCESS,
+    SUCCESS,
+    Call,
+    current_call,
+    outcome_of,
+    reply_headers,
+    timeout_seconds,
+    within,
+)
 from app.extensions import EXTENSION_NAMES, model_config, repository_model
 from app.monitor import Monitor
 from app.predictors.base import Predictor, declared
@@ -131,11 +140,11 @@ class DataPlane:
         try:
             response = await self._infer(call, name, request, version)
         except BaseException as error:
-            self.monitor.finish(call, error)
+            self.monitor.finish(call, outcome_of(error))
             raise
         finally:
             current_call.reset(token)
-        self.monitor.finish(call, None)
+        self.monitor.finish(call, SUCCESS)
         return response
 
     async def _infer(

@@ -12,8 +12,7 @@ import logging
 import time
 from bisect import bisect_left
 
-from app.calls import CANCELLED, Call
-from app.protocol.errors import OIPError
+from app.calls import SUCCESS, Call
 from app.registry import ModelRegistry
 
 log = logging.getLogger("oipserve.requests")
@@ -21,7 +20,6 @@ log = logging.getLogger("oipserve.requests")
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Upper bounds (seconds) of the request latency histogram; one more bucket is +Inf."""
 
-SUCCESS = "success"
 
 SeriesKey = tuple[str, str, str, str]
 """(model, version, protocol, outcome)."""
@@ -43,17 +41,6 @@ class Series:
         self.buckets[bisect_left(BUCKETS, seconds)] += 1
 
 
-def outcome_of(error: BaseException | None) -> str:
-    """The outcome label of a call that ended with `error` (None: success)."""
-    if error is None:
-        return SUCCESS
-    if isinstance(error, OIPError):
-        return error.status.name.lower()
-    if isinstance(error, asyncio.CancelledError):
-        return CANCELLED
-    return "internal"
-
-
 class Monitor:
     """Begins and finishes calls; holds the request series and the calls in flight."""
 
@@ -73,14 +60,14 @@ class Monitor:
         self.inflight.add(call)
         return call
 
-    def finish(self, call: Call, error: BaseException | None) -> str:
-        """Count the call's end (`error` None for success); its outcome label."""
+    def finish(self, call: Call, outcome: str) -> None:
+        """Count the call's end with its `outcome` (SUCCESS, or see `outcome_of`)."""
         ended = time.perf_counter_ns()
         self.inflight.discard(call)
-        outcome = call.cancelled or outcome_of(error)
+        outcome = call.cancelled or outcome
         entry = call.entry
         if entry is not None:
-            if error is None:
+            if outcome == SUCCESS:
                 entry.stats.record_success(
                     call.started, call.infer_started, call.infer_ended, ended, call.batch
                 )
@@ -98,7 +85,6 @@ class Monitor:
             self._idle.set()
         if self.shutting_down or log.isEnabledFor(self.request_level):
             self._log(call, outcome, ended)
-        return outcome
 
     def _log(self, call: Call, outcome: str, ended: int) -> None:
         latency_ms = round((ended - call.started) / 1e6, 3)

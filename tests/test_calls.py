@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.calls import REST, current_call, new_request_id, reply_headers, timeout_seconds
+from app.calls import (
+    REST,
+    SUCCESS,
+    current_call,
+    new_request_id,
+    reply_headers,
+    timeout_seconds,
+)
 from app.dataplane import DataPlane
 from app.protocol.errors import DeadlineExceeded, InvalidInput
 from app.protocol.types import InferenceRequest, InferenceResponse, RequestInput
@@ -47,7 +54,7 @@ async def _as_transport(
         response = await plane.infer("params", request)
     finally:
         current_call.reset(token)
-    plane.monitor.finish(call, None)
+    plane.monitor.finish(call, SUCCESS)
     return response, call.echo()
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.calls import GRPC, REST
+from app.calls import CANCELLED, GRPC, REST, SUCCESS, outcome_of
 from app.dataplane import DataPlane
-from app.monitor import BUCKETS, Series, outcome_of
+from app.monitor import BUCKETS, Series
 from app.protocol.errors import InvalidInput, ModelNotFound
 from app.protocol.types import InferenceRequest, RequestInput
 from tests.planes import dataplane_over
@@ -68,10 +68,10 @@ async def test_calls_in_flight_are_described_and_awaited(plane: DataPlane) -> No
     assert plane.monitor.describe_inflight() == "3 (grpc 1, rest 2)"
     assert not await plane.monitor.wait_idle(0.05)
     for call in calls[:2]:
-        plane.monitor.finish(call, None)
+        plane.monitor.finish(call, SUCCESS)
     waiting = asyncio.create_task(plane.monitor.wait_idle(5))
     await asyncio.sleep(0.01)
-    plane.monitor.finish(calls[2], asyncio.CancelledError())
+    plane.monitor.finish(calls[2], CANCELLED)
     assert await waiting
     assert plane.monitor.describe_inflight() == "0"
     assert plane.monitor.series[("echo", "", "grpc", "cancelled")].count == 1

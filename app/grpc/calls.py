@@ -11,7 +11,15 @@ from typing import Any, Protocol, TypeVar
 
 import grpc
 
-from app.calls import CANCELLED, DEADLINE_EXCEEDED, GRPC, Call, current_call
+from app.calls import (
+    CANCELLED,
+    DEADLINE_EXCEEDED,
+    GRPC,
+    SUCCESS,
+    Call,
+    current_call,
+    outcome_of,
+)
 from app.dataplane import DataPlane
 from app.grpc.generated import open_inference_pb2 as pb
 
@@ -50,17 +58,16 @@ def tracked(method: Method[Servicer_, Reply]) -> Method[Servicer_, Reply]:
         token = current_call.set(call)
         try:
             reply = await method(self, request, context)
-        except asyncio.CancelledError as error:
-            call.cancelled = call.cancelled or _why_cancelled(context)
-            monitor.finish(call, error)
+        except asyncio.CancelledError:
+            monitor.finish(call, call.cancelled or _why_cancelled(context))
             raise
         except BaseException as error:
-            monitor.finish(call, error)
+            monitor.finish(call, outcome_of(error))
             context.set_trailing_metadata(call.echo())
             raise
         finally:
             current_call.reset(token)
-        monitor.finish(call, None)
+        monitor.finish(call, SUCCESS)
         context.set_trailing_metadata(call.echo())
         return reply
 

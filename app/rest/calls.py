@@ -1,41 +1,39 @@
-"""The REST side of an inference call: request id and X- headers in and back out, and
-cancellation when the client goes away. `tracked` wraps the infer endpoint."""
+"""The REST side of an inference call, as an ASGI wrapper around whatever answers the infer
+route: request id and X- headers in and back out, the outcome from the answer's status, and
+cancellation when the client goes away. `tracked_route` applies it to a FastAPI route."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.calls import CANCELLED, REST, Call, current_call
+from app.calls import CANCELLED, REST, SUCCESS, Call, current_call, outcome_of
 from app.dataplane import DataPlane
+from app.protocol.errors import status_for_http
 from app.rest.errors import ECHO_HEADERS
-from app.rest.routing import Endpoint
+from app.rest.routing import LeanRoute
 
 WATCH_AFTER = 0.1
-"""Seconds after which a request still running starts watching for its client to leave."""
-CLIENT_CLOSED = 499
-"""The status logged for a request whose client went away (nginx's convention)."""
+"""Seconds after which a request whose model is running starts watching for its client."""
 
 
 class _Watcher:
-    """Watches the REST calls still running after WATCH_AFTER for their client leaving, and
-    cancels those whose client left. A timer ticks while calls come in: a call costs two
-    dict operations, and only long ones get a watching task."""
+    """Watches the REST calls whose model has been running for WATCH_AFTER for their client
+    leaving, and cancels those whose client left. A timer ticks while calls come in: a call
+    costs two dict operations, and only long ones get a watching task."""
 
     def __init__(self) -> None:
-        self.running: dict[Call, tuple[Request, asyncio.Task[Any]]] = {}
+        self.running: dict[Call, tuple[Receive, asyncio.Task[Any]]] = {}
         self.watching: dict[Call, asyncio.Task[None]] = {}
         self.ticking = False
         self._seen = 0
         self._begun = 0
 
-    def add(self, call: Call, request: Request, task: asyncio.Task[Any]) -> None:
-        self.running[call] = (request, task)
+    def add(self, call: Call, receive: Receive, task: asyncio.Task[Any]) -> None:
+        self.running[call] = (receive, task)
         self._begun += 1
         if not self.ticking:
             self.ticking = True
@@ -55,65 +53,81 @@ class _Watcher:
         self._seen = self._begun
         old = time.perf_counter_ns() - int(WATCH_AFTER * 1e9)
         loop = asyncio.get_running_loop()
-        for call, (request, task) in self.running.items():
-            if call.started < old and call not in self.watching:
-                self.watching[call] = loop.create_task(_watch(call, request, task))
+        for call, (receive, task) in self.running.items():
+            # a running model means the body has been read: the next message is the disconnect
+            if 0 < call.infer_started < old and call not in self.watching:
+                self.watching[call] = loop.create_task(_watch(call, receive, task))
         loop.call_later(WATCH_AFTER, self._tick)
 
 
-async def _watch(call: Call, request: Request, task: asyncio.Task[Any]) -> None:
-    # The body has been read, so the next message is the disconnect.
-    if (await request.receive())["type"] == "http.disconnect":
+async def _watch(call: Call, receive: Receive, task: asyncio.Task[Any]) -> None:
+    if (await receive())["type"] == "http.disconnect":
         call.cancelled = CANCELLED
         task.cancel()
 
 
-def _take_headers(request: Request, call: Call) -> None:
-    for key, value in request.scope["headers"]:
-        if key[:2] == b"x-":
-            call.take_header(key.decode("latin-1"), value.decode("latin-1"))
+def _outcome(status: int) -> str:
+    return SUCCESS if status < 400 else status_for_http(status).name.lower()
 
 
 def _encoded(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(key.encode("latin-1"), value.encode("latin-1", "replace")) for key, value in pairs]
 
 
-def tracked(dataplane: DataPlane, endpoint: Endpoint) -> Endpoint:
-    """The infer endpoint, counted by the Monitor as one call."""
-    monitor = dataplane.monitor
-    watcher = _Watcher()
+class TrackedInfer:
+    """Wraps the ASGI app of the infer route: each request is one call of the Monitor."""
 
-    @functools.wraps(endpoint)
-    async def handle(
-        request: Request, model_name: str, model_version: str | None = None
-    ) -> Response:
-        call = monitor.begin(REST, model_name)
-        _take_headers(request, call)
-        token = current_call.set(call)
+    def __init__(self, dataplane: DataPlane, app: ASGIApp) -> None:
+        self.monitor = dataplane.monitor
+        self.app = app
+        self.watcher = _Watcher()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        call = self.monitor.begin(REST, scope["path_params"]["model_name"])
+        for key, value in scope["headers"]:
+            if key[:2] == b"x-":
+                call.take_header(key.decode("latin-1"), value.decode("latin-1"))
+        status = 0
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *_encoded(call.echo())]
+            await send(message)
+
         task = asyncio.current_task()
         assert task is not None
-        watched = False
+        token = current_call.set(call)
+        self.watcher.add(call, receive, task)
         try:
-            await request.body()  # read before watching: the watch must not take body parts
-            watcher.add(call, request, task)
-            watched = True
-            response = await endpoint(request, model_name, model_version)
+            await self.app(scope, receive, answer)
         except asyncio.CancelledError as error:
             if call.cancelled != CANCELLED or task.uncancel():
-                monitor.finish(call, error)
+                self.monitor.finish(call, outcome_of(error))
                 raise
-            monitor.finish(call, error)
-            return Response(status_code=CLIENT_CLOSED)
+            self.monitor.finish(call, CANCELLED)  # the client is gone: nothing to answer
+            return
         except BaseException as error:
-            monitor.finish(call, error)
-            request.scope[ECHO_HEADERS] = dict(call.echo())
+            self.monitor.finish(call, outcome_of(error))
+            scope[ECHO_HEADERS] = dict(call.echo())  # for the error handler's answer
             raise
         finally:
-            if watched:
-                watcher.remove(call)
+            self.watcher.remove(call)
             current_call.reset(token)
-        monitor.finish(call, None)
-        response.raw_headers.extend(_encoded(call.echo()))
-        return response
+        self.monitor.finish(call, _outcome(status))
 
-    return handle
+
+def tracked_route(dataplane: DataPlane) -> type[LeanRoute]:
+    """A LeanRoute class whose requests are calls of the dataplane's Monitor (tracked around
+    `handle`, which FastAPI calls for a route of an included router too)."""
+
+    class TrackedRoute(LeanRoute):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._tracked = TrackedInfer(dataplane, super().handle)
+
+        async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await self._tracked(scope, receive, send)
+
+    return TrackedRoute

@@ -25,10 +25,10 @@ from app.protocol.types import (
     ServerMetadataResponse,
     ServerReadyResponse,
 )
-from app.rest.calls import tracked
+from app.rest.calls import tracked_route
 from app.rest.docs import INFER_REQUEST_BODY
 from app.rest.responses import JSONBody
-from app.rest.routing import Endpoint, LeanRoute, without_version
+from app.rest.routing import Endpoint, without_version
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
@@ -109,9 +109,9 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
         )
         router.add_api_route(
             base + "/infer",
-            adapt(tracked(dataplane, infer)),
+            adapt(infer),
             methods=["POST"],
-            route_class_override=LeanRoute,
+            route_class_override=tracked_route(dataplane),
             response_model=InferenceResponse,
             responses=_ERRORS,
             summary="Inference",
