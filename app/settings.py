@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.protocol.types import MetadataTensor, Parameters
 
 MODEL_SETTINGS_FILE = "model-settings.json"
+_MB = 1024 * 1024
 
 
 class ServerSettings(BaseSettings):
@@ -26,6 +27,18 @@ class ServerSettings(BaseSettings):
     grpc_port: int = Field(8081, ge=0, le=65535)
     log_level: str = "info"
     server_name: str = "oipserve"
+    http_max_body_mb: float = Field(64, gt=0, description="REST request bodies beyond are 413s")
+    grpc_max_message_mb: float = Field(
+        64, gt=0, description="gRPC messages beyond are RESOURCE_EXHAUSTED, both ways"
+    )
+
+    @property
+    def http_max_body_bytes(self) -> int:
+        return int(self.http_max_body_mb * _MB)
+
+    @property
+    def grpc_max_message_bytes(self) -> int:
+        return int(self.grpc_max_message_mb * _MB)
 
 
 class ModelSettings(BaseModel):

@@ -1,10 +1,12 @@
 """The one place REST maps errors to answers: `{"error": "<message>"}` with the status from
-the shared table. FastAPI's own 422 and Starlette's 404/405 take the same shape."""
+the shared table. FastAPI's own 422 and Starlette's 404/405/413 take the same shape, and the
+direct inference route (app.rest.infer) answers through `error_status`."""
 
 from __future__ import annotations
 
 import logging
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -15,13 +17,26 @@ from app.rest.responses import JSONBody
 log = logging.getLogger("oipserve.rest")
 
 
+def error_status(error: Exception, method: str, path: str) -> tuple[int, str]:
+    """The HTTP status and message for an error raised while answering `method path`: a
+    protocol error's own status and message, anything else a logged 500."""
+    if isinstance(error, OIPError):
+        return error.status.http, error.message
+    log.error("unexpected error on %s %s", method, path, exc_info=error)
+    return Status.INTERNAL.http, f"internal error: {type(error).__name__}"
+
+
+def error_body(message: str) -> bytes:
+    """The JSON body of every error answer."""
+    return orjson.dumps({"error": message})
+
+
 def error_response(status: int, message: str) -> JSONBody:
     return JSONBody({"error": message}, status_code=status)
 
 
-async def _oip_error(request: Request, error: Exception) -> JSONBody:
-    assert isinstance(error, OIPError)
-    return error_response(error.status.http, error.message)
+async def _any_error(request: Request, error: Exception) -> JSONBody:
+    return error_response(*error_status(error, request.method, request.url.path))
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONBody:
@@ -41,13 +56,8 @@ async def _http_error(request: Request, error: Exception) -> JSONBody:
     return JSONBody({"error": message}, status_code=error.status_code, headers=error.headers)
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONBody:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return error_response(Status.INTERNAL.http, f"internal error: {type(error).__name__}")
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(OIPError, _oip_error)
+    app.add_exception_handler(OIPError, _any_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, _any_error)

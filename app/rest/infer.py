@@ -1,0 +1,105 @@
+"""`POST /v2/models/{model}[/versions/{version}]/infer`, the REST hot path, as a raw ASGI app.
+
+body (JSON, or JSON header + binary tensors) -> InferenceRequest (one orjson parse, tensor
+data straight into numpy) -> DataPlane.infer -> body (orjson from numpy, or raw bytes). No
+Request object, no Pydantic validation of the body, no FastAPI middleware: `OIPApplication`
+dispatches here directly. Per-request features (request ids, metrics, deadlines) belong in
+`InferEndpoint.__call__` or `answer`.
+"""
+
+from __future__ import annotations
+
+from starlette.types import Message, Receive, Scope, Send
+
+from app.dataplane import DataPlane
+from app.protocol.codecs.messages import (
+    binary_output_names,
+    parse_header_length,
+    request_from_body,
+    response_to_body,
+)
+from app.protocol.errors import InvalidInput, PayloadTooLarge
+from app.rest.errors import error_body, error_status
+
+Headers = list[tuple[bytes, bytes]]
+_CONTENT_LENGTH = b"content-length"
+_HEADER_LENGTH = b"inference-header-content-length"
+_JSON: Headers = [(b"content-type", b"application/json")]
+_BINARY = b"application/octet-stream"
+
+
+class InferEndpoint:
+    """Answers inference requests over `dataplane`; bodies over `max_body_bytes` are 413s."""
+
+    def __init__(self, dataplane: DataPlane, max_body_bytes: int) -> None:
+        self.dataplane = dataplane
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_length = header_length = None
+        for name, value in scope["headers"]:
+            if name == _CONTENT_LENGTH:
+                content_length = value
+            elif name == _HEADER_LENGTH:
+                header_length = value.decode("latin-1")
+        try:
+            body = await read_body(receive, content_length, self.max_body_bytes)
+            status = 200
+            headers, payload = await self.answer(scope["path_params"], header_length, body)
+        except Exception as error:
+            status, message = error_status(error, "POST", scope["path"])
+            headers, payload = list(_JSON), error_body(message)
+            if isinstance(error, PayloadTooLarge):  # do not read the rest of a huge upload
+                headers.append((b"connection", b"close"))
+        headers.append((_CONTENT_LENGTH, str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def answer(
+        self, path_params: dict[str, str], header_length: str | None, body: bytes
+    ) -> tuple[Headers, bytes]:
+        """The response headers and body for one inference request body."""
+        request = request_from_body(body, parse_header_length(header_length))
+        response = await self.dataplane.infer(
+            path_params["model_name"], request, path_params.get("model_version")
+        )
+        binary = binary_output_names(request, [output.name for output in response.outputs])
+        payload, json_length = response_to_body(response, binary)
+        if json_length is None:
+            return list(_JSON), payload
+        return [(b"content-type", _BINARY), (_HEADER_LENGTH, str(json_length).encode())], payload
+
+
+async def read_body(receive: Receive, content_length: bytes | None, limit: int) -> bytes:
+    """The whole request body, or PayloadTooLarge as soon as it is known to exceed `limit`
+    bytes (from Content-Length, or while counting a body streamed without one)."""
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+        raise PayloadTooLarge(_too_large(limit, f"of {int(content_length)} bytes "))
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(body) > limit:
+            raise PayloadTooLarge(_too_large(limit))
+        return body
+    parts, size = [body], len(body)
+    while message.get("more_body", False):
+        message = await _next_chunk(receive)
+        parts.append(message.get("body", b""))
+        size += len(parts[-1])
+        if size > limit:
+            raise PayloadTooLarge(_too_large(limit))
+    return b"".join(parts)
+
+
+async def _next_chunk(receive: Receive) -> Message:
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise InvalidInput("the client disconnected before sending the whole body")
+    return message
+
+
+def _too_large(limit: int, size: str = "") -> str:
+    return (
+        f"request body {size}exceeds the limit of {limit} bytes "
+        "(--http-max-body-mb / OIPSERVE_HTTP_MAX_BODY_MB)"
+    )
