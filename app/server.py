@@ -13,6 +13,7 @@ import uvicorn
 
 from app.dataplane import DataPlane
 from app.grpc.server import build_server
+from app.memory import tune_malloc
 from app.registry import ModelRegistry, ModelState
 from app.rest import create_app
 from app.settings import ServerSettings, model_folders
@@ -108,6 +109,8 @@ class Server:
 
     async def serve(self) -> None:
         """Start, wait for SIGTERM or SIGINT, stop."""
+        if self.settings.tune_malloc:
+            tune_malloc()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
