@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http-port", type=int, help="REST port (default 8080; 0 picks one)")
     serve.add_argument("--grpc-port", type=int, help="gRPC port (default 8081; 0 picks one)")
     serve.add_argument(
+        "--http-max-body-mb",
+        type=float,
+        help="largest REST request body in MB; larger ones are 413s (default 64)",
+    )
+    serve.add_argument(
+        "--grpc-max-message-mb",
+        type=float,
+        help="largest gRPC message in MB, either way; larger ones are RESOURCE_EXHAUSTED "
+        "(default 64)",
+    )
+    serve.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
         help="log level (default info)",

@@ -31,6 +31,9 @@ class ServerSettings(BaseSettings):
     grpc_max_message_mb: float = Field(
         64, gt=0, description="gRPC messages beyond are RESOURCE_EXHAUSTED, both ways"
     )
+    tune_malloc: bool = Field(
+        True, description="keep large tensor buffers in glibc's heap (see app.memory)"
+    )
 
     @property
     def http_max_body_bytes(self) -> int:

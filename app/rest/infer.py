@@ -9,7 +9,7 @@ dispatches here directly. Per-request features (request ids, metrics, deadlines)
 
 from __future__ import annotations
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from app.dataplane import DataPlane
 from app.protocol.codecs.messages import (
@@ -75,27 +75,19 @@ async def read_body(receive: Receive, content_length: bytes | None, limit: int) 
     bytes (from Content-Length, or while counting a body streamed without one)."""
     if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         raise PayloadTooLarge(_too_large(limit, f"of {int(content_length)} bytes "))
-    message = await receive()
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        if len(body) > limit:
-            raise PayloadTooLarge(_too_large(limit))
-        return body
-    parts, size = [body], len(body)
-    while message.get("more_body", False):
-        message = await _next_chunk(receive)
-        parts.append(message.get("body", b""))
-        size += len(parts[-1])
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise InvalidInput("the client disconnected before sending the whole body")
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(_too_large(limit))
-    return b"".join(parts)
-
-
-async def _next_chunk(receive: Receive) -> Message:
-    message = await receive()
-    if message["type"] == "http.disconnect":
-        raise InvalidInput("the client disconnected before sending the whole body")
-    return message
+        if not message.get("more_body", False):
+            return b"".join([*parts, chunk]) if parts else chunk
+        parts.append(chunk)
 
 
 def _too_large(limit: int, size: str = "") -> str:
