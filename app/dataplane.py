@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 
 from app import __version__
 from app.predictors.base import Predictor, declared
@@ -21,7 +22,7 @@ from app.settings import ServerSettings
 
 log = logging.getLogger("oipserve.dataplane")
 
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["binary_tensor_data"]
 """Protocol extensions this server speaks, advertised in the server metadata."""
 
 
@@ -33,6 +34,16 @@ class DataPlane:
         self.settings = settings
         self._started = False
         self._stopping = False
+        self._metadata: weakref.WeakKeyDictionary[Predictor, ModelMetadataResponse] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _signature(self, predictor: Predictor) -> ModelMetadataResponse:
+        """The metadata that requests are checked against, read once per loaded predictor."""
+        metadata = self._metadata.get(predictor)
+        if metadata is None:
+            metadata = self._metadata[predictor] = predictor.metadata()
+        return metadata
 
     def mark_started(self) -> None:
         """The repository has been loaded: readiness now follows the models."""
@@ -70,7 +81,7 @@ class DataPlane:
         """Run one inference: resolve the model, check the request against its signature,
         predict, keep the requested outputs and echo the request id."""
         entry, predictor = self.registry.predictor(name, version)
-        metadata = predictor.metadata()
+        metadata = self._signature(predictor)
         _check_inputs(request, metadata)
         _check_requested_outputs(request, metadata)
         response = await _run(predictor, request)

@@ -85,7 +85,7 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
     return router
 
 
-async def _infer(model_name: str, model_version: str) -> InferenceResponse:
+async def infer(model_name: str, model_version: str) -> InferenceResponse:
     """Run the model on the request's tensors. JSON in and out, or the binary tensor data
     extension: a JSON header of `Inference-Header-Content-Length` bytes followed by raw
     tensors, in either direction (`binary_data_output`, `binary_data` per output)."""
@@ -97,7 +97,7 @@ def infer_routes(endpoint: InferEndpoint) -> list[DirectRoute]:
     return [
         DirectRoute(
             path,
-            adapt(_infer),
+            adapt(infer),
             serve=endpoint,
             methods=["POST"],
             tags=["v2"],

@@ -1,0 +1,300 @@
+"""POST .../infer through the direct route, in process: the binary tensor data extension in
+both directions, its malformed cases, and the request body limit."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+import pytest
+
+from app.dataplane import DataPlane
+from app.rest import create_app
+from app.settings import ServerSettings
+from tests.repo import add_model
+
+HEADER_LENGTH = "Inference-Header-Content-Length"
+
+
+@pytest.fixture(autouse=True)
+def _flags_model(repository: Path) -> None:
+    add_model(repository, "flags", "tests.toys:BufferFlags")
+
+
+def binary_request(header: dict[str, Any], *tensors: bytes) -> dict[str, Any]:
+    """httpx arguments for a JSON header followed by raw tensors."""
+    head = orjson.dumps(header)
+    return {
+        "content": head + b"".join(tensors),
+        "headers": {HEADER_LENGTH: str(len(head)), "Content-Type": "application/octet-stream"},
+    }
+
+
+def split_answer(answer: httpx.Response) -> tuple[dict[str, Any], bytes]:
+    """The JSON header and the binary section of an answer."""
+    length = int(answer.headers[HEADER_LENGTH])
+    header: dict[str, Any] = orjson.loads(answer.content[:length])
+    return header, answer.content[length:]
+
+
+def bytes_elements(*items: bytes) -> bytes:
+    """BYTES elements on the wire: each a 4-byte little-endian length, then the bytes."""
+    return b"".join(struct.pack("<I", len(item)) + item for item in items)
+
+
+def raw_input(name: str, datatype: str, shape: list[int], raw: bytes) -> dict[str, Any]:
+    return {
+        "name": name,
+        "datatype": datatype,
+        "shape": shape,
+        "parameters": {"binary_data_size": len(raw)},
+    }
+
+
+RAW_CASES = [
+    ("FP32", [2, 3], np.arange(6, dtype="<f4").reshape(2, 3).tobytes()),
+    ("FP16", [4], np.array([0.5, -1, 2, 65504], dtype="<f2").tobytes()),
+    ("INT64", [3], np.array([-(2**62), 0, 2**62], dtype="<i8").tobytes()),
+    ("UINT8", [2, 2], bytes([0, 1, 254, 255])),
+    ("BOOL", [3], bytes([1, 0, 1])),
+    ("BYTES", [2], bytes_elements(b"caf\xc3\xa9", b"\x00\xff binary")),
+    ("BYTES", [0], b""),
+]
+
+
+@pytest.mark.parametrize(("datatype", "shape", "raw"), RAW_CASES)
+async def test_binary_input_comes_back_as_binary_output(
+    rest: httpx.AsyncClient, datatype: str, shape: list[int], raw: bytes
+) -> None:
+    header = {
+        "inputs": [raw_input("x", datatype, shape, raw)],
+        "parameters": {"binary_data_output": True},
+    }
+    answer = await rest.post("/v2/models/echo/infer", **binary_request(header, raw))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/octet-stream"
+    head, binary = split_answer(answer)
+    (output,) = head["outputs"]
+    assert output == {
+        "name": "x",
+        "datatype": datatype,
+        "shape": shape,
+        "parameters": {"binary_data_size": len(raw)},
+    }
+    assert binary == raw
+
+
+async def test_binary_inputs_answer_json_unless_asked(rest: httpx.AsyncClient) -> None:
+    flags, words = bytes([1, 0]), bytes_elements(b"yes", b"no")
+    header = {
+        "inputs": [raw_input("flags", "BOOL", [2], flags), raw_input("words", "BYTES", [2], words)]
+    }
+    answer = await rest.post("/v2/models/echo/infer", **binary_request(header, flags, words))
+    assert answer.status_code == 200, answer.text
+    assert HEADER_LENGTH.lower() not in answer.headers
+    outputs = {output["name"]: output for output in answer.json()["outputs"]}
+    assert outputs["flags"]["data"] == [True, False]
+    assert outputs["words"]["data"] == ["yes", "no"]
+
+
+async def test_binary_data_per_output_overrides_the_request_default(
+    rest: httpx.AsyncClient,
+) -> None:
+    request = {
+        "inputs": [
+            {"name": "a", "datatype": "INT32", "shape": [2], "data": [1, 2]},
+            {"name": "b", "datatype": "INT32", "shape": [2], "data": [3, 4]},
+        ],
+        "outputs": [
+            {"name": "a", "parameters": {"binary_data": False}},
+            {"name": "b"},
+        ],
+        "parameters": {"binary_data_output": True},
+    }
+    answer = await rest.post("/v2/models/echo/infer", json=request)
+    assert answer.status_code == 200, answer.text
+    head, binary = split_answer(answer)
+    a, b = head["outputs"]
+    assert a["data"] == [1, 2]
+    assert b["parameters"] == {"binary_data_size": 8}
+    assert np.frombuffer(binary, dtype="<i4").tolist() == [3, 4]
+
+
+async def test_binary_inputs_are_arrays_over_the_body_without_copies(
+    rest: httpx.AsyncClient,
+) -> None:
+    raw = np.ones(4, dtype="<f4").tobytes()
+    header = {"inputs": [raw_input("x", "FP32", [4], raw)]}
+    answer = await rest.post("/v2/models/flags/infer", **binary_request(header, raw))
+    assert answer.status_code == 200, answer.text
+    owns_data, writeable = answer.json()["outputs"][0]["data"]
+    assert not owns_data
+    assert not writeable
+
+
+async def test_server_metadata_advertises_binary_tensor_data(rest: httpx.AsyncClient) -> None:
+    assert "binary_tensor_data" in (await rest.get("/v2")).json()["extensions"]
+
+
+FP32_4 = np.arange(4, dtype="<f4").tobytes()
+TWO_WORDS = bytes_elements(b"ab", b"cd")
+
+
+def _one_input(datatype: str, shape: list[int], size: object) -> dict[str, Any]:
+    tensor = {"name": "x", "datatype": datatype, "shape": shape}
+    return {"inputs": [{**tensor, "parameters": {"binary_data_size": size}}]}
+
+
+MALFORMED = [
+    pytest.param(
+        {HEADER_LENGTH: "twelve"},
+        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4,
+        "Inference-Header-Content-Length must be an integer >= 0, got 'twelve'",
+        id="non-numeric header",
+    ),
+    pytest.param(
+        {HEADER_LENGTH: "-3"},
+        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4,
+        "Inference-Header-Content-Length must be an integer >= 0, got '-3'",
+        id="negative header",
+    ),
+    pytest.param(
+        {HEADER_LENGTH: "100000"},
+        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4,
+        "Inference-Header-Content-Length 100000 exceeds the body's",
+        id="header length beyond the body",
+    ),
+    pytest.param(
+        {HEADER_LENGTH: "10"},
+        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4,
+        "malformed JSON",
+        id="header length inside the JSON",
+    ),
+    pytest.param(
+        None,
+        orjson.dumps(_one_input("FP32", [4], 32)) + FP32_4,
+        "input 'x': binary_data_size 32 runs past the binary data (16 bytes left)",
+        id="size beyond the data",
+    ),
+    pytest.param(
+        None,
+        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4 + b"tail",
+        "body has 4 bytes of binary data that no tensor claims",
+        id="bytes left over",
+    ),
+    pytest.param(
+        None,
+        orjson.dumps(_one_input("FP32", [2], 16)) + FP32_4,
+        "input 'x': 16 bytes of raw data do not match shape [2] of FP32 (8 bytes)",
+        id="size does not match the shape",
+    ),
+    pytest.param(
+        None,
+        orjson.dumps(_one_input("FP32", [4], "16")) + FP32_4,
+        "input 'x': binary_data_size must be an integer >= 0, got '16'",
+        id="size not an integer",
+    ),
+    pytest.param(
+        None,
+        orjson.dumps(
+            {
+                "inputs": [
+                    {
+                        "name": "x",
+                        "datatype": "FP32",
+                        "shape": [4],
+                        "data": [1, 2, 3, 4],
+                        "parameters": {"binary_data_size": 16},
+                    }
+                ]
+            }
+        )
+        + FP32_4,
+        "input 'x': has both 'data' and binary_data_size",
+        id="data and binary data",
+    ),
+    pytest.param(
+        None,
+        orjson.dumps(_one_input("BYTES", [2], 11)) + TWO_WORDS[:11],
+        "input 'x': BYTES element of 2 bytes runs past the data",
+        id="BYTES element past the end",
+    ),
+    pytest.param(
+        None,
+        orjson.dumps(_one_input("BYTES", [2], 7)) + TWO_WORDS[:7],
+        "input 'x': BYTES data ends inside an element's length prefix",
+        id="BYTES cut inside a length prefix",
+    ),
+    pytest.param(
+        None,
+        orjson.dumps(_one_input("BYTES", [3], len(TWO_WORDS))) + TWO_WORDS,
+        "input 'x': raw data holds 2 BYTES elements, shape needs 3",
+        id="too few BYTES elements",
+    ),
+]
+
+
+@pytest.mark.parametrize(("headers", "body", "message"), MALFORMED)
+async def test_malformed_binary_requests_are_400s(
+    rest: httpx.AsyncClient, headers: dict[str, str] | None, body: bytes, message: str
+) -> None:
+    if headers is None:  # the header length of the JSON part, as a client would send it
+        json_part = body[: body.index(b"}]}") + 3]
+        headers = {HEADER_LENGTH: str(len(json_part))}
+    answer = await rest.post("/v2/models/echo/infer", content=body, headers=headers)
+    assert answer.status_code == 400
+    assert message in answer.json()["error"]
+    assert (await rest.get("/v2/health/ready")).status_code == 200
+
+
+@pytest.fixture
+async def limited(
+    dataplane: DataPlane, settings: ServerSettings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The REST app with a 1 KB body limit."""
+    app = create_app(dataplane, settings.model_copy(update={"http_max_body_mb": 1 / 1024}))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://oipserve") as client:
+        yield client
+
+
+def _echo_request(count: int) -> bytes:
+    return orjson.dumps(
+        {"inputs": [{"name": "x", "datatype": "UINT8", "shape": [count], "data": [7] * count}]}
+    )
+
+
+async def test_body_under_the_limit_is_served(limited: httpx.AsyncClient) -> None:
+    body = _echo_request(300)
+    assert len(body) <= 1024
+    answer = await limited.post("/v2/models/echo/infer", content=body)
+    assert answer.status_code == 200, answer.text
+
+
+async def test_body_over_the_limit_is_413(limited: httpx.AsyncClient) -> None:
+    body = _echo_request(600)
+    answer = await limited.post("/v2/models/echo/infer", content=body)
+    assert answer.status_code == 413
+    assert answer.json() == {
+        "error": f"request body of {len(body)} bytes exceeds the limit of 1024 bytes "
+        "(--http-max-body-mb / OIPSERVE_HTTP_MAX_BODY_MB)"
+    }
+
+
+async def test_streamed_body_over_the_limit_is_413(limited: httpx.AsyncClient) -> None:
+    sent = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            sent.append(1)
+            yield b"x" * 100
+
+    answer = await limited.post("/v2/models/echo/infer", content=chunks())
+    assert answer.status_code == 413
+    assert answer.json()["error"].startswith("request body exceeds the limit of 1024 bytes")
+    assert len(sent) == 11  # reading stopped at the first chunk past the limit
