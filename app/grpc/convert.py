@@ -7,13 +7,13 @@ Tensors travel either typed (`contents`, one repeated field per datatype family)
 from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import numpy as np
 import orjson
 
+from app.grpc.contents import CONTENTS_FIELD, array_from_contents, array_to_contents
 from app.grpc.generated import open_inference_pb2 as pb
-from app.protocol.codecs.arrays import array_from_values, check_shape, element_count
+from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import array_from_raw, array_to_raw
 from app.protocol.errors import InvalidInput
@@ -32,21 +32,6 @@ from app.protocol.types import (
 ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.InferOutputTensor
 Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
-# The typed `contents` field for each datatype; FP16 has none and travels raw only.
-CONTENTS_FIELD: dict[Datatype, str] = {
-    Datatype.BOOL: "bool_contents",
-    Datatype.UINT8: "uint_contents",
-    Datatype.UINT16: "uint_contents",
-    Datatype.UINT32: "uint_contents",
-    Datatype.UINT64: "uint64_contents",
-    Datatype.INT8: "int_contents",
-    Datatype.INT16: "int_contents",
-    Datatype.INT32: "int_contents",
-    Datatype.INT64: "int64_contents",
-    Datatype.FP32: "fp32_contents",
-    Datatype.FP64: "fp64_contents",
-    Datatype.BYTES: "bytes_contents",
-}
 _INT64_MAX = 2**63 - 1
 
 
@@ -82,25 +67,6 @@ def parameters_to_proto(
             parameter.string_param = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def _typed_array(
-    contents: pb.InferTensorContents, shape: list[int], datatype: Datatype, what: str
-) -> np.ndarray:
-    field = CONTENTS_FIELD.get(datatype)
-    if field is None:
-        raise InvalidInput(f"{what}: datatype {datatype} has no typed contents; send it raw")
-    others = [d.name for d, _ in contents.ListFields() if d.name != field]
-    if others:
-        raise InvalidInput(f"{what}: datatype {datatype} takes {field}, got {', '.join(others)}")
-    values: Sequence[Any] = getattr(contents, field)
-    if datatype is not Datatype.BYTES:
-        return array_from_values(values, shape, datatype, what)
-    if len(values) != element_count(shape):
-        raise InvalidInput(f"{what}: {len(values)} values do not fill shape {shape}")
-    array = np.empty(len(values), dtype=object)
-    array[:] = list(values)
-    return array.reshape(shape)
-
-
 def _tensor_from_proto(
     cls: type[Tensor], tensor: ProtoTensor, raw: bytes | None, role: str, index: int
 ) -> Tensor:
@@ -114,7 +80,7 @@ def _tensor_from_proto(
             raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
         data = array_from_raw(raw, shape, datatype, what)
     else:
-        data = _typed_array(tensor.contents, shape, datatype, what)
+        data = array_from_contents(tensor.contents, shape, datatype, what)
     return cls(
         name=tensor.name,
         shape=shape,
@@ -144,12 +110,8 @@ def _tensor_to_proto(
     parameters_to_proto(tensor.parameters, target.parameters)
     if raw is not None:
         raw.append(array_to_raw(tensor.data, tensor.datatype))
-        return
-    values = getattr(target.contents, CONTENTS_FIELD[tensor.datatype])
-    if tensor.datatype is Datatype.BYTES:
-        values.extend(v if isinstance(v, bytes) else str(v).encode() for v in tensor.data.ravel())
     else:
-        values.extend(tensor.data.ravel().tolist())
+        array_to_contents(tensor.data, tensor.datatype, target.contents)
 
 
 def needs_raw(tensors: Sequence[RequestInput | ResponseOutput]) -> bool:
