@@ -64,6 +64,7 @@ RAW_CASES = [
     ("BOOL", [3], bytes([1, 0, 1])),
     ("BYTES", [2], bytes_elements(b"caf\xc3\xa9", b"\x00\xff binary")),
     ("BYTES", [0], b""),
+    ("FP32", [0, 3], b""),
 ]
 
 

@@ -56,8 +56,9 @@ def _bytes_from_raw(raw: Buffer, count: int, what: str) -> np.ndarray:
     return array
 
 
-def array_to_raw(array: np.ndarray, datatype: Datatype) -> bytes:
-    """The raw little-endian bytes of an array of `datatype`."""
+def raw_view(array: np.ndarray, datatype: Datatype) -> Buffer:
+    """The raw little-endian bytes of an array of `datatype`: a view of the array itself
+    when it is already contiguous and little-endian (no copy), bytes otherwise."""
     if datatype is Datatype.BYTES:
         parts: list[bytes] = []
         for item in array.ravel():
@@ -65,4 +66,11 @@ def array_to_raw(array: np.ndarray, datatype: Datatype) -> bytes:
             parts.append(_LENGTH.pack(len(data)))
             parts.append(data)
         return b"".join(parts)
-    return np.ascontiguousarray(array, dtype=to_dtype(datatype)).tobytes()
+    contiguous = np.ascontiguousarray(array, dtype=to_dtype(datatype))
+    return contiguous.reshape(-1).view(np.uint8).data
+
+
+def array_to_raw(array: np.ndarray, datatype: Datatype) -> bytes:
+    """The raw little-endian bytes of an array of `datatype`, as a bytes object."""
+    raw = raw_view(array, datatype)
+    return raw if isinstance(raw, bytes) else bytes(raw)
