@@ -3,7 +3,9 @@
     python -m bench [--duration 10] [--warmup 2] [--rounds 1] [--only rest-small ...]
 
 Servers run pinned to one core (`--server-core`, default 0), the load generators (wrk for
-REST, h2load for gRPC) to another (`--client-core`, default 1).
+REST, h2load for gRPC) to another (`--client-core`, default 1). For the large scenarios a
+second oipserve runs with glibc's default malloc thresholds (OIPSERVE_TUNE_MALLOC=false),
+to show what the tuning is worth.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bench.payloads import Scenario, scenarios
 from bench.report import Row, table
 
 TOOLS = {"wrk": "wrk", "h2load": "nghttp2-client", "taskset": "util-linux"}
+UNTUNED = "oipserve, malloc defaults"
 
 
 def ensure_tools() -> None:
@@ -34,63 +37,59 @@ def ensure_tools() -> None:
     if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=False)
-        if all(shutil.which(tool) for tool in TOOLS):
-            return
-        subprocess.run(["apt-get", "update", "-q"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True)
+        if subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=False).returncode:
+            subprocess.run(["apt-get", "update", "-q"], check=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True)
         return
     sys.exit(f"bench needs {', '.join(missing)}: sudo apt-get install -y {' '.join(missing)}")
 
 
 @dataclass(frozen=True)
+class Started:
+    """A running server: its pid and the base URLs of its REST and gRPC ports."""
+
+    pid: int
+    rest: str = ""
+    grpc: str = ""
+
+
+@dataclass(frozen=True)
 class Target:
-    """A server under one scenario's load: its label, pid and URL."""
+    """A server under one scenario's load."""
 
     label: str
     pid: int
     url: str
-    answer_size: int
     floor: bool
 
 
-def _targets(
-    scenario: Scenario, ports: dict[str, int], pids: dict[str, int], answer_sizes: dict[str, int]
-) -> list[Target]:
-    def url(server: str, path: str) -> str:
-        return f"http://127.0.0.1:{ports[server]}{path}"
-
-    size = answer_sizes.get(scenario.name, 0)
+def _targets(scenario: Scenario, started: dict[str, Started]) -> list[Target]:
     if scenario.transport == "grpc":
-        return [
-            Target(
-                "grpc.aio floor", pids["grpc-floor"], url("grpc-floor", scenario.path), size, True
-            ),
-            Target("oipserve", pids["oipserve"], url("oipserve-grpc", scenario.path), size, False),
-        ]
-    floors = [
-        Target("uvicorn floor", pids["rest-floor"], url("rest-floor", f"/{scenario.name}"), 0, True)
-    ]
-    if scenario.name == "rest-large":
-        floors.append(
-            Target("orjson+numpy floor", pids["rest-floor"], url("rest-floor", "/parse"), 0, True)
-        )
-    return [
-        *floors,
-        Target("oipserve", pids["oipserve"], url("oipserve-http", scenario.path), 0, False),
-    ]
+        floor = started["grpc-floor"]
+        targets = [Target("grpc.aio floor", floor.pid, floor.grpc + scenario.path, True)]
+    else:
+        floor = started["rest-floor"]
+        targets = [Target("uvicorn floor", floor.pid, f"{floor.rest}/{scenario.name}", True)]
+        if scenario.name == "rest-large":
+            targets.append(Target("orjson+numpy floor", floor.pid, f"{floor.rest}/parse", True))
+    servers_under_test = ["oipserve", UNTUNED] if scenario.large else ["oipserve"]
+    for name in servers_under_test:
+        if name in started:
+            server = started[name]
+            base = server.grpc if scenario.transport == "grpc" else server.rest
+            targets.append(Target(name, server.pid, base + scenario.path, False))
+    return targets
 
 
-def _measure(target: Target, scenario: Scenario, body: Path, options: argparse.Namespace) -> Result:
-    load = Load(scenario, target.url, body, options.client_core)
+def _measure(load: Load, target: Target, options: argparse.Namespace, size: int) -> Result:
     runs = []
     for _ in range(options.rounds):
-        load.run(options.warmup, target.pid, target.answer_size)
-        runs.append(load.run(options.duration, target.pid, target.answer_size))
+        load.run(options.warmup, target.pid, size)
+        runs.append(load.run(options.duration, target.pid, size))
     return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
 
 
-def _capture(chosen: list[Scenario], ports: dict[str, int], work: Path) -> dict[str, int]:
+def _capture(chosen: list[Scenario], oipserve: Started, work: Path) -> dict[str, int]:
     """Save each request body and oipserve's answer; write the floors' answer files. Returns
     the size of each gRPC answer (how h2load's output tells errors)."""
     rest_answers: dict[str, dict[str, object]] = {}
@@ -100,10 +99,10 @@ def _capture(chosen: list[Scenario], ports: dict[str, int], work: Path) -> dict[
         (work / f"{scenario.name}.body").write_bytes(scenario.body)
         answer_file = work / f"{scenario.name}.answer"
         if scenario.transport == "rest":
-            body, headers = servers.capture_rest(ports["oipserve-http"], scenario)
+            body, headers = servers.capture_rest(oipserve.rest, scenario)
             rest_answers[f"/{scenario.name}"] = {"headers": headers, "body": str(answer_file)}
         else:
-            body = servers.capture_grpc(ports["oipserve-grpc"], scenario)
+            body = servers.capture_grpc(oipserve.grpc, scenario)
             grpc_answers[scenario.model] = str(answer_file)
             sizes[scenario.name] = len(body)
         answer_file.write_bytes(body)
@@ -112,40 +111,47 @@ def _capture(chosen: list[Scenario], ports: dict[str, int], work: Path) -> dict[
     return sizes
 
 
+def _start(stack: contextlib.ExitStack, options: argparse.Namespace, tuned: bool) -> Started:
+    http, grpc = servers.free_port(), servers.free_port()
+    env = None if tuned else {**os.environ, "OIPSERVE_TUNE_MALLOC": "false"}
+    command = servers.oipserve_command(http, grpc)
+    pid = stack.enter_context(servers.running(command, options.server_core, [http], env=env))
+    servers.wait_ready(http)
+    return Started(pid, f"http://127.0.0.1:{http}", f"http://127.0.0.1:{grpc}")
+
+
+def _start_floors(stack: contextlib.ExitStack, work: Path, core: int) -> dict[str, Started]:
+    started = {}
+    for name, module, answers in (
+        ("rest-floor", "bench.floor_rest", "rest-answers.json"),
+        ("grpc-floor", "bench.floor_grpc", "grpc-answers.json"),
+    ):
+        port = servers.free_port()
+        command = [sys.executable, "-m", module, str(port), str(work / answers)]
+        pid = stack.enter_context(servers.running(command, core, [port]))
+        url = f"http://127.0.0.1:{port}"
+        started[name] = Started(pid, rest=url, grpc=url)
+    return started
+
+
 def run(options: argparse.Namespace) -> list[Row]:
     chosen = [s for s in scenarios() if not options.only or s.name in options.only]
-    ports = {
-        name: servers.free_port()
-        for name in ("oipserve-http", "oipserve-grpc", "rest-floor", "grpc-floor")
-    }
-    core = options.server_core
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
         work = Path(folder)
-        command = servers.oipserve_command(ports["oipserve-http"], ports["oipserve-grpc"])
-        pids = {
-            "oipserve": stack.enter_context(
-                servers.running(command, core, [ports["oipserve-http"]], "oipserve")
-            )
-        }
-        servers.wait_ready(ports["oipserve-http"])
-        sizes = _capture(chosen, ports, work)
-        python = [sys.executable, "-m"]
-        for name, module in (
-            ("rest-floor", "bench.floor_rest"),
-            ("grpc-floor", "bench.floor_grpc"),
-        ):
-            answers = work / f"{name.split('-')[0]}-answers.json"
-            floor = servers.running(
-                [*python, module, str(ports[name]), str(answers)], core, [ports[name]], name
-            )
-            pids[name] = stack.enter_context(floor)
+        started = {"oipserve": _start(stack, options, tuned=True)}
+        sizes = _capture(chosen, started["oipserve"], work)
+        started.update(_start_floors(stack, work, options.server_core))
+        if options.malloc_compare and any(s.large for s in chosen):
+            started[UNTUNED] = _start(stack, options, tuned=False)
         for scenario in chosen:
-            for target in _targets(scenario, ports, pids, sizes):
-                result = _measure(target, scenario, work / f"{scenario.name}.body", options)
+            body = work / f"{scenario.name}.body"
+            for target in _targets(scenario, started):
+                load = Load(scenario, target.url, body, options.client_core)
+                result = _measure(load, target, options, sizes.get(scenario.name, 0))
                 rows.append(Row(scenario.name, target.label, target.floor, result))
                 print(
-                    f"  {scenario.name:15} {target.label:20} {result.rps:10.1f} req/s",
+                    f"  {scenario.name:15} {target.label:27} {result.rps:9.1f} req/s",
                     file=sys.stderr,
                 )
     return rows
@@ -159,6 +165,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[], help="scenarios to run (default all)")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)
+    parser.add_argument(
+        "--no-malloc-compare",
+        dest="malloc_compare",
+        action="store_false",
+        help="skip the oipserve run with glibc's default malloc thresholds",
+    )
     options = parser.parse_args()
     ensure_tools()
     os.sched_setaffinity(0, {options.client_core})

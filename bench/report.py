@@ -81,7 +81,7 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
                     f"{megabytes:.0f}" if megabytes is not None else "",
                     f"{result.rss_mb:.0f}",
                     "" if row.floor else _ratios(row, rows),
-                    "" if row.floor else TARGETS[row.scenario],
+                    TARGETS[row.scenario] if row.server == "oipserve" else "",
                 ]
             )
         )

@@ -30,25 +30,27 @@ def free_port() -> int:
         return port
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
             return
         time.sleep(0.1)
-    raise RuntimeError(f"{what} did not listen on port {port} within 60 s")
+    raise RuntimeError(f"{process.args!r} did not listen on port {port} within 60 s")
 
 
 @contextlib.contextmanager
-def running(command: list[str], core: int, ports: list[int], what: str) -> Iterator[int]:
+def running(
+    command: list[str], core: int, ports: list[int], env: dict[str, str] | None = None
+) -> Iterator[int]:
     """Run `command` pinned to `core` until the block ends; yields its pid once every port
     in `ports` accepts connections."""
-    process = subprocess.Popen(["taskset", "-c", str(core), *command], cwd=ROOT)
+    process = subprocess.Popen(["taskset", "-c", str(core), *command], cwd=ROOT, env=env)
     try:
         for port in ports:
-            _wait_for_port(port, process, what)
+            _wait_for_port(port, process)
         yield process.pid
     finally:
         process.terminate()
@@ -67,6 +69,7 @@ def oipserve_command(http_port: int, grpc_port: int) -> list[str]:
 
 
 def wait_ready(http_port: int) -> None:
+    """Wait until oipserve on `http_port` reports every model ready."""
     url = f"http://127.0.0.1:{http_port}/v2/health/ready"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -77,10 +80,10 @@ def wait_ready(http_port: int) -> None:
     raise RuntimeError("oipserve did not become ready within 60 s")
 
 
-def capture_rest(http_port: int, scenario: Scenario) -> tuple[bytes, dict[str, str]]:
+def capture_rest(base_url: str, scenario: Scenario) -> tuple[bytes, dict[str, str]]:
     """oipserve's answer to the scenario's request (checked), and its content headers."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{http_port}{scenario.path}",
+        base_url + scenario.path,
         data=scenario.body,
         headers=scenario.headers,
         method="POST",
@@ -95,12 +98,12 @@ def capture_rest(http_port: int, scenario: Scenario) -> tuple[bytes, dict[str, s
     return body, headers
 
 
-def capture_grpc(grpc_port: int, scenario: Scenario) -> bytes:
+def capture_grpc(base_url: str, scenario: Scenario) -> bytes:
     """oipserve's serialized ModelInferResponse to the scenario's request (checked)."""
     from app.grpc.convert import response_from_proto
     from app.grpc.generated import open_inference_pb2 as pb
 
-    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+    with grpc.insecure_channel(base_url.removeprefix("http://")) as channel:
         call: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(GRPC_PATH)
         answer = call(scenario.body[5:], timeout=30)
     (output,) = response_from_proto(pb.ModelInferResponse.FromString(answer)).outputs
