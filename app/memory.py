@@ -47,7 +47,8 @@ def tune_malloc(
         (_M_TRIM_THRESHOLD, trim_threshold),
         (_M_ARENA_MAX, arena_max),
     ]
-    done = all([libc.mallopt(option, value) for option, value in settings])
+    results = [libc.mallopt(option, value) for option, value in settings]  # every one
+    done = all(results)
     if not done:
         log.warning("could not set the malloc thresholds")
     return done
