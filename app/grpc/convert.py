@@ -70,19 +70,20 @@ def parameters_to_proto(
 def _tensor_from_proto(
     cls: type[Tensor], tensor: ProtoTensor, raw: bytes | None, role: str, index: int
 ) -> Tensor:
-    if not tensor.name:
+    name = tensor.name
+    if not name:
         raise InvalidInput(f"{role} {index}: 'name' must be a non-empty string")
-    what = f"{role} {tensor.name!r}"
+    what = f"{role} {name!r}"
     shape = check_shape(list(tensor.shape), what)
     datatype = parse_datatype(tensor.datatype, what)
-    if raw is not None:
-        if tensor.HasField("contents"):
-            raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
-        data = array_from_raw(raw, shape, datatype, what)
-    else:
+    if raw is None:
         data = array_from_contents(tensor.contents, shape, datatype, what)
+    elif tensor.HasField("contents"):
+        raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
+    else:
+        data = array_from_raw(raw, shape, datatype, what)
     return cls(
-        name=tensor.name,
+        name=name,
         shape=shape,
         datatype=datatype,
         parameters=parameters_from_proto(tensor.parameters),
