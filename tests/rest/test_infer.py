@@ -151,102 +151,88 @@ def _one_input(datatype: str, shape: list[int], size: object) -> dict[str, Any]:
     return {"inputs": [{**tensor, "parameters": {"binary_data_size": size}}]}
 
 
-MALFORMED = [
-    pytest.param(
-        {HEADER_LENGTH: "twelve"},
-        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4,
+FP32_BODY = orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4
+BOTH = {"name": "x", "datatype": "FP32", "shape": [4], "data": [1, 2, 3, 4]}
+# (case, Inference-Header-Content-Length or None for the JSON part's length, body, message)
+MALFORMED_CASES: list[tuple[str, str | None, bytes, str]] = [
+    (
+        "non-numeric header",
+        "twelve",
+        FP32_BODY,
         "Inference-Header-Content-Length must be an integer >= 0, got 'twelve'",
-        id="non-numeric header",
     ),
-    pytest.param(
-        {HEADER_LENGTH: "-3"},
-        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4,
+    (
+        "negative header",
+        "-3",
+        FP32_BODY,
         "Inference-Header-Content-Length must be an integer >= 0, got '-3'",
-        id="negative header",
     ),
-    pytest.param(
-        {HEADER_LENGTH: "100000"},
-        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4,
+    (
+        "header length beyond the body",
+        "100000",
+        FP32_BODY,
         "Inference-Header-Content-Length 100000 exceeds the body's",
-        id="header length beyond the body",
     ),
-    pytest.param(
-        {HEADER_LENGTH: "10"},
-        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4,
-        "malformed JSON",
-        id="header length inside the JSON",
-    ),
-    pytest.param(
+    ("header length inside the JSON", "10", FP32_BODY, "malformed JSON"),
+    (
+        "size beyond the data",
         None,
         orjson.dumps(_one_input("FP32", [4], 32)) + FP32_4,
         "input 'x': binary_data_size 32 runs past the binary data (16 bytes left)",
-        id="size beyond the data",
     ),
-    pytest.param(
+    (
+        "bytes left over",
         None,
-        orjson.dumps(_one_input("FP32", [4], 16)) + FP32_4 + b"tail",
+        FP32_BODY + b"tail",
         "body has 4 bytes of binary data that no tensor claims",
-        id="bytes left over",
     ),
-    pytest.param(
+    (
+        "size does not match the shape",
         None,
         orjson.dumps(_one_input("FP32", [2], 16)) + FP32_4,
         "input 'x': 16 bytes of raw data do not match shape [2] of FP32 (8 bytes)",
-        id="size does not match the shape",
     ),
-    pytest.param(
+    (
+        "size not an integer",
         None,
         orjson.dumps(_one_input("FP32", [4], "16")) + FP32_4,
         "input 'x': binary_data_size must be an integer >= 0, got '16'",
-        id="size not an integer",
     ),
-    pytest.param(
+    (
+        "data and binary data",
         None,
-        orjson.dumps(
-            {
-                "inputs": [
-                    {
-                        "name": "x",
-                        "datatype": "FP32",
-                        "shape": [4],
-                        "data": [1, 2, 3, 4],
-                        "parameters": {"binary_data_size": 16},
-                    }
-                ]
-            }
-        )
-        + FP32_4,
+        orjson.dumps({"inputs": [{**BOTH, "parameters": {"binary_data_size": 16}}]}) + FP32_4,
         "input 'x': has both 'data' and binary_data_size",
-        id="data and binary data",
     ),
-    pytest.param(
+    (
+        "BYTES element past the end",
         None,
         orjson.dumps(_one_input("BYTES", [2], 11)) + TWO_WORDS[:11],
         "input 'x': BYTES element of 2 bytes runs past the data",
-        id="BYTES element past the end",
     ),
-    pytest.param(
+    (
+        "BYTES cut inside a length prefix",
         None,
         orjson.dumps(_one_input("BYTES", [2], 7)) + TWO_WORDS[:7],
         "input 'x': BYTES data ends inside an element's length prefix",
-        id="BYTES cut inside a length prefix",
     ),
-    pytest.param(
+    (
+        "too few BYTES elements",
         None,
         orjson.dumps(_one_input("BYTES", [3], len(TWO_WORDS))) + TWO_WORDS,
         "input 'x': raw data holds 2 BYTES elements, shape needs 3",
-        id="too few BYTES elements",
     ),
 ]
+MALFORMED = [pytest.param(*case[1:], id=case[0]) for case in MALFORMED_CASES]
 
 
-@pytest.mark.parametrize(("headers", "body", "message"), MALFORMED)
+@pytest.mark.parametrize(("header_length", "body", "message"), MALFORMED)
 async def test_malformed_binary_requests_are_400s(
-    rest: httpx.AsyncClient, headers: dict[str, str] | None, body: bytes, message: str
+    rest: httpx.AsyncClient, header_length: str | None, body: bytes, message: str
 ) -> None:
-    if headers is None:  # the header length of the JSON part, as a client would send it
-        json_part = body[: body.index(b"}]}") + 3]
-        headers = {HEADER_LENGTH: str(len(json_part))}
+    if header_length is None:  # the length of the JSON part, as a client would send it
+        header_length = str(body.index(b"}]}") + 3)
+    headers = {HEADER_LENGTH: header_length}
     answer = await rest.post("/v2/models/echo/infer", content=body, headers=headers)
     assert answer.status_code == 400
     assert message in answer.json()["error"]
