@@ -23,6 +23,12 @@ TRIM_THRESHOLD = 128 * 1024 * 1024
 """Free memory at the heap top kept for reuse before it goes back to the system."""
 ARENA_MAX = 2
 """Heaps shared by all threads: gRPC's threads would each keep freed buffers in their own."""
+MALLOC_ENV = {
+    "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
+    "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD),
+    "MALLOC_ARENA_MAX": str(ARENA_MAX),
+}
+"""The same tuning as environment variables, which glibc reads when a process starts."""
 _M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8

@@ -3,9 +3,9 @@
     python -m bench [--duration 10] [--warmup 2] [--rounds 1] [--only rest-small ...]
 
 Servers run pinned to one core (`--server-core`, default 0), the load generators (wrk for
-REST, h2load for gRPC) to another (`--client-core`, default 1). For the large scenarios a
-second oipserve runs with glibc's default malloc thresholds (OIPSERVE_TUNE_MALLOC=false),
-to show what the tuning is worth.
+REST, h2load for gRPC) to another (`--client-core`, default 1). The floors run with the
+malloc settings oipserve sets for itself (app.memory); for the large scenarios a second
+oipserve runs with glibc's defaults (OIPSERVE_TUNE_MALLOC=false), to show what they are worth.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import orjson
 
+from app.memory import MALLOC_ENV
 from bench import servers
 from bench.measure import Load, Result
 from bench.payloads import Scenario, scenarios
@@ -121,6 +122,8 @@ def _start(stack: contextlib.ExitStack, options: argparse.Namespace, tuned: bool
 
 
 def _start_floors(stack: contextlib.ExitStack, work: Path, core: int) -> dict[str, Started]:
+    """The floors, with oipserve's malloc tuning (so that ratios compare code, not heaps)."""
+    env = {**os.environ, **MALLOC_ENV}
     started = {}
     for name, module, answers in (
         ("rest-floor", "bench.floor_rest", "rest-answers.json"),
@@ -128,7 +131,7 @@ def _start_floors(stack: contextlib.ExitStack, work: Path, core: int) -> dict[st
     ):
         port = servers.free_port()
         command = [sys.executable, "-m", module, str(port), str(work / answers)]
-        pid = stack.enter_context(servers.running(command, core, [port]))
+        pid = stack.enter_context(servers.running(command, core, [port], env=env))
         url = f"http://127.0.0.1:{port}"
         started[name] = Started(pid, rest=url, grpc=url)
     return started

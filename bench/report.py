@@ -29,10 +29,20 @@ class Row:
     result: Result
 
 
-def _ratios(row: Row, rows: list[Row]) -> str:
+def _floors(row: Row, rows: list[Row]) -> list[Row]:
+    """The floors of the row's scenario, the one its target names first."""
     floors = [r for r in rows if r.scenario == row.scenario and r.floor]
     primary = PRIMARY_FLOOR.get(row.scenario)
-    floors.sort(key=lambda r: r.server != primary)  # the target's floor first
+    return sorted(floors, key=lambda r: r.server != primary)
+
+
+def _cpu_ratio(row: Row, rows: list[Row]) -> str:
+    floor = _floors(row, rows)[0].result.cpu_us
+    return f"{floor / row.result.cpu_us:.2f}" if row.result.cpu_us else ""
+
+
+def _ratios(row: Row, rows: list[Row]) -> str:
+    floors = _floors(row, rows)
     parts = [f"{row.result.rps / f.result.rps:.2f}" for f in floors if f.result.rps]
     if len(parts) > 1:
         parts[1:] = [f"({p} of {f.server})" for p, f in zip(parts[1:], floors[1:], strict=True)]
@@ -62,6 +72,7 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
         "MB/s",
         "peak RSS MB",
         "ratio to floor",
+        "CPU ratio",
         "target",
     ]
     lines = [_line(header), _line(["---"] * len(header))]
@@ -81,11 +92,14 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
                     f"{megabytes:.0f}" if megabytes is not None else "",
                     f"{result.rss_mb:.0f}",
                     "" if row.floor else _ratios(row, rows),
+                    "" if row.floor else _cpu_ratio(row, rows),
                     TARGETS[row.scenario] if row.server == "oipserve" else "",
                 ]
             )
         )
     made = (
+        "ratio to floor: req/s over the floor's req/s (the target); CPU ratio: the floor's "
+        "CPU us/req over ours (steadier on a busy machine).\n"
         f"{options.duration:g} s per measurement after {options.warmup:g} s warm-up, "
         f"median of {options.rounds}; servers on core {options.server_core}, load on core "
         f"{options.client_core}; Python {platform.python_version()}; {_tool_versions()}"

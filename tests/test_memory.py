@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
 
 import pytest
+
+from app.memory import MALLOC_ENV
 
 pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
 
@@ -40,3 +43,12 @@ def test_tuned_malloc_serves_large_buffers_from_the_heap() -> None:
     assert report["default"] >= 8 << 20  # glibc's default: a fresh mapping per buffer
     assert report["tuned"] is True
     assert report["after"] == 0
+
+
+def test_the_environment_form_tunes_the_same() -> None:
+    """MALLOC_ENV (what the Dockerfile sets) has glibc tuned before Python even starts."""
+    env = {**os.environ, **MALLOC_ENV}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, env=env
+    )
+    assert json.loads(done.stdout)["default"] == 0
