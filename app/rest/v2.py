@@ -30,6 +30,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     ]
 }
 _NOT_READY: dict[int | str, dict[str, Any]] = {503: {"description": "Not ready"}}
+_INFER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    413: {"model": ErrorResponse, "description": "The body is over --http-max-body-mb"},
+}
 
 
 def v2_router(dataplane: DataPlane) -> APIRouter:
@@ -102,7 +106,7 @@ def infer_routes(endpoint: InferEndpoint) -> list[DirectRoute]:
             methods=["POST"],
             tags=["v2"],
             response_model=InferenceResponse,
-            responses=_ERRORS,
+            responses=_INFER_ERRORS,
             summary="Inference",
             openapi_extra=INFER_REQUEST_BODY,
         )

@@ -285,3 +285,35 @@ async def test_streamed_body_over_the_limit_is_413(limited: httpx.AsyncClient) -
     assert answer.status_code == 413
     assert answer.json()["error"].startswith("request body exceeds the limit of 1024 bytes")
     assert len(sent) == 11  # reading stopped at the first chunk past the limit
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v2/models/{model_name}/infer", "/v2/models/{model_name}/versions/{model_version}/infer"],
+)
+async def test_the_direct_route_keeps_its_documentation(rest: httpx.AsyncClient, path: str) -> None:
+    openapi = (await rest.get("/openapi.json")).json()
+    operation = openapi["paths"][path]["post"]
+    body = operation["requestBody"]["content"]
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/InferenceRequest"}
+    assert "application/octet-stream" in body
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/InferenceResponse"}
+    assert {"400", "404", "413", "503"} <= set(operation["responses"])
+    assert "data" in openapi["components"]["schemas"]["RequestInput"]["properties"]
+
+
+async def test_the_direct_route_reads_the_version_from_the_path(rest: httpx.AsyncClient) -> None:
+    request = {"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, 1], "data": [1]}]}
+    answer = await rest.post("/v2/models/versioned/versions/2/infer", json=request)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["model_version"] == "2"
+    missing = await rest.post("/v2/models/versioned/versions/7/infer", json=request)
+    assert missing.status_code == 404
+    assert "has no version '7'" in missing.json()["error"]
+
+
+async def test_other_methods_on_the_inference_path_are_405s(rest: httpx.AsyncClient) -> None:
+    answer = await rest.get("/v2/models/echo/infer")
+    assert answer.status_code == 405
+    assert answer.json() == {"error": "Method Not Allowed"}
