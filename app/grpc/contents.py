@@ -14,6 +14,7 @@ from typing import Any, cast
 import numpy as np
 
 from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.wire import field_key, read_varint, varint
 from app.protocol.codecs.arrays import array_from_values, element_count
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import InvalidInput
@@ -45,10 +46,7 @@ _VARINT: dict[str, np.dtype[Any]] = {
     "uint_contents": np.dtype(np.uint32),
     "uint64_contents": np.dtype(np.uint64),
 }
-_KEYS = {
-    field.name: (field.number << 3 | 2).to_bytes(1, "little")  # length-delimited
-    for field in pb.InferTensorContents.DESCRIPTOR.fields
-}
+_KEYS = {name: field_key(pb.InferTensorContents, name) for name in _FIXED}
 
 
 def array_from_contents(
@@ -85,31 +83,10 @@ def _packed_values(contents: pb.InferTensorContents, field: str) -> bytes | memo
     wire = contents.SerializeToString()
     if not wire:
         return b""
-    length, start = _varint(wire, 1)  # after the one-byte key
+    length, start = read_varint(wire, 1)  # after the one-byte key
     if wire[:1] != _KEYS[field] or start + length != len(wire):
         raise InvalidInput(f"typed contents: {field} is not packed as expected")
     return memoryview(wire)[start:]
-
-
-def _varint(data: bytes, offset: int) -> tuple[int, int]:
-    """The varint at `offset` and the offset after it."""
-    value = shift = 0
-    while True:
-        byte = data[offset]
-        value |= (byte & 0x7F) << shift
-        offset += 1
-        if byte < 0x80:
-            return value, offset
-        shift += 7
-
-
-def _varint_bytes(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def array_to_contents(
@@ -123,6 +100,6 @@ def array_to_contents(
         )
     elif field in _FIXED:
         packed = np.ascontiguousarray(array, dtype=_FIXED[field]).tobytes()
-        target.MergeFromString(_KEYS[field] + _varint_bytes(len(packed)) + packed)
+        target.MergeFromString(_KEYS[field] + varint(len(packed)) + packed)
     else:
         getattr(target, field).extend(array.ravel().tolist())

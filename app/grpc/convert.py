@@ -13,9 +13,10 @@ import orjson
 
 from app.grpc.contents import CONTENTS_FIELD, array_from_contents, array_to_contents
 from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.wire import field_key, varint
 from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
-from app.protocol.codecs.raw import array_from_raw, array_to_raw
+from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
 from app.protocol.types import (
     InferenceRequest,
@@ -33,6 +34,7 @@ ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.Infe
 Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
 _INT64_MAX = 2**63 - 1
+_RAW_OUTPUT_KEY = field_key(pb.ModelInferResponse, "raw_output_contents")
 
 
 def parameters_from_proto(source: MutableMapping[str, pb.InferParameter]) -> Parameters | None:
@@ -103,14 +105,15 @@ def _tensors_from_proto(
 
 
 def _tensor_to_proto(
-    tensor: RequestInput | ResponseOutput, target: ProtoTensor, raw: list[bytes] | None
+    tensor: RequestInput | ResponseOutput, target: ProtoTensor, raw: list[Buffer] | None
 ) -> None:
+    """Fill `target`; its data goes to `raw` (views of the arrays, not copies) when given."""
     target.name = tensor.name
     target.datatype = tensor.datatype.value
     target.shape.extend(tensor.shape)
     parameters_to_proto(tensor.parameters, target.parameters)
     if raw is not None:
-        raw.append(array_to_raw(tensor.data, tensor.datatype))
+        raw.append(raw_view(tensor.data, tensor.datatype))
     else:
         array_to_contents(tensor.data, tensor.datatype, target.contents)
 
@@ -143,13 +146,13 @@ def request_to_proto(
         model_name=model_name, model_version=model_version or "", id=request.id or ""
     )
     parameters_to_proto(request.parameters, message.parameters)
-    raw_list: list[bytes] | None = [] if raw or needs_raw(request.inputs) else None
+    raw_list: list[Buffer] | None = [] if raw or needs_raw(request.inputs) else None
     for tensor in request.inputs:
         _tensor_to_proto(tensor, message.inputs.add(), raw_list)
     for output in request.outputs or ():
         parameters_to_proto(output.parameters, message.outputs.add(name=output.name).parameters)
     if raw_list is not None:
-        message.raw_input_contents.extend(raw_list)
+        message.raw_input_contents.extend(map(bytes, raw_list))
     return message
 
 
@@ -166,20 +169,39 @@ def response_from_proto(message: pb.ModelInferResponse) -> InferenceResponse:
     )
 
 
-def response_to_proto(response: InferenceResponse, raw: bool) -> pb.ModelInferResponse:
-    """A ModelInferResponse; raw output contents when `raw` (or when a datatype needs it)."""
+def _response_message(
+    response: InferenceResponse, raw: bool
+) -> tuple[pb.ModelInferResponse, list[Buffer] | None]:
+    """The message without its raw output contents, and those contents (None if typed)."""
     message = pb.ModelInferResponse(
         model_name=response.model_name,
         model_version=response.model_version or "",
         id=response.id or "",
     )
     parameters_to_proto(response.parameters, message.parameters)
-    raw_list: list[bytes] | None = [] if raw or needs_raw(response.outputs) else None
+    raw_list: list[Buffer] | None = [] if raw or needs_raw(response.outputs) else None
     for tensor in response.outputs:
         _tensor_to_proto(tensor, message.outputs.add(), raw_list)
+    return message, raw_list
+
+
+def response_to_proto(response: InferenceResponse, raw: bool) -> pb.ModelInferResponse:
+    """A ModelInferResponse; raw output contents when `raw` (or when a datatype needs it)."""
+    message, raw_list = _response_message(response, raw)
     if raw_list is not None:
-        message.raw_output_contents.extend(raw_list)
+        message.raw_output_contents.extend(map(bytes, raw_list))
     return message
+
+
+def response_to_wire(response: InferenceResponse, raw: bool) -> bytes:
+    """`response_to_proto(response, raw).SerializeToString()`, with each raw output copied
+    once, from its array into the result: the message is serialized without them and each
+    follows as a field of its own (protobuf readers take fields in any order)."""
+    message, raw_list = _response_message(response, raw)
+    parts: list[Buffer] = [message.SerializeToString()]
+    for chunk in raw_list or ():
+        parts += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
+    return b"".join(parts)
 
 
 def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:
