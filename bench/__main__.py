@@ -145,18 +145,30 @@ def run(options: argparse.Namespace) -> list[Row]:
         started = {"oipserve": _start(stack, options, tuned=True)}
         sizes = _capture(chosen, started["oipserve"], work)
         started.update(_start_floors(stack, work, options.server_core))
-        if options.malloc_compare and any(s.large for s in chosen):
-            started[UNTUNED] = _start(stack, options, tuned=False)
         for scenario in chosen:
-            body = work / f"{scenario.name}.body"
-            for target in _targets(scenario, started):
-                load = Load(scenario, target.url, body, options.client_core)
-                result = _measure(load, target, options, sizes.get(scenario.name, 0))
-                rows.append(Row(scenario.name, target.label, target.floor, result))
-                print(
-                    f"  {scenario.name:15} {target.label:27} {result.rps:9.1f} req/s",
-                    file=sys.stderr,
-                )
+            with contextlib.ExitStack() as untuned:
+                if options.malloc_compare and scenario.large:
+                    # fresh for each scenario: glibc's dynamic thresholds remember past loads
+                    started[UNTUNED] = _start(untuned, options, tuned=False)
+                rows += _run_scenario(scenario, started, work, options, sizes)
+                started.pop(UNTUNED, None)
+    return rows
+
+
+def _run_scenario(
+    scenario: Scenario,
+    started: dict[str, Started],
+    work: Path,
+    options: argparse.Namespace,
+    sizes: dict[str, int],
+) -> list[Row]:
+    rows = []
+    for target in _targets(scenario, started):
+        load = Load(scenario, target.url, work / f"{scenario.name}.body", options.client_core)
+        result = _measure(load, target, options, sizes.get(scenario.name, 0))
+        rows.append(Row(scenario.name, target.label, target.floor, result))
+        line = f"  {scenario.name:15} {target.label:27} {result.rps:9.1f} req/s"
+        print(line, file=sys.stderr)
     return rows
 
 
