@@ -1,6 +1,6 @@
 """The one place REST maps errors to answers: `{"error": "<message>"}` with the status from
-the shared table. FastAPI's own 422 and Starlette's 404/405/413 take the same shape, and the
-direct inference route (app.rest.infer) answers through `error_status`."""
+the shared table. FastAPI's own 422 and Starlette's 404/405/413 take the same shape, and raw
+ASGI answers (the direct inference route, the body limit) go through `send_error`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
-from app.protocol.errors import OIPError, Status
+from app.protocol.errors import OIPError, PayloadTooLarge, Status
+from app.rest.limits import too_large
 from app.rest.responses import JSONBody
 
 log = logging.getLogger("oipserve.rest")
@@ -26,9 +28,16 @@ def error_status(error: Exception, method: str, path: str) -> tuple[int, str]:
     return Status.INTERNAL.http, f"internal error: {type(error).__name__}"
 
 
-def error_body(message: str) -> bytes:
-    """The JSON body of every error answer."""
-    return orjson.dumps({"error": message})
+async def send_error(send: Send, error: Exception, method: str, path: str) -> None:
+    """Answer `error` on a raw ASGI connection (the direct routes and the body limit). A body
+    over the limit also closes the connection, so that the rest of it is never read."""
+    status, message = error_status(error, method, path)
+    body = orjson.dumps({"error": message})
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if isinstance(error, PayloadTooLarge):
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def error_response(status: int, message: str) -> JSONBody:
@@ -53,6 +62,8 @@ async def _http_error(request: Request, error: Exception) -> JSONBody:
     message = error.detail if isinstance(error.detail, str) else str(error.detail)
     if error.status_code == 404:
         message = f"no route for {request.method} {request.url.path}"
+    elif error.status_code == 413 and isinstance(request.app.max_body_size, int):
+        message = too_large(request.app.max_body_size).message  # FastAPI's own body limit
     return JSONBody({"error": message}, status_code=error.status_code, headers=error.headers)
 
 

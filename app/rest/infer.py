@@ -18,11 +18,10 @@ from app.protocol.codecs.messages import (
     request_from_body,
     response_to_body,
 )
-from app.protocol.errors import InvalidInput, PayloadTooLarge
-from app.rest.errors import error_body, error_status
+from app.rest.errors import send_error
+from app.rest.limits import CONTENT_LENGTH, read_body
 
 Headers = list[tuple[bytes, bytes]]
-_CONTENT_LENGTH = b"content-length"
 _HEADER_LENGTH = b"inference-header-content-length"
 _JSON: Headers = [(b"content-type", b"application/json")]
 _BINARY = b"application/octet-stream"
@@ -38,21 +37,18 @@ class InferEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_length = header_length = None
         for name, value in scope["headers"]:
-            if name == _CONTENT_LENGTH:
+            if name == CONTENT_LENGTH:
                 content_length = value
             elif name == _HEADER_LENGTH:
                 header_length = value.decode("latin-1")
         try:
             body = await read_body(receive, content_length, self.max_body_bytes)
-            status = 200
             headers, payload = await self.answer(scope["path_params"], header_length, body)
         except Exception as error:
-            status, message = error_status(error, "POST", scope["path"])
-            headers, payload = list(_JSON), error_body(message)
-            if isinstance(error, PayloadTooLarge):  # do not read the rest of a huge upload
-                headers.append((b"connection", b"close"))
-        headers.append((_CONTENT_LENGTH, str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send_error(send, error, "POST", scope["path"])
+            return
+        headers.append((CONTENT_LENGTH, str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
     async def answer(
@@ -68,30 +64,3 @@ class InferEndpoint:
         if json_length is None:
             return list(_JSON), payload
         return [(b"content-type", _BINARY), (_HEADER_LENGTH, str(json_length).encode())], payload
-
-
-async def read_body(receive: Receive, content_length: bytes | None, limit: int) -> bytes:
-    """The whole request body, or PayloadTooLarge as soon as it is known to exceed `limit`
-    bytes (from Content-Length, or while counting a body streamed without one)."""
-    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
-        raise PayloadTooLarge(_too_large(limit, f"of {int(content_length)} bytes "))
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise InvalidInput("the client disconnected before sending the whole body")
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(_too_large(limit))
-        if not message.get("more_body", False):
-            return b"".join([*parts, chunk]) if parts else chunk
-        parts.append(chunk)
-
-
-def _too_large(limit: int, size: str = "") -> str:
-    return (
-        f"request body {size}exceeds the limit of {limit} bytes "
-        "(--http-max-body-mb / OIPSERVE_HTTP_MAX_BODY_MB)"
-    )

@@ -20,6 +20,10 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.protocol.errors import PayloadTooLarge
+from app.rest.errors import send_error
+from app.rest.limits import check_declared, declared_length
+
 Endpoint = Callable[..., Coroutine[Any, Any, Any]]
 
 
@@ -54,6 +58,14 @@ class OIPApplication(FastAPI):
                 ):
                     scope["path_params"] = match.groupdict()
                     await route.app(scope, receive, send)
+                    return
+            if self.max_body_size is not None:
+                # FastAPI would answer a declared oversize body in plain text; a body that
+                # streams past the limit reaches the HTTPException handler (app.rest.errors)
+                try:
+                    check_declared(declared_length(scope), self.max_body_size)
+                except PayloadTooLarge as error:
+                    await send_error(send, error, scope["method"], scope["path"])
                     return
         await super().__call__(scope, receive, send)
 

@@ -4,7 +4,6 @@ both directions, its malformed cases, and the request body limit."""
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,6 @@ import numpy as np
 import orjson
 import pytest
 
-from app.dataplane import DataPlane
-from app.rest import create_app
-from app.settings import ServerSettings
 from tests.repo import add_model
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -237,54 +233,6 @@ async def test_malformed_binary_requests_are_400s(
     assert answer.status_code == 400
     assert message in answer.json()["error"]
     assert (await rest.get("/v2/health/ready")).status_code == 200
-
-
-@pytest.fixture
-async def limited(
-    dataplane: DataPlane, settings: ServerSettings
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The REST app with a 1 KB body limit."""
-    app = create_app(dataplane, settings.model_copy(update={"http_max_body_mb": 1 / 1024}))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://oipserve") as client:
-        yield client
-
-
-def _echo_request(count: int) -> bytes:
-    return orjson.dumps(
-        {"inputs": [{"name": "x", "datatype": "UINT8", "shape": [count], "data": [7] * count}]}
-    )
-
-
-async def test_body_under_the_limit_is_served(limited: httpx.AsyncClient) -> None:
-    body = _echo_request(300)
-    assert len(body) <= 1024
-    answer = await limited.post("/v2/models/echo/infer", content=body)
-    assert answer.status_code == 200, answer.text
-
-
-async def test_body_over_the_limit_is_413(limited: httpx.AsyncClient) -> None:
-    body = _echo_request(600)
-    answer = await limited.post("/v2/models/echo/infer", content=body)
-    assert answer.status_code == 413
-    assert answer.json() == {
-        "error": f"request body of {len(body)} bytes exceeds the limit of 1024 bytes "
-        "(--http-max-body-mb / OIPSERVE_HTTP_MAX_BODY_MB)"
-    }
-
-
-async def test_streamed_body_over_the_limit_is_413(limited: httpx.AsyncClient) -> None:
-    sent = []
-
-    async def chunks() -> AsyncIterator[bytes]:
-        for _ in range(100):
-            sent.append(1)
-            yield b"x" * 100
-
-    answer = await limited.post("/v2/models/echo/infer", content=chunks())
-    assert answer.status_code == 413
-    assert answer.json()["error"].startswith("request body exceeds the limit of 1024 bytes")
-    assert len(sent) == 11  # reading stopped at the first chunk past the limit
 
 
 @pytest.mark.parametrize(
