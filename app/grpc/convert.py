@@ -11,7 +11,11 @@ from typing import TypeVar
 
 import orjson
 
-from app.grpc.contents import CONTENTS_FIELD, array_from_contents, array_to_contents
+from app.grpc.contents import (
+    CONTENTS_FIELD as CONTENTS_FIELD,  # re-exported: tests and the client read it here
+    array_from_contents,
+    array_to_contents,
+)
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire import field_key, varint
 from app.protocol.codecs.arrays import check_shape

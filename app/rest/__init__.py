@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from app import __version__
 from app.dataplane import DataPlane
 from app.rest.docs import install_openapi
@@ -12,8 +14,9 @@ from app.rest.v2 import infer_routes, v2_router
 from app.settings import ServerSettings
 
 
-def create_app(dataplane: DataPlane, settings: ServerSettings) -> OIPApplication:
-    """A FastAPI application serving the Open Inference Protocol over `dataplane`."""
+def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
+    """A FastAPI application serving the Open Inference Protocol over `dataplane` (an
+    OIPApplication: inference goes through its direct routes)."""
     limit = settings.http_max_body_bytes
     app = OIPApplication(
         title=settings.server_name,
