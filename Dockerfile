@@ -18,8 +18,11 @@ LABEL org.opencontainers.image.title="oipserve" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
-# Memory allocator tuning goes here (glibc malloc thresholds: MALLOC_MMAP_THRESHOLD_,
-# MALLOC_TRIM_THRESHOLD_), as its own ENV line.
+# glibc malloc: keep large tensor buffers in the heap instead of mapping and faulting them in
+# afresh per request (the same settings the server applies at start-up; see app/memory.py).
+ENV MALLOC_MMAP_THRESHOLD_=33554432 \
+    MALLOC_TRIM_THRESHOLD_=134217728 \
+    MALLOC_ARENA_MAX=2
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-cache-dir --no-index /wheels/*.whl \
  && groupadd --system --gid 10001 oipserve \

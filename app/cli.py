@@ -39,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--grpc-port", type=int, help="gRPC port (default 8081; 0 picks one)")
     for flag, options in _OPERATION_FLAGS:
         serve.add_argument(flag, **options)
+    serve.add_argument(
+        "--http-max-body-mb",
+        type=float,
+        help="largest REST request body in MB; larger ones are 413s (default 64)",
+    )
+    serve.add_argument(
+        "--grpc-max-message-mb",
+        type=float,
+        help="largest gRPC message in MB, either way; larger ones are RESOURCE_EXHAUSTED "
+        "(default 64)",
+    )
     serve.set_defaults(run=_serve)
     _add_infer(commands)
     return parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 
 from app import __version__
 from app.calls import (
@@ -51,6 +52,16 @@ class DataPlane:
         self.monitor = Monitor(registry, settings.log_requests)
         self._started = False
         self._stopping = False
+        self._metadata: weakref.WeakKeyDictionary[Predictor, ModelMetadataResponse] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _signature(self, predictor: Predictor) -> ModelMetadataResponse:
+        """The metadata that requests are checked against, read once per loaded predictor."""
+        metadata = self._metadata.get(predictor)
+        if metadata is None:
+            metadata = self._metadata[predictor] = predictor.metadata()
+        return metadata
 
     def mark_started(self) -> None:
         """The repository has been loaded: readiness now follows the models."""
@@ -152,7 +163,7 @@ class DataPlane:
     ) -> InferenceResponse:
         entry, predictor = self.registry.predictor(name, version)
         call.entry = entry
-        metadata = predictor.metadata()
+        metadata = self._signature(predictor)
         _check_inputs(request, metadata)
         _check_requested_outputs(request, metadata)
         call.settle(request, entry.settings)

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from app.dataplane import DataPlane
 from app.grpc.server import build_server
+from app.memory import tune_malloc
 from app.registry import ModelRegistry, ModelState
 from app.rest import create_app, create_metrics_app
 from app.settings import ModelSettingsError, ServerSettings
@@ -197,6 +198,8 @@ class Server:
 
     async def serve(self) -> None:
         """Start, wait for SIGTERM or SIGINT, stop."""
+        if self.settings.tune_malloc:
+            tune_malloc()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)

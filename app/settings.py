@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.protocol.types import MetadataTensor, Parameters
 
 MODEL_SETTINGS_FILE = "model-settings.json"
+_MB = 1024 * 1024
 
 
 class ServerSettings(BaseSettings):
@@ -40,6 +41,22 @@ class ServerSettings(BaseSettings):
     grace_seconds: float = Field(
         10.0, ge=0, description="Then: how long in-flight requests (and unloads) may take."
     )
+
+    http_max_body_mb: float = Field(64, gt=0, description="REST request bodies beyond are 413s")
+    grpc_max_message_mb: float = Field(
+        64, gt=0, description="gRPC messages beyond are RESOURCE_EXHAUSTED, both ways"
+    )
+    tune_malloc: bool = Field(
+        True, description="keep large tensor buffers in glibc's heap (see app.memory)"
+    )
+
+    @property
+    def http_max_body_bytes(self) -> int:
+        return int(self.http_max_body_mb * _MB)
+
+    @property
+    def grpc_max_message_bytes(self) -> int:
+        return int(self.grpc_max_message_mb * _MB)
 
     def startup_models(self) -> list[str] | None:
         """The models `load_models` names: None for all, [] for none."""

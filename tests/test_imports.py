@@ -42,6 +42,7 @@ RULES: dict[str, set[str]] = {
     "app.extensions": CORE | {"app.registry"},
     "app.metrics": CORE | {"app.registry", "app.monitor"},
     "app.logs": {"app.calls"},
+    "app.memory": set(),
     "app.dataplane": CORE
     | {"app.registry", "app.dataplane", "app.batching", "app.calls", "app.monitor"}
     | {"app.extensions"},
@@ -62,6 +63,7 @@ EVERYTHING = {"app.server", "app.cli", "app.__main__", "app"}
 NO_TRANSPORTS = (
     *("app.protocol", "app.settings", "app.predictors", "app.registry", "app.dataplane"),
     *("app.calls", "app.monitor", "app.stats", "app.extensions", "app.metrics", "app.logs"),
+    "app.memory",
 )
 
 

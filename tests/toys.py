@@ -183,3 +183,21 @@ def recorded(folder: Path) -> list[str]:
     """The events a Recorder wrote in `folder`."""
     path = folder / "events.log"
     return path.read_text().splitlines() if path.exists() else []
+
+
+class BufferFlags(Predictor):
+    """Reports, per input, whether its array owns its memory and whether it is writeable."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return {
+            name: np.array([array.flags.owndata, array.flags.writeable])
+            for name, array in inputs.items()
+        }
+
+
+class Tile(Predictor):
+    """Answers every input repeated `parameters['times']` of the model settings (default 2)."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        times = int(self.settings.parameters.get("times", 2))
+        return {name: np.tile(array, times) for name, array in inputs.items()}

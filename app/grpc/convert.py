@@ -7,15 +7,20 @@ Tensors travel either typed (`contents`, one repeated field per datatype family)
 from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import numpy as np
 import orjson
 
+from app.grpc.contents import (
+    CONTENTS_FIELD as CONTENTS_FIELD,  # re-exported: tests and the client read it here
+    array_from_contents,
+    array_to_contents,
+)
 from app.grpc.generated import open_inference_pb2 as pb
-from app.protocol.codecs.arrays import array_from_values, check_shape, element_count
+from app.grpc.wire import field_key, varint
+from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
-from app.protocol.codecs.raw import array_from_raw, array_to_raw
+from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
 from app.protocol.types import (
     InferenceRequest,
@@ -32,22 +37,8 @@ from app.protocol.types import (
 ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.InferOutputTensor
 Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
-# The typed `contents` field for each datatype; FP16 has none and travels raw only.
-CONTENTS_FIELD: dict[Datatype, str] = {
-    Datatype.BOOL: "bool_contents",
-    Datatype.UINT8: "uint_contents",
-    Datatype.UINT16: "uint_contents",
-    Datatype.UINT32: "uint_contents",
-    Datatype.UINT64: "uint64_contents",
-    Datatype.INT8: "int_contents",
-    Datatype.INT16: "int_contents",
-    Datatype.INT32: "int_contents",
-    Datatype.INT64: "int64_contents",
-    Datatype.FP32: "fp32_contents",
-    Datatype.FP64: "fp64_contents",
-    Datatype.BYTES: "bytes_contents",
-}
 _INT64_MAX = 2**63 - 1
+_RAW_OUTPUT_KEY = field_key(pb.ModelInferResponse, "raw_output_contents")
 
 
 def parameters_from_proto(source: MutableMapping[str, pb.InferParameter]) -> Parameters | None:
@@ -82,41 +73,23 @@ def parameters_to_proto(
             parameter.string_param = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def _typed_array(
-    contents: pb.InferTensorContents, shape: list[int], datatype: Datatype, what: str
-) -> np.ndarray:
-    field = CONTENTS_FIELD.get(datatype)
-    if field is None:
-        raise InvalidInput(f"{what}: datatype {datatype} has no typed contents; send it raw")
-    others = [d.name for d, _ in contents.ListFields() if d.name != field]
-    if others:
-        raise InvalidInput(f"{what}: datatype {datatype} takes {field}, got {', '.join(others)}")
-    values: Sequence[Any] = getattr(contents, field)
-    if datatype is not Datatype.BYTES:
-        return array_from_values(values, shape, datatype, what)
-    if len(values) != element_count(shape):
-        raise InvalidInput(f"{what}: {len(values)} values do not fill shape {shape}")
-    array = np.empty(len(values), dtype=object)
-    array[:] = list(values)
-    return array.reshape(shape)
-
-
 def _tensor_from_proto(
     cls: type[Tensor], tensor: ProtoTensor, raw: bytes | None, role: str, index: int
 ) -> Tensor:
-    if not tensor.name:
+    name = tensor.name
+    if not name:
         raise InvalidInput(f"{role} {index}: 'name' must be a non-empty string")
-    what = f"{role} {tensor.name!r}"
+    what = f"{role} {name!r}"
     shape = check_shape(list(tensor.shape), what)
     datatype = parse_datatype(tensor.datatype, what)
-    if raw is not None:
-        if tensor.HasField("contents"):
-            raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
-        data = array_from_raw(raw, shape, datatype, what)
+    if raw is None:
+        data = array_from_contents(tensor.contents, shape, datatype, what)
+    elif tensor.HasField("contents"):
+        raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
     else:
-        data = _typed_array(tensor.contents, shape, datatype, what)
+        data = array_from_raw(raw, shape, datatype, what)
     return cls(
-        name=tensor.name,
+        name=name,
         shape=shape,
         datatype=datatype,
         parameters=parameters_from_proto(tensor.parameters),
@@ -136,20 +109,17 @@ def _tensors_from_proto(
 
 
 def _tensor_to_proto(
-    tensor: RequestInput | ResponseOutput, target: ProtoTensor, raw: list[bytes] | None
+    tensor: RequestInput | ResponseOutput, target: ProtoTensor, raw: list[Buffer] | None
 ) -> None:
+    """Fill `target`; its data goes to `raw` (views of the arrays, not copies) when given."""
     target.name = tensor.name
     target.datatype = tensor.datatype.value
     target.shape.extend(tensor.shape)
     parameters_to_proto(tensor.parameters, target.parameters)
     if raw is not None:
-        raw.append(array_to_raw(tensor.data, tensor.datatype))
-        return
-    values = getattr(target.contents, CONTENTS_FIELD[tensor.datatype])
-    if tensor.datatype is Datatype.BYTES:
-        values.extend(v if isinstance(v, bytes) else str(v).encode() for v in tensor.data.ravel())
+        raw.append(raw_view(tensor.data, tensor.datatype))
     else:
-        values.extend(tensor.data.ravel().tolist())
+        array_to_contents(tensor.data, tensor.datatype, target.contents)
 
 
 def needs_raw(tensors: Sequence[RequestInput | ResponseOutput]) -> bool:
@@ -180,13 +150,13 @@ def request_to_proto(
         model_name=model_name, model_version=model_version or "", id=request.id or ""
     )
     parameters_to_proto(request.parameters, message.parameters)
-    raw_list: list[bytes] | None = [] if raw or needs_raw(request.inputs) else None
+    raw_list: list[Buffer] | None = [] if raw or needs_raw(request.inputs) else None
     for tensor in request.inputs:
         _tensor_to_proto(tensor, message.inputs.add(), raw_list)
     for output in request.outputs or ():
         parameters_to_proto(output.parameters, message.outputs.add(name=output.name).parameters)
     if raw_list is not None:
-        message.raw_input_contents.extend(raw_list)
+        message.raw_input_contents.extend(map(bytes, raw_list))
     return message
 
 
@@ -203,20 +173,39 @@ def response_from_proto(message: pb.ModelInferResponse) -> InferenceResponse:
     )
 
 
-def response_to_proto(response: InferenceResponse, raw: bool) -> pb.ModelInferResponse:
-    """A ModelInferResponse; raw output contents when `raw` (or when a datatype needs it)."""
+def _response_message(
+    response: InferenceResponse, raw: bool
+) -> tuple[pb.ModelInferResponse, list[Buffer] | None]:
+    """The message without its raw output contents, and those contents (None if typed)."""
     message = pb.ModelInferResponse(
         model_name=response.model_name,
         model_version=response.model_version or "",
         id=response.id or "",
     )
     parameters_to_proto(response.parameters, message.parameters)
-    raw_list: list[bytes] | None = [] if raw or needs_raw(response.outputs) else None
+    raw_list: list[Buffer] | None = [] if raw or needs_raw(response.outputs) else None
     for tensor in response.outputs:
         _tensor_to_proto(tensor, message.outputs.add(), raw_list)
+    return message, raw_list
+
+
+def response_to_proto(response: InferenceResponse, raw: bool) -> pb.ModelInferResponse:
+    """A ModelInferResponse; raw output contents when `raw` (or when a datatype needs it)."""
+    message, raw_list = _response_message(response, raw)
     if raw_list is not None:
-        message.raw_output_contents.extend(raw_list)
+        message.raw_output_contents.extend(map(bytes, raw_list))
     return message
+
+
+def response_to_wire(response: InferenceResponse, raw: bool) -> bytes:
+    """`response_to_proto(response, raw).SerializeToString()`, with each raw output copied
+    once, from its array into the result: the message is serialized without them and each
+    follows as a field of its own (protobuf readers take fields in any order)."""
+    message, raw_list = _response_message(response, raw)
+    parts: list[Buffer] = [message.SerializeToString()]
+    for chunk in raw_list or ():
+        parts += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
+    return b"".join(parts)
 
 
 def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:

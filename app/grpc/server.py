@@ -14,9 +14,12 @@ from app.settings import ServerSettings
 
 def build_server(dataplane: DataPlane, settings: ServerSettings) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server bound to settings.host:grpc_port (not started), and its bound port."""
+    limit = settings.grpc_max_message_bytes
     server = grpc.aio.server(
         options=[
             ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
         ]
     )
     server.add_generic_rpc_handlers(

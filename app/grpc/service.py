@@ -25,13 +25,20 @@ def method_handlers(servicer: object) -> grpc.GenericRpcHandler:
         implementation = getattr(servicer, method.name, None)
         if implementation is None:
             continue
-        request, response = _message_classes(method.name)
+        request, _ = _message_classes(method.name)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            implementation,
-            request_deserializer=request.FromString,
-            response_serializer=response.SerializeToString,
+            implementation, request_deserializer=request.FromString, response_serializer=_serialize
         )
     return grpc.method_handlers_generic_handler(SERVICE.full_name, handlers)
+
+
+def _serialize(message: Any) -> bytes:
+    """A reply's wire form: messages are serialized, bytes (a message the servicer has
+    serialized itself) go out as they are."""
+    if isinstance(message, bytes):
+        return message
+    serialized: bytes = message.SerializeToString()
+    return serialized
 
 
 class Stub:

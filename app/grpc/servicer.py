@@ -11,7 +11,7 @@ from app.grpc.calls import tracked
 from app.grpc.convert import (
     model_metadata_to_proto,
     request_from_proto,
-    response_to_proto,
+    response_to_wire,
     server_metadata_to_proto,
 )
 from app.grpc.errors import reports_errors
@@ -62,14 +62,14 @@ class InferenceServicer:
 
     @reports_errors
     @tracked
-    async def ModelInfer(
-        self, request: pb.ModelInferRequest, context: Context
-    ) -> pb.ModelInferResponse:
+    async def ModelInfer(self, request: pb.ModelInferRequest, context: Context) -> bytes:
+        """Answers a serialized ModelInferResponse (raw outputs copied once, see
+        response_to_wire); the handler table sends bytes as they are."""
         inference = request_from_proto(request)
         response = await self.dataplane.infer(
             request.model_name, inference, request.model_version or None
         )
-        return response_to_proto(response, raw=bool(request.raw_input_contents))
+        return response_to_wire(response, raw=bool(request.raw_input_contents))
 
     @reports_errors
     async def ModelConfig(

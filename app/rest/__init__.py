@@ -6,21 +6,27 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.dataplane import DataPlane
+from app.rest.calls import TrackedInfer
 from app.rest.docs import install_openapi
 from app.rest.errors import install_error_handlers
 from app.rest.extensions import all_statistics_router, extensions_router
+from app.rest.infer import InferEndpoint
 from app.rest.metrics import metrics_router
 from app.rest.repository import repository_router
-from app.rest.v2 import v2_router
+from app.rest.routing import OIPApplication
+from app.rest.v2 import infer_routes, v2_router
 from app.settings import ServerSettings
 
 
 def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
-    """A FastAPI application serving the Open Inference Protocol over `dataplane`."""
-    app = FastAPI(
+    """A FastAPI application serving the Open Inference Protocol over `dataplane` (an
+    OIPApplication: inference goes through its direct routes)."""
+    limit = settings.http_max_body_bytes
+    app = OIPApplication(
         title=settings.server_name,
         version=__version__,
         description="Open Inference Protocol (KServe v2) model server.",
+        max_body_size=limit,
     )
     install_error_handlers(app)
     app.include_router(all_statistics_router(dataplane))  # before v2's /v2/models/{m}
@@ -28,6 +34,8 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     app.include_router(extensions_router(dataplane))
     app.include_router(repository_router(dataplane))
     app.include_router(metrics_router(dataplane))
+    for route in infer_routes(TrackedInfer(dataplane, InferEndpoint(dataplane, limit))):
+        app.add_direct_route(route)
     install_openapi(app)
     return app
 

@@ -1,6 +1,6 @@
 """The REST side of an inference call, as an ASGI wrapper around whatever answers the infer
 route: request id and X- headers in and back out, the outcome from the answer's status, and
-cancellation when the client goes away. `tracked_route` applies it to a FastAPI route."""
+cancellation when the client goes away. `create_app` wraps the infer endpoint in it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.calls import CANCELLED, REST, SUCCESS, Call, current_call, outcome_of
 from app.dataplane import DataPlane
 from app.protocol.errors import status_for_http
-from app.rest.errors import ECHO_HEADERS
-from app.rest.routing import LeanRoute
 
 WATCH_AFTER = 0.1
 """Seconds after which a request whose model is running starts watching for its client."""
@@ -110,24 +108,8 @@ class TrackedInfer:
             return
         except BaseException as error:
             self.monitor.finish(call, outcome_of(error))
-            scope[ECHO_HEADERS] = dict(call.echo())  # for the error handler's answer
             raise
         finally:
             self.watcher.remove(call)
             current_call.reset(token)
         self.monitor.finish(call, _outcome(status))
-
-
-def tracked_route(dataplane: DataPlane) -> type[LeanRoute]:
-    """A LeanRoute class whose requests are calls of the dataplane's Monitor (tracked around
-    `handle`, which FastAPI calls for a route of an included router too)."""
-
-    class TrackedRoute(LeanRoute):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._tracked = TrackedInfer(dataplane, super().handle)
-
-        async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-            await self._tracked(scope, receive, send)
-
-    return TrackedRoute

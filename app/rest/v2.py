@@ -5,17 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from app.dataplane import DataPlane
-from app.protocol.codecs.messages import (
-    HEADER_LENGTH,
-    binary_output_names,
-    parse_header_length,
-    request_from_body,
-    response_to_body,
-)
 from app.protocol.types import (
     ErrorResponse,
     InferenceResponse,
@@ -25,10 +17,9 @@ from app.protocol.types import (
     ServerMetadataResponse,
     ServerReadyResponse,
 )
-from app.rest.calls import tracked_route
 from app.rest.docs import INFER_REQUEST_BODY
 from app.rest.responses import JSONBody
-from app.rest.routing import Endpoint, without_version
+from app.rest.routing import DirectRoute, Endpoint, without_version
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
@@ -39,6 +30,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     ]
 }
 _NOT_READY: dict[int | str, dict[str, Any]] = {503: {"description": "Not ready"}}
+_INFER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    413: {"model": ErrorResponse, "description": "The body is over --http-max-body-mb"},
+}
 
 
 def v2_router(dataplane: DataPlane) -> APIRouter:
@@ -73,22 +68,6 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
         ready = await dataplane.model_ready(model_name, model_version)
         return JSONBody({"name": model_name, "ready": ready}, status_code=200 if ready else 503)
 
-    async def infer(
-        request: Request, model_name: str, model_version: str | None = None
-    ) -> Response:
-        header_length = parse_header_length(request.headers.get(HEADER_LENGTH))
-        inference = request_from_body(await request.body(), header_length)
-        response = await dataplane.infer(model_name, inference, model_version)
-        binary = binary_output_names(inference, (output.name for output in response.outputs))
-        body, json_length = response_to_body(response, binary)
-        if json_length is None:
-            return Response(body, media_type="application/json")
-        return Response(
-            body,
-            media_type="application/octet-stream",
-            headers={"Inference-Header-Content-Length": str(json_length)},
-        )
-
     for base, adapt in [
         ("/models/{model_name}", without_version),
         ("/models/{model_name}/versions/{model_version}", _same),
@@ -107,17 +86,35 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
             responses=_ERRORS,
             summary="Model readiness",
         )
-        router.add_api_route(
-            base + "/infer",
+    return router
+
+
+async def infer(model_name: str, model_version: str) -> InferenceResponse:
+    """Run the model on the request's tensors. JSON in and out, or the binary tensor data
+    extension: a JSON header of `Inference-Header-Content-Length` bytes followed by raw
+    tensors, in either direction (`binary_data_output`, `binary_data` per output)."""
+    raise NotImplementedError("documentation only: InferEndpoint answers this route")
+
+
+def infer_routes(endpoint: ASGIApp) -> list[DirectRoute]:
+    """The two inference routes (with and without a version), answered by `endpoint`."""
+    return [
+        DirectRoute(
+            path,
             adapt(infer),
+            serve=endpoint,
             methods=["POST"],
-            route_class_override=tracked_route(dataplane),
+            tags=["v2"],
             response_model=InferenceResponse,
-            responses=_ERRORS,
+            responses=_INFER_ERRORS,
             summary="Inference",
             openapi_extra=INFER_REQUEST_BODY,
         )
-    return router
+        for path, adapt in [
+            ("/v2/models/{model_name}/infer", without_version),
+            ("/v2/models/{model_name}/versions/{model_version}/infer", _same),
+        ]
+    ]
 
 
 def _same(endpoint: Endpoint) -> Endpoint:

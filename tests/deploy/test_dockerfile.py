@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
+from app.memory import MALLOC_ENV
 from app.server import Server
 from tests.deploy.dockerfile import DOCKERFILE, commands, instruction, instructions
 from tests.payloads import IRIS_CLASSES, iris_request
@@ -169,3 +170,15 @@ def test_image_install_steps_give_a_working_server(tmp_path: Path) -> None:
             check=False,
         )
         assert health.returncode == 0
+
+
+def test_image_sets_the_servers_malloc_tuning() -> None:
+    """The runtime stage's environment carries app.memory's malloc settings, so the image and
+    `tune_malloc()` at start-up can never disagree."""
+    environment: dict[str, str] = {}
+    for found in instructions():
+        if found.keyword == "ENV" and found.stage == "runtime":
+            for word in found.words():
+                key, _, value = word.partition("=")
+                environment[key] = value
+    assert {key: environment.get(key) for key in MALLOC_ENV} == MALLOC_ENV

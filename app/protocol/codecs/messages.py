@@ -14,7 +14,7 @@ import orjson
 
 from app.protocol.codecs.arrays import array_from_json, array_to_json, check_shape
 from app.protocol.codecs.datatypes import parse_datatype
-from app.protocol.codecs.raw import Buffer, array_from_raw, array_to_raw
+from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
 from app.protocol.types import (
     InferenceRequest,
@@ -187,7 +187,7 @@ def binary_output_names(request: InferenceRequest, names: Iterable[str]) -> set[
 
 
 def _encode_tensors(
-    tensors: Iterable[RequestInput | ResponseOutput], binary: Collection[str], chunks: list[bytes]
+    tensors: Iterable[RequestInput | ResponseOutput], binary: Collection[str], chunks: list[Buffer]
 ) -> list[dict[str, Any]]:
     encoded = []
     for tensor in tensors:
@@ -199,7 +199,7 @@ def _encode_tensors(
         }
         parameters = {k: v for k, v in (tensor.parameters or {}).items() if k != BINARY_SIZE}
         if tensor.name in binary:
-            raw = array_to_raw(tensor.data, tensor.datatype)
+            raw = raw_view(tensor.data, tensor.datatype)  # copied once, by _finish
             chunks.append(raw)
             parameters[BINARY_SIZE] = len(raw)
         else:
@@ -210,7 +210,7 @@ def _encode_tensors(
     return encoded
 
 
-def _finish(message: dict[str, Any], chunks: list[bytes]) -> tuple[bytes, int | None]:
+def _finish(message: dict[str, Any], chunks: list[Buffer]) -> tuple[bytes, int | None]:
     header = orjson.dumps(message, option=_JSON_OPTIONS)
     if not chunks:
         return header, None
@@ -225,7 +225,7 @@ def response_to_body(
     response: InferenceResponse, binary: Collection[str] = ()
 ) -> tuple[bytes, int | None]:
     """Encode a response: (body, JSON header length if any output is binary)."""
-    chunks: list[bytes] = []
+    chunks: list[Buffer] = []
     outputs = _encode_tensors(response.outputs, binary, chunks)
     message = _drop_none(
         {
@@ -243,7 +243,7 @@ def request_to_body(
     request: InferenceRequest, binary: Collection[str] = ()
 ) -> tuple[bytes, int | None]:
     """Encode a request: (body, JSON header length if any input is binary)."""
-    chunks: list[bytes] = []
+    chunks: list[Buffer] = []
     inputs = _encode_tensors(request.inputs, binary, chunks)
     outputs = [_drop_none(output.model_dump()) for output in request.outputs or ()]
     message = _drop_none(

@@ -56,13 +56,26 @@ def _bytes_from_raw(raw: Buffer, count: int, what: str) -> np.ndarray:
     return array
 
 
-def array_to_raw(array: np.ndarray, datatype: Datatype) -> bytes:
-    """The raw little-endian bytes of an array of `datatype`."""
+def _bytes_elements(array: np.ndarray) -> bytes:
+    parts: list[bytes] = []
+    for item in array.ravel():
+        data = item if isinstance(item, bytes) else str(item).encode()
+        parts.append(_LENGTH.pack(len(data)))
+        parts.append(data)
+    return b"".join(parts)
+
+
+def raw_view(array: np.ndarray, datatype: Datatype) -> Buffer:
+    """The raw little-endian bytes of an array of `datatype`: a view of the array itself
+    when it is already contiguous and little-endian (no copy), bytes otherwise."""
     if datatype is Datatype.BYTES:
-        parts: list[bytes] = []
-        for item in array.ravel():
-            data = item if isinstance(item, bytes) else str(item).encode()
-            parts.append(_LENGTH.pack(len(data)))
-            parts.append(data)
-        return b"".join(parts)
+        return _bytes_elements(array)
+    contiguous = np.ascontiguousarray(array, dtype=to_dtype(datatype))
+    return contiguous.reshape(-1).view(np.uint8).data
+
+
+def array_to_raw(array: np.ndarray, datatype: Datatype) -> bytes:
+    """The raw little-endian bytes of an array of `datatype`, as a bytes object."""
+    if datatype is Datatype.BYTES:
+        return _bytes_elements(array)
     return np.ascontiguousarray(array, dtype=to_dtype(datatype)).tobytes()

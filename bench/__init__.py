@@ -1,0 +1,1 @@
+"""The benchmark suite: `python -m bench` prints oipserve against the bare floors."""

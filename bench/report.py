@@ -1,0 +1,107 @@
+"""The bench table: one row per server and scenario, oipserve's ratio to the floor."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+from dataclasses import dataclass
+
+from bench.measure import Result
+from bench.payloads import IMAGE
+
+TARGETS = {
+    "rest-small": ">= 0.25 (CPU <= 120 us)",
+    "grpc-small": ">= 0.80",
+    "rest-large": ">= 0.9 of orjson+numpy",
+    "rest-large-bin": ">= 0.5",
+    "grpc-large": ">= 0.85",
+}
+LARGE = {"rest-large", "rest-large-bin", "grpc-large"}
+PRIMARY_FLOOR = {"rest-large": "orjson+numpy floor"}
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: str
+    server: str
+    floor: bool
+    result: Result
+
+
+def _floors(row: Row, rows: list[Row]) -> list[Row]:
+    """The floors of the row's scenario, the one its target names first."""
+    floors = [r for r in rows if r.scenario == row.scenario and r.floor]
+    primary = PRIMARY_FLOOR.get(row.scenario)
+    return sorted(floors, key=lambda r: r.server != primary)
+
+
+def _cpu_ratio(row: Row, rows: list[Row]) -> str:
+    floor = _floors(row, rows)[0].result.cpu_us
+    return f"{floor / row.result.cpu_us:.2f}" if row.result.cpu_us else ""
+
+
+def _ratios(row: Row, rows: list[Row]) -> str:
+    floors = _floors(row, rows)
+    parts = [f"{row.result.rps / f.result.rps:.2f}" for f in floors if f.result.rps]
+    if len(parts) > 1:
+        parts[1:] = [f"({p} of {f.server})" for p, f in zip(parts[1:], floors[1:], strict=True)]
+    return " ".join(parts)
+
+
+def _line(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _tool_versions() -> str:
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+    h2load = subprocess.run(["h2load", "--version"], capture_output=True, text=True).stdout
+    return f"{' '.join(wrk[:2])}, {h2load.strip()}"
+
+
+def table(rows: list[Row], options: argparse.Namespace) -> str:
+    """A Markdown table of every measurement, with a line saying how it was made."""
+    header = [
+        "scenario",
+        "server",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "CPU us/req",
+        "MB/s",
+        "peak RSS MB",
+        "ratio to floor",
+        "CPU ratio",
+        "target",
+    ]
+    lines = [_line(header), _line(["---"] * len(header))]
+    for row in rows:
+        result = row.result
+        megabytes = IMAGE.nbytes * result.rps / 1e6 if row.scenario in LARGE else None
+        lines.append(
+            _line(
+                [
+                    row.scenario,
+                    row.server,
+                    f"{result.rps:,.0f}",
+                    f"{result.p50_ms:.2f}",
+                    f"{result.p99_ms:.2f}",
+                    str(result.errors),
+                    f"{result.cpu_us:.0f}",
+                    f"{megabytes:.0f}" if megabytes is not None else "",
+                    f"{result.rss_mb:.0f}",
+                    "" if row.floor else _ratios(row, rows),
+                    "" if row.floor else _cpu_ratio(row, rows),
+                    TARGETS[row.scenario] if row.server == "oipserve" else "",
+                ]
+            )
+        )
+    made = (
+        "ratio to floor: req/s over the floor's req/s (the target); CPU ratio: the floor's "
+        "CPU us/req over ours (steadier on a busy machine).\n"
+        f"{options.duration:g} s per measurement after {options.warmup:g} s warm-up, "
+        f"median of {options.rounds}; servers on core {options.server_core}, load on core "
+        f"{options.client_core}; Python {platform.python_version()}; {_tool_versions()}"
+    )
+    return "\n".join([*lines, "", made])

@@ -1,0 +1,53 @@
+"""The protobuf wire form written by hand: varints, keys, and serialized responses whose raw
+outputs are copied once (response_to_wire) but read as protobuf's own serialization."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.grpc.convert import response_to_proto, response_to_wire
+from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.wire import field_key, read_varint, varint
+from app.protocol.codecs.datatypes import Datatype
+from app.protocol.types import InferenceResponse, ResponseOutput
+
+
+@pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 2**21, 2**35 + 7, 2**63])
+def test_varints_round_trip(value: int) -> None:
+    encoded = b"\xff" + varint(value) + b"\x00"
+    assert read_varint(encoded, 1) == (value, len(encoded) - 1)
+
+
+def test_keys_of_length_delimited_fields() -> None:
+    assert field_key(pb.ModelInferResponse, "raw_output_contents") == bytes([6 << 3 | 2])
+    assert field_key(pb.InferTensorContents, "fp32_contents") == bytes([6 << 3 | 2])
+
+
+def _output(name: str, array: np.ndarray, datatype: Datatype) -> ResponseOutput:
+    return ResponseOutput(name=name, shape=list(array.shape), datatype=datatype, data=array)
+
+
+RESPONSES = {
+    "one FP32": [_output("y", np.arange(6, dtype=np.float32).reshape(2, 3), Datatype.FP32)],
+    "several kinds": [
+        _output("a", np.array([[1, 2], [3, 4]], dtype=np.int64).T, Datatype.INT64),
+        _output("b", np.array([True, False]), Datatype.BOOL),
+        _output("c", np.array([b"x", b"yz"], dtype=object), Datatype.BYTES),
+    ],
+    "FP16 (always raw)": [_output("h", np.array([0.5, 2.0], dtype=np.float16), Datatype.FP16)],
+    "empty tensor": [_output("e", np.zeros((0, 4), dtype=np.float32), Datatype.FP32)],
+    "no outputs": [],
+}
+
+
+@pytest.mark.parametrize("raw", [True, False])
+@pytest.mark.parametrize("outputs", RESPONSES.values(), ids=RESPONSES.keys())
+def test_response_to_wire_reads_as_response_to_proto(
+    outputs: list[ResponseOutput], raw: bool
+) -> None:
+    response = InferenceResponse(
+        model_name="m", model_version="2", id="r-1", parameters={"p": 1}, outputs=outputs
+    )
+    parsed = pb.ModelInferResponse.FromString(response_to_wire(response, raw))
+    assert parsed == response_to_proto(response, raw)
