@@ -260,12 +260,17 @@ def _names(tensors: list[MetadataTensor]) -> str:
 
 
 def _check_requested_outputs(request: InferenceRequest, metadata: ModelMetadataResponse) -> None:
-    """Requested outputs must be declared outputs (when the model declares any)."""
-    if not request.outputs or not metadata.outputs:
+    """Requested outputs must each be asked for once, and be declared outputs (when the
+    model declares any)."""
+    if not request.outputs:
         return
     known = declared(metadata.outputs)
+    seen: set[str] = set()
     for wanted in request.outputs:
-        if wanted.name not in known:
+        if wanted.name in seen:
+            raise InvalidInput(f"requested output {wanted.name!r} is given more than once")
+        seen.add(wanted.name)
+        if known and wanted.name not in known:
             raise InvalidInput(
                 f"requested output {wanted.name!r} is not an output of model "
                 f"{metadata.name!r}; outputs: {_names(metadata.outputs)}"

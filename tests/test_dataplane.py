@@ -147,6 +147,14 @@ async def test_unknown_requested_output_of_a_declared_model(dataplane: DataPlane
     )
 
 
+@pytest.mark.parametrize("model", ["echo", "iris"])
+async def test_an_output_requested_twice(dataplane: DataPlane, model: str) -> None:
+    tensor = IRIS if model == "iris" else _input("output-0", [1])
+    with pytest.raises(InvalidInput) as caught:
+        await dataplane.infer(model, _request(tensor, outputs=["output-0", "output-0"]))
+    assert caught.value.message == "requested output 'output-0' is given more than once"
+
+
 async def test_parameters_reach_an_infer_style_predictor(dataplane: DataPlane) -> None:
     parameters = {"temperature": 0.5, "mode": "fast", "n": 3, "on": True}
     response = await dataplane.infer("params", _request(_input("x", [1]), parameters=parameters))

@@ -5,6 +5,7 @@ ASGI answers (the direct inference route, the body limit) go through `send_error
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
@@ -12,11 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import Send
 
+from app.protocol.codecs.messages import not_an_object
 from app.protocol.errors import OIPError, PayloadTooLarge, Status
 from app.rest.limits import too_large
 from app.rest.responses import JSONBody
 
 log = logging.getLogger("oipserve.rest")
+_NOT_AN_OBJECT = frozenset({"model_type", "model_attributes_type", "dict_type"})
+"""Pydantic's error types for a value that should have been an object."""
 
 
 def error_status(error: Exception, method: str, path: str) -> tuple[int, str]:
@@ -50,11 +54,22 @@ async def _any_error(request: Request, error: Exception) -> JSONBody:
 
 async def _validation_error(request: Request, error: Exception) -> JSONBody:
     assert isinstance(error, RequestValidationError)
-    problems = "; ".join(
-        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
-        for problem in error.errors()
-    )
-    return error_response(Status.INVALID_ARGUMENT.http, f"invalid request: {problems}")
+    problems = list(error.errors())
+    if len(problems) == 1 and _body_not_an_object(problems[0]):
+        message = not_an_object(problems[0].get("input"))
+    else:
+        message = "invalid request: " + "; ".join(map(_describe, problems))
+    return error_response(Status.INVALID_ARGUMENT.http, message)
+
+
+def _body_not_an_object(problem: Any) -> bool:
+    """Whether a validation problem is a whole body (ours or FastAPI's) that is no object."""
+    return tuple(problem["loc"]) in {(), ("body",)} and problem["type"] in _NOT_AN_OBJECT
+
+
+def _describe(problem: Any) -> str:
+    location = ".".join(str(part) for part in problem["loc"])
+    return f"{location}: {problem['msg']}" if location else str(problem["msg"])
 
 
 async def _http_error(request: Request, error: Exception) -> JSONBody:

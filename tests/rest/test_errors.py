@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from app.dataplane import DataPlane
 from app.rest import create_app
@@ -22,6 +23,12 @@ ROUTES_GET = [
     "/v2/models/iris/versions/1",
     "/v2/models/iris/versions/1/ready",
 ]
+
+
+class Point(BaseModel):
+    x: int
+
+
 ROUTES_POST = ["/v2/models/iris/infer", "/v2/models/iris/versions/1/infer"]
 
 
@@ -126,6 +133,10 @@ async def extended(
     async def typed(number: int) -> dict[str, int]:
         return {"number": number}
 
+    @application.post("/point")
+    async def point(body: Point) -> dict[str, int]:
+        return {"x": body.x}
+
     @application.get("/bug")
     async def bug() -> None:
         raise KeyError("oops")
@@ -139,6 +150,22 @@ async def test_fastapi_validation_is_400_not_422(extended: httpx.AsyncClient) ->
     assert (await extended.get("/typed/3")).json() == {"number": 3}
     message = _error(await extended.get("/typed/three"), 400)
     assert message.startswith("invalid request: path.number: Input should be a valid integer")
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"), [(b"[1, 2]", "list"), (b'"str"', "str"), (b"null", "null")]
+)
+async def test_bodies_that_are_not_objects(
+    extended: httpx.AsyncClient, body: bytes, kind: str
+) -> None:
+    headers = {"content-type": "application/json"}
+    assert (await extended.post("/point", content=b'{"x": 1}', headers=headers)).json() == {"x": 1}
+    answer = await extended.post("/point", content=body, headers=headers)
+    assert _error(answer, 400) == f"body must be a JSON object, got {kind}"
+    answer = await extended.post("/point", content=b'{"x": "one"}', headers=headers)
+    assert _error(answer, 400).startswith(
+        "invalid request: body.x: Input should be a valid integer"
+    )
 
 
 async def test_bugs_are_500_without_details(

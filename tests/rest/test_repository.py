@@ -33,7 +33,7 @@ async def test_index_lists_every_model_version(rest: httpx.AsyncClient) -> None:
     ("body", "message"),
     [
         (b"{", "malformed JSON"),
-        (b"[1]", "invalid request: "),
+        (b"[1]", "body must be a JSON object, got list"),
         (b'{"ready": "maybe"}', "invalid request: ready: "),
     ],
 )
@@ -41,6 +41,26 @@ async def test_bad_index_bodies_are_400(rest: httpx.AsyncClient, body: bytes, me
     answer = await rest.post("/v2/repository/index", content=body)
     assert answer.status_code == 400
     assert answer.json()["error"].startswith(message)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/repository/index",
+        "/v2/repository/models/iris/load",
+        "/v2/repository/models/iris/unload",
+        "/v2/models/iris/infer",
+    ],
+)
+@pytest.mark.parametrize(
+    ("body", "kind"), [(b"[1, 2]", "list"), (b'"str"', "str"), (b"null", "null")]
+)
+async def test_bodies_that_are_not_objects_are_400(
+    rest: httpx.AsyncClient, path: str, body: bytes, kind: str
+) -> None:
+    answer = await rest.post(path, content=body)
+    assert answer.status_code == 400
+    assert answer.json() == {"error": f"body must be a JSON object, got {kind}"}
 
 
 async def test_unload_then_load_a_model(rest: httpx.AsyncClient) -> None:

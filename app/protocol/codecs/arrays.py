@@ -15,18 +15,48 @@ _FLOAT = frozenset({Datatype.FP16, Datatype.FP32, Datatype.FP64})
 _NARROW_FLOAT = frozenset({Datatype.FP16, Datatype.FP32})
 # numpy kinds that JSON values of each family may arrive as
 _ACCEPTED_KINDS = {"float": "iuf", "int": "iu", "bool": "b"}
+_RAGGED = "data is ragged or holds values of mixed kinds"
+_INT64_MAX = 2**63 - 1
+MAX_DIMENSIONS = 64
+"""numpy's limit on the number of dimensions."""
+MAX_ELEMENTS = _INT64_MAX // 8
+"""The most elements a shape may describe: numpy's size limit for 8-byte elements."""
 
 
 def check_shape(shape: object, what: str) -> list[int]:
-    """The shape if it is a list of integers >= 0, else InvalidInput naming the problem."""
+    """The shape if it is a list of integers >= 0 that numpy can hold, else InvalidInput
+    naming the problem: at most MAX_DIMENSIONS dimensions, each within int64, whose non-zero
+    ones multiply to at most MAX_ELEMENTS (numpy refuses larger shapes, even empty ones)."""
     if not isinstance(shape, list):
         raise InvalidInput(f"{what}: shape must be a list of integers, got {shape!r}")
+    if len(shape) > MAX_DIMENSIONS:
+        raise InvalidInput(
+            f"{what}: shape has {len(shape)} dimensions, at most {MAX_DIMENSIONS} are supported"
+        )
     for dim in shape:
+        if _beyond_64_bits(dim):
+            dim = int(dim)
         if type(dim) is not int:
             raise InvalidInput(f"{what}: shape {shape} has a dimension that is not an integer")
         if dim < 0:
             raise InvalidInput(f"{what}: shape {shape} has a negative dimension")
+        if dim > _INT64_MAX:
+            raise InvalidInput(
+                f"{what}: shape {shape} has a dimension too large for 64 bits "
+                f"(at most {_INT64_MAX})"
+            )
+    product = math.prod(dim for dim in shape if dim)
+    if product > MAX_ELEMENTS:
+        raise InvalidInput(
+            f"{what}: shape {shape} is too large: its non-zero dimensions multiply to "
+            f"{product}, at most {MAX_ELEMENTS} are supported"
+        )
     return shape
+
+
+def _beyond_64_bits(value: object) -> bool:
+    """Whether `value` is how orjson reads an integer beyond 64 bits: a whole float."""
+    return type(value) is float and value.is_integer() and abs(value) > _INT64_MAX
 
 
 def element_count(shape: list[int]) -> int:
@@ -57,8 +87,8 @@ def array_from_values(
     try:
         array = np.array(values)
     except (ValueError, TypeError, OverflowError):
-        raise InvalidInput(f"{what}: data is ragged or holds values of mixed kinds") from None
-    _check_fill(array, shape, what)
+        raise InvalidInput(f"{what}: {_RAGGED}") from None
+    _check_fill(array.size, list(array.shape), shape, what)
     family = _family(datatype)
     if array.size and array.dtype.kind not in _ACCEPTED_KINDS[family]:
         array = _coerce(array, values, datatype, what, family)
@@ -69,14 +99,12 @@ def array_from_values(
     return array.astype(to_dtype(datatype), copy=False).reshape(shape)
 
 
-def _check_fill(array: np.ndarray, shape: list[int], what: str) -> None:
-    expected = element_count(shape)
-    if array.size != expected:
-        raise InvalidInput(f"{what}: {array.size} values do not fill shape {shape}")
-    if array.ndim > 1 and list(array.shape) != shape:
-        raise InvalidInput(
-            f"{what}: nested data of shape {list(array.shape)} does not match shape {shape}"
-        )
+def _check_fill(size: int, nested: list[int], shape: list[int], what: str) -> None:
+    """`size` values, nested as `nested`, must fill `shape`: flat, or nested as the shape."""
+    if size != element_count(shape):
+        raise InvalidInput(f"{what}: {size} values do not fill shape {shape}")
+    if len(nested) > 1 and nested != shape:
+        raise InvalidInput(f"{what}: nested data of shape {nested} does not match shape {shape}")
 
 
 def _coerce(
@@ -94,6 +122,8 @@ def _coerce(
         exact = np.array(data, dtype=object)
         if all(type(value) is int for value in exact.flat):
             return exact
+        if all(type(value) is int or _beyond_64_bits(value) for value in exact.flat):
+            raise _out_of_range(min(exact.flat), max(exact.flat), datatype, what)
     expected = {"float": "numbers", "int": "integers", "bool": "true/false values"}[family]
     raise InvalidInput(f"{what}: datatype {datatype} expects {expected} in data")
 
@@ -102,10 +132,17 @@ def _check_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
     info = np.iinfo(cast("np.dtype[np.integer[Any]]", to_dtype(datatype)))
     low, high = int(array.min()), int(array.max())
     if low < int(info.min) or high > int(info.max):
-        raise InvalidInput(
-            f"{what}: values from {low} to {high} are out of range for {datatype} "
-            f"[{int(info.min)}, {int(info.max)}]"
-        )
+        raise _out_of_range(low, high, datatype, what)
+
+
+def _out_of_range(low: float, high: float, datatype: Datatype, what: str) -> InvalidInput:
+    """The error for integer data from `low` to `high` (a float where JSON held an integer
+    beyond 64 bits) outside the range of `datatype`."""
+    info = np.iinfo(cast("np.dtype[np.integer[Any]]", to_dtype(datatype)))
+    return InvalidInput(
+        f"{what}: values from {low} to {high} are out of range for {datatype} "
+        f"[{int(info.min)}, {int(info.max)}]"
+    )
 
 
 def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
@@ -121,30 +158,29 @@ def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None
 
 
 def _bytes_from_json(data: list[Any], shape: list[int], what: str) -> np.ndarray:
-    flat = _flatten_strings(data, what)
-    expected = element_count(shape)
-    if len(flat) != expected:
-        raise InvalidInput(f"{what}: {len(flat)} values do not fill shape {shape}")
-    array = np.empty(expected, dtype=object)
+    nested, flat = _flatten_strings(data, what)
+    _check_fill(len(flat), nested, shape, what)
+    array = np.empty(len(flat), dtype=object)
     array[:] = flat
     return array.reshape(shape)
 
 
-def _flatten_strings(data: list[Any], what: str) -> list[bytes]:
-    flat: list[bytes] = []
-    stack = [iter(data)]
-    while stack:
-        for item in stack[-1]:
-            if isinstance(item, str):
-                flat.append(item.encode())
-            elif isinstance(item, list):
-                stack.append(iter(item))
-                break
-            else:
-                raise InvalidInput(f"{what}: datatype BYTES expects strings in data")
-        else:
-            stack.pop()
-    return flat
+def _flatten_strings(data: list[Any], what: str) -> tuple[list[int], list[bytes]]:
+    """The shape of the nested lists (one level at a time, each regular) and their strings,
+    row-major, as bytes."""
+    nested = [len(data)]
+    level = data
+    while level and all(isinstance(item, list) for item in level):
+        lengths = {len(item) for item in level}
+        if len(lengths) > 1:
+            raise InvalidInput(f"{what}: {_RAGGED}")
+        nested.append(lengths.pop())
+        level = [value for item in level for value in item]
+    if not all(isinstance(item, str) for item in level):
+        if any(isinstance(item, list) for item in level):
+            raise InvalidInput(f"{what}: {_RAGGED}")
+        raise InvalidInput(f"{what}: datatype BYTES expects strings in data")
+    return nested, [item.encode() for item in level]
 
 
 def array_to_json(array: np.ndarray, datatype: Datatype, what: str) -> Any:

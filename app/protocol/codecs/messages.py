@@ -27,6 +27,8 @@ from app.protocol.types import (
 
 HEADER_LENGTH = "inference-header-content-length"
 BINARY_SIZE = "binary_data_size"
+BINARY_OUTPUTS = "binary_data_output"  # request parameter: every output as binary data
+BINARY_OUTPUT = "binary_data"  # requested output parameter: this output as binary data or not
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -68,6 +70,11 @@ def parse_header_length(value: str | None) -> int | None:
     return int(text)
 
 
+def not_an_object(body: object) -> str:
+    """The message for a JSON body that is not an object."""
+    return f"body must be a JSON object, got {'null' if body is None else type(body).__name__}"
+
+
 def _split(body: Buffer, header_length: int | None) -> tuple[dict[str, Any], _BinarySection]:
     view = memoryview(body)
     if header_length is None:
@@ -81,7 +88,7 @@ def _split(body: Buffer, header_length: int | None) -> tuple[dict[str, Any], _Bi
     except orjson.JSONDecodeError as error:
         raise InvalidInput(f"malformed JSON: {error}") from None
     if not isinstance(message, dict):
-        raise InvalidInput(f"body must be a JSON object, got {type(message).__name__}")
+        raise InvalidInput(not_an_object(message))
     return message, _BinarySection(view[header_length:])
 
 
@@ -139,9 +146,16 @@ def _requested_outputs(message: dict[str, Any]) -> list[RequestOutput] | None:
         name = item.get("name") if isinstance(item, dict) else None
         if not isinstance(name, str) or not name:
             raise InvalidInput(f"requested output {index}: 'name' must be a non-empty string")
-        parameters = _optional(item, "parameters", dict, f"requested output {name!r}")
+        what = f"requested output {name!r}"
+        parameters = _optional(item, "parameters", dict, what)
+        _check_boolean(parameters, BINARY_OUTPUT, what)
         outputs.append(RequestOutput(name=name, parameters=parameters))
     return outputs
+
+
+def _check_boolean(parameters: Parameters | None, key: str, what: str) -> None:
+    if parameters and key in parameters and not isinstance(parameters[key], bool):
+        raise InvalidInput(f"{what}: parameter '{key}' must be a boolean (true or false)")
 
 
 def request_from_body(body: Buffer, header_length: int | None = None) -> InferenceRequest:
@@ -149,9 +163,11 @@ def request_from_body(body: Buffer, header_length: int | None = None) -> Inferen
     message, binary = _split(body, header_length)
     inputs = _tensors(RequestInput, message, "inputs", binary)
     binary.check_consumed()
+    parameters = _optional(message, "parameters", dict, "request")
+    _check_boolean(parameters, BINARY_OUTPUTS, "request")
     return InferenceRequest(
         id=_optional(message, "id", str, "request"),
-        parameters=_optional(message, "parameters", dict, "request"),
+        parameters=parameters,
         inputs=inputs,
         outputs=_requested_outputs(message),
     )
@@ -177,11 +193,11 @@ def response_from_body(body: Buffer, header_length: int | None = None) -> Infere
 def binary_output_names(request: InferenceRequest, names: Iterable[str]) -> set[str]:
     """The names among `names` that the client asked to receive as binary data: all with
     `parameters.binary_data_output`, overridden per requested output by `binary_data`."""
-    default = bool((request.parameters or {}).get("binary_data_output", False))
+    default = bool((request.parameters or {}).get(BINARY_OUTPUTS, False))
     chosen = {
-        output.name: bool(output.parameters["binary_data"])
+        output.name: bool(output.parameters[BINARY_OUTPUT])
         for output in request.outputs or ()
-        if output.parameters and "binary_data" in output.parameters
+        if output.parameters and BINARY_OUTPUT in output.parameters
     }
     return {name for name in names if chosen.get(name, default)}
 

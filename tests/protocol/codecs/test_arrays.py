@@ -175,6 +175,49 @@ def test_floats_at_the_limits_and_nan_pass() -> None:
     assert array_from_json([1e300, 0.0], [2], Datatype.FP64, WHAT)[0] == 1e300
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ([1e29], "values from 1e+29 to 1e+29 are out of range for INT8 [-128, 127]"),
+        ([-1e29, 3], "values from -1e+29 to 3 are out of range for INT8"),
+        ([[1, 1e20]], "values from 1 to 1e+20 are out of range for INT8"),
+    ],
+)
+def test_integers_beyond_64_bits_read_as_floats(data: list[Any], expected: str) -> None:
+    """orjson reads integers beyond 64 bits as floats: out of range, not of the wrong kind."""
+    shape = [1, 2] if isinstance(data[0], list) else [len(data)]
+    assert expected in _rejected(data, shape, Datatype.INT8)
+    assert "expects integers" in _rejected([1e3 + 0.5], [1], Datatype.INT8)
+
+
+@pytest.mark.parametrize(
+    ("data", "shape", "expected"),
+    [
+        ([["a", "b"], ["c", "d"]], [4], "nested data of shape [2, 2] does not match shape [4]"),
+        (
+            [["a", "b"], ["c", "d"]],
+            [1, 4],
+            "nested data of shape [2, 2] does not match shape [1, 4]",
+        ),
+        ([[["a"]], [["b"]]], [2, 1], "nested data of shape [2, 1, 1] does not match shape [2, 1]"),
+        ([["a", "b"], ["c"]], [3], "data is ragged or holds values of mixed kinds"),
+        ([["a", "b"], "c"], [3], "data is ragged or holds values of mixed kinds"),
+        (["a", ["b"]], [2], "data is ragged or holds values of mixed kinds"),
+        ([["a", 1]], [1, 2], "datatype BYTES expects strings in data"),
+        ([["a", "b"]], [3], "2 values do not fill shape [3]"),
+    ],
+)
+def test_nested_bytes_must_match_the_shape(data: Any, shape: list[int], expected: str) -> None:
+    assert _rejected(data, shape, Datatype.BYTES) == f"{WHAT}: {expected}"
+
+
+def test_nested_bytes_of_the_shape_pass() -> None:
+    array = array_from_json([["a", "b"], ["c", "d"]], [2, 2], Datatype.BYTES, WHAT)
+    assert array.tolist() == [[b"a", b"b"], [b"c", b"d"]]
+    assert array_from_json(["a", "b", "c", "d"], [2, 2], Datatype.BYTES, WHAT).shape == (2, 2)
+    assert array_from_json([[], []], [2, 0], Datatype.BYTES, WHAT).shape == (2, 0)
+
+
 @pytest.mark.parametrize("data", [[2**64, 0], [-(2**63) - 1, 0], [-1, 2**63]])
 def test_integers_beyond_64_bits(data: list[int]) -> None:
     message = _rejected(data, [2], Datatype.INT64)
@@ -192,6 +235,13 @@ def test_absurd_shape_is_rejected_without_allocating() -> None:
     [
         ([1, -4], "input 't': shape [1, -4] has a negative dimension"),
         ([1, 2.0], "input 't': shape [1, 2.0] has a dimension that is not an integer"),
+        ([1, 1e30], "input 't': shape [1, 1e+30] has a dimension too large for 64 bits (at most "),
+        ([2**63], "input 't': shape [9223372036854775808] has a dimension too large for 64 bits"),
+        ([-1e30], "input 't': shape [-1e+30] has a negative dimension"),
+        ([1.5e30], "input 't': shape [1.5e+30] has a dimension too large"),
+        ([1] * 65, "input 't': shape has 65 dimensions, at most 64 are supported"),
+        ([0, 2**63 - 1], "input 't': shape [0, 9223372036854775807] is too large: its non-zero "),
+        ([2**60, 0, 2], "input 't': shape [1152921504606846976, 0, 2] is too large: its non-"),
         ([True], "input 't': shape [True] has a dimension that is not an integer"),
         ("[1, 4]", "input 't': shape must be a list of integers, got '[1, 4]'"),
         (None, "input 't': shape must be a list of integers, got None"),
@@ -200,11 +250,19 @@ def test_absurd_shape_is_rejected_without_allocating() -> None:
 def test_check_shape(shape: object, expected: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         check_shape(shape, WHAT)
-    assert caught.value.message == expected
+    assert caught.value.message.startswith(expected), caught.value.message
 
 
 def test_check_shape_and_count() -> None:
     assert check_shape([2, 0, 3], WHAT) == [2, 0, 3]
+    assert check_shape([1] * 64, WHAT) == [1] * 64
+    largest = [0, (2**63 - 1) // 8]  # numpy's limit for 8-byte elements
+    assert check_shape(largest, WHAT) == largest
+    for datatype in Datatype:
+        assert array_from_json([], check_shape(largest, WHAT), datatype, WHAT).shape == (
+            0,
+            2**60 - 1,
+        )
     assert element_count([]) == 1
     assert element_count([2**40, 2**40]) == 2**80
 

@@ -90,6 +90,23 @@ MALFORMED: list[tuple[bytes, int | None, str]] = [
         None,
         "requested output 'y': 'parameters' must be a JSON object",
     ),
+    (b"null", None, "body must be a JSON object, got null"),
+    *(
+        (
+            _body({"inputs": [], "outputs": [{"name": "y", "parameters": {"binary_data": value}}]}),
+            None,
+            "requested output 'y': parameter 'binary_data' must be a boolean (true or false)",
+        )
+        for value in ("yes", "true", 1, 0, None, [True])
+    ),
+    *(
+        (
+            _body({"inputs": [], "parameters": {"binary_data_output": value}}),
+            None,
+            "request: parameter 'binary_data_output' must be a boolean (true or false)",
+        )
+        for value in ("yes", 1, None)
+    ),
 ]
 
 
