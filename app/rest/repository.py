@@ -21,6 +21,7 @@ from app.protocol.types import (
     RepositoryModelRequest,
 )
 from app.rest.responses import JSONBody
+from app.rest.routing import ModelName
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -88,7 +89,7 @@ def _model_endpoint(
 ) -> Callable[[Request, str], Awaitable[Response]]:
     """The endpoint of a load or unload: 200 with an empty body once `run` is done."""
 
-    async def endpoint(request: Request, model_name: str) -> Response:
+    async def endpoint(request: Request, model_name: ModelName) -> Response:
         await run(model_name, await parse_body(request, RepositoryModelRequest))
         return Response(status_code=200)
 

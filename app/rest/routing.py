@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Path
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,6 +25,22 @@ from app.rest.errors import send_error
 from app.rest.limits import check_declared, declared_length
 
 Endpoint = Callable[..., Coroutine[Any, Any, Any]]
+ModelName = Annotated[
+    str,
+    Path(
+        description="The model's name",
+        openapi_examples={"iris": {"summary": "the bundled iris model", "value": "iris"}},
+    ),
+]
+"""The `model_name` path parameter, documented with an example that works (/docs' Try it out)."""
+ModelVersion = Annotated[
+    str | None,
+    Path(
+        description="One version of the model",
+        openapi_examples={"1": {"summary": "iris' only version", "value": "1"}},
+    ),
+]
+"""The `model_version` path parameter (None in the routes without it, see without_version)."""
 
 
 class DirectRoute(APIRoute):
@@ -71,14 +87,14 @@ class OIPApplication(FastAPI):
 
 
 def without_version(endpoint: Endpoint) -> Endpoint:
-    """The same endpoint, documented without the `model_version` path parameter (for the
-    routes whose path has none)."""
+    """The same endpoint, documented without the `model_version` path parameter and called
+    with `model_version=None` (for the routes whose path has none)."""
 
     @functools.wraps(endpoint)
     async def unversioned(*args: Any, **kwargs: Any) -> Response:
-        return await endpoint(*args, **kwargs)  # type: ignore[no-any-return]  # a Response
+        return await endpoint(*args, model_version=None, **kwargs)  # type: ignore[no-any-return]  # a Response
 
-    signature = inspect.signature(endpoint)
+    signature = inspect.signature(endpoint, eval_str=True)  # its annotations, resolved here
     kept = [p for p in signature.parameters.values() if p.name != "model_version"]
     unversioned.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]  # read by inspect.signature
     return unversioned

@@ -19,7 +19,7 @@ from app.protocol.types import (
 )
 from app.rest.docs import INFER_REQUEST_BODY
 from app.rest.responses import JSONBody
-from app.rest.routing import DirectRoute, Endpoint, without_version
+from app.rest.routing import DirectRoute, Endpoint, ModelName, ModelVersion, without_version
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
@@ -61,10 +61,10 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
         ready = await dataplane.ready()
         return JSONBody({"ready": ready}, status_code=200 if ready else 503)
 
-    async def model_metadata(model_name: str, model_version: str | None = None) -> JSONBody:
+    async def model_metadata(model_name: ModelName, model_version: ModelVersion) -> JSONBody:
         return JSONBody(await dataplane.model_metadata(model_name, model_version))
 
-    async def model_ready(model_name: str, model_version: str | None = None) -> JSONBody:
+    async def model_ready(model_name: ModelName, model_version: ModelVersion) -> JSONBody:
         ready = await dataplane.model_ready(model_name, model_version)
         return JSONBody({"name": model_name, "ready": ready}, status_code=200 if ready else 503)
 
@@ -89,7 +89,7 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
     return router
 
 
-async def infer(model_name: str, model_version: str) -> InferenceResponse:
+async def infer(model_name: ModelName, model_version: ModelVersion) -> InferenceResponse:
     """Run the model on the request's tensors. JSON in and out, or the binary tensor data
     extension: a JSON header of `Inference-Header-Content-Length` bytes followed by raw
     tensors, in either direction (`binary_data_output`, `binary_data` per output)."""

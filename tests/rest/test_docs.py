@@ -126,6 +126,44 @@ async def test_the_embedded_example_works(openapi: dict[str, Any], rest: httpx.A
     assert [o["name"] for o in body["outputs"]] == ["output-0"]
 
 
+def _example_path(path: str, operation: dict[str, Any]) -> str:
+    """`path` with each path parameter replaced by its first documented example."""
+    for parameter in operation.get("parameters", []):
+        assert parameter["in"] == "path", (path, parameter)
+        examples = parameter.get("examples")
+        assert examples, f"{path}: parameter {parameter['name']} has no example"
+        value = next(iter(examples.values()))["value"]
+        path = path.replace("{" + parameter["name"] + "}", str(value))
+    return path
+
+
+def _example_body(path: str, operation: dict[str, Any]) -> dict[str, Any]:
+    """httpx arguments for the documented JSON example body, if the route takes a body."""
+    body = operation.get("requestBody")
+    if body is None:
+        return {}
+    content = body["content"]["application/json"]
+    assert "example" in content or not body["required"], f"{path}: no example body"
+    return {"json": content["example"]} if "example" in content else {}
+
+
+async def test_every_documented_example_works(
+    openapi: dict[str, Any], rest: httpx.AsyncClient
+) -> None:
+    """What /docs' "Try it out" sends, for every route, answers 2xx (unloading iris last)."""
+    operations = [
+        (path, method, operation)
+        for path, operations in openapi["paths"].items()
+        for method, operation in operations.items()
+    ]
+    operations.sort(key=lambda item: item[0].endswith("/unload"))
+    assert {path for path, _, _ in operations} >= set(ROUTES)
+    for path, method, operation in operations:
+        url = _example_path(path, operation)
+        answer = await rest.request(method.upper(), url, **_example_body(path, operation))
+        assert 200 <= answer.status_code < 300, (method, url, answer.text)
+
+
 @pytest.mark.parametrize(("path", "marker"), [("/docs", "swagger-ui"), ("/redoc", "redoc")])
 async def test_documentation_pages(rest: httpx.AsyncClient, path: str, marker: str) -> None:
     answer = await rest.get(path)
