@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,31 @@ def test_workflow_runs_every_check_on_python_311() -> None:
     ]
     assert pythons
     assert set(pythons) == {"3.11"}
+
+
+def _pip_installs(commands: str) -> list[str]:
+    """What the `pip install` commands among `commands` install, as written."""
+    found = []
+    for line in commands.splitlines():
+        if "pip install" in line:
+            words = shlex.split(line, comments=True)
+            found += [word for word in words[words.index("install") + 1 :] if word != "-e"]
+    return found
+
+
+def test_workflow_installs_the_dev_extras_tools() -> None:
+    """Each job installs the project with its dev extra, or a tool with the dev extra's own
+    requirement (the same ruff the developers run, not whatever is newest)."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    requirements = set(extras["dev"]) | {".[dev]"}
+    jobs = load(WORKFLOW)["jobs"]
+    for name, job in jobs.items():
+        for package in _pip_installs(job_commands(job)):
+            assert package in requirements, (name, package)
+    (ruff,) = [requirement for requirement in extras["dev"] if requirement.startswith("ruff")]
+    assert {ruff, ".[dev]"} & set(_pip_installs(job_commands(jobs["lint"])))
 
 
 def test_pre_commit_config_is_valid() -> None:

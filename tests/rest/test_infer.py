@@ -265,3 +265,12 @@ async def test_other_methods_on_the_inference_path_are_405s(rest: httpx.AsyncCli
     answer = await rest.get("/v2/models/echo/infer")
     assert answer.status_code == 405
     assert answer.json() == {"error": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize("datatype", ["FP16", "FP32", "FP64"])
+async def test_null_is_nan_both_ways(rest: httpx.AsyncClient, datatype: str) -> None:
+    """JSON has no NaN: a float tensor's null reads as NaN, and NaN writes as null (README)."""
+    tensor = {"name": "x", "datatype": datatype, "shape": [2], "data": [None, 1.5]}
+    answer = await rest.post("/v2/models/echo/infer", json={"inputs": [tensor]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outputs"][0]["data"] == [None, 1.5]
