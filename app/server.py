@@ -13,12 +13,11 @@ import logging
 import signal
 from collections.abc import Iterator
 
-import grpc
 import uvicorn
 from fastapi import FastAPI
 
 from app.dataplane import DataPlane
-from app.grpc.server import build_server
+from app.grpc.server import GrpcServer, build_server
 from app.memory import tune_malloc
 from app.registry import ModelRegistry, ModelState
 from app.rest import create_app, create_metrics_app
@@ -94,7 +93,7 @@ class Server:
             create_app(self.dataplane, settings), settings.host, settings.http_port
         )
         self._metrics: _Listener | None = None
-        self._grpc: grpc.aio.Server | None = None
+        self._grpc: GrpcServer | None = None
         self._stop_requested = asyncio.Event()
         self._cut_drain = asyncio.Event()
         self._drain = False
@@ -106,7 +105,8 @@ class Server:
         self._check_names(names)
         host = self.settings.host
         self.http_port = await self._http.start()
-        self._grpc, self.grpc_port = build_server(self.dataplane, self.settings)
+        self._grpc = build_server(self.dataplane, self.settings)
+        self.grpc_port = self._grpc.port
         await self._grpc.start()
         log.info("REST listening on http://%s:%d (docs at /docs)", host, self.http_port)
         log.info("gRPC listening on %s:%d", host, self.grpc_port)

@@ -19,6 +19,8 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
+from grpc_health.v1.health_pb2_grpc import HealthStub
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
@@ -253,3 +255,20 @@ def test_a_second_signal_cuts_the_drain_short(repository: Path) -> None:
         assert time.monotonic() - started < 10
         assert "SIGTERM received: cutting the drain short" in messages(server)
     assert (ready.status_code, served.status_code) == (503, 200)
+
+
+async def test_an_open_health_watch_does_not_hold_up_the_shutdown(repository: Path) -> None:
+    with serving(repository, "--grace-seconds", "60") as server:
+        async with grpc.aio.insecure_channel(server.grpc_target) as channel:
+            watch = HealthStub(channel).Watch(HealthCheckRequest(service=""))
+            assert (await watch.read()).status == HealthCheckResponse.SERVING
+            started = time.monotonic()
+            server.process.send_signal(signal.SIGINT)
+            statuses = []
+            while (answer := await watch.read()) is not grpc.aio.EOF:
+                statuses.append(answer.status)
+            assert await watch.code() is grpc.StatusCode.OK
+            code = await asyncio.to_thread(server.process.wait, 50)
+        assert time.monotonic() - started < 30  # well within the 60 s grace
+    assert statuses == [HealthCheckResponse.NOT_SERVING]
+    assert code == 0
