@@ -217,6 +217,30 @@ def test_metrics_after_a_few_requests_show_every_documented_series(repository: P
     assert all(r["latency_ms"] > 0 and r["level"] == "INFO" for r in ended)
 
 
+async def test_a_client_given_request_id_is_in_the_log_lines(repository: Path) -> None:
+    with serving(repository, "--log-requests") as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for model in ("echo", "failing"):
+                headers = {"x-request-id": f"rest-{model}"}
+                await http.post(f"/v2/models/{model}/infer", json=BODY, headers=headers)
+        async with grpc.aio.insecure_channel(server.grpc_target) as channel:
+            given = (("x-request-id", "grpc-echo"),)
+            await Stub(channel).ModelInfer(_grpc_request("echo"), metadata=given)
+        logged = records(server)
+    ended = {
+        (r["protocol"], r["model"], r["status"], r["request_id"])
+        for r in logged
+        if r["logger"] == "oipserve.requests"
+    }
+    assert ended == {
+        ("rest", "echo", "success", "rest-echo"),
+        ("rest", "failing", "internal", "rest-failing"),
+        ("grpc", "echo", "success", "grpc-echo"),
+    }
+    failure = next(r for r in logged if r["message"] == "model failing version 1 failed")
+    assert failure["request_id"] == "rest-failing"
+
+
 def test_load_models_chooses_what_loads_at_start(repository: Path) -> None:
     with serving(repository, "--load-models", "echo") as server:
         index = httpx.post(f"http://127.0.0.1:{server.http_port}/v2/repository/index").json()

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.dataplane import DataPlane
 from app.server import Server
 from tests.payloads import IRIS_ROWS, iris_request
 from tests.repo import add_model
@@ -100,7 +101,9 @@ async def test_early_failures_echo_the_body_id(
     assert headed.headers["x-request-id"] == "h"
 
 
-async def test_timeout_parameter_answers_504(rest: httpx.AsyncClient, repository: Path) -> None:
+async def test_timeout_parameter_answers_504(
+    rest: httpx.AsyncClient, dataplane: DataPlane, repository: Path
+) -> None:
     body = {**PARAMS_BODY, "id": "t", "parameters": {"timeout": 50_000}}
     answer = await rest.post("/v2/models/slow/infer", json=body)
     assert answer.status_code == 504
@@ -108,6 +111,9 @@ async def test_timeout_parameter_answers_504(rest: httpx.AsyncClient, repository
         "error": "model 'slow' did not answer within the request's timeout of 50 ms"
     }
     assert recorded(repository / "slow")[-1] == "cancelled t"
+    series = dataplane.monitor.series[("slow", "1", "rest", "deadline_exceeded")]
+    assert series.count == 1
+    assert not dataplane.monitor.inflight
 
 
 async def test_a_client_that_leaves_cancels_its_request(server: Server, repository: Path) -> None:
