@@ -161,6 +161,8 @@ class DataPlane:
     async def _infer(
         self, call: Call, name: str, request: InferenceRequest, version: str | None
     ) -> InferenceResponse:
+        if call.id is None and request.id:
+            call.id = request.id  # the body's id, unless a header gave one: errors echo it too
         entry, predictor = self.registry.predictor(name, version)
         call.entry = entry
         metadata = self._signature(predictor)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from app.calls import GRPC, REST
 from app.monitor import BUCKETS, Monitor
 from app.protocol.errors import Unsupported
 from app.registry import ModelRegistry, ModelState
@@ -52,13 +53,21 @@ def _inflight_metric(monitor: Monitor) -> Metric:
         "Inference requests received and not yet answered.",
         labels=["model", "protocol"],
     )
-    counts: dict[tuple[str, str], int] = {}
+    counts = dict.fromkeys(_inflight_labels(monitor), 0)
     for call in monitor.inflight:
         model = call.model if monitor.registry.known(call.model) else ""
         counts[model, call.protocol] = counts.get((model, call.protocol), 0) + 1
     for labels, count in sorted(counts.items()):
         inflight.add_metric(labels, count)
     return inflight
+
+
+def _inflight_labels(monitor: Monitor) -> set[tuple[str, str]]:
+    """(model, protocol) of every loaded model over REST and gRPC, and of every pair seen
+    in a request: each has a sample, 0 when idle."""
+    seen = {(model, protocol) for model, _, protocol, _ in monitor.series}
+    loaded = {entry.name for entry in monitor.registry.entries()}
+    return seen | {(name, protocol) for name in loaded for protocol in (REST, GRPC)}
 
 
 def _model_metrics(registry: ModelRegistry) -> Iterator[Metric]:
@@ -74,7 +83,7 @@ def _model_metrics(registry: ModelRegistry) -> Iterator[Metric]:
         "How long the last successful load of each model version took.",
         labels=["model", "version"],
     )
-    for entry in registry.entries():
+    for entry in registry.index():  # unloaded and never loaded models too: UNAVAILABLE
         for choice in ModelState:
             state.add_metric(
                 [entry.name, entry.version, choice.value], float(entry.state is choice)

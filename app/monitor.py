@@ -50,8 +50,9 @@ class Monitor:
         """The level of the line logged when a request ends."""
         self.series: dict[SeriesKey, Series] = {}
         self.inflight: set[Call] = set()
-        self.shutting_down = False
-        """Once set, each call that ends is logged at INFO (the shutdown report)."""
+        self.reported: set[Call] = set()
+        """The calls in flight when the listeners closed: each is logged at INFO as it
+        finishes (the shutdown report)."""
         self._idle: asyncio.Event | None = None
 
     def begin(self, protocol: str, model: str) -> Call:
@@ -83,16 +84,18 @@ class Monitor:
         series.observe((ended - call.started) / 1e9)
         if self._idle is not None and not self.inflight:
             self._idle.set()
-        if self.shutting_down or log.isEnabledFor(self.request_level):
-            self._log(call, outcome, ended)
+        if self.reported and call in self.reported:
+            self.reported.discard(call)
+            self._log(call, outcome, ended, logging.INFO, "finished in-flight request")
+        elif log.isEnabledFor(self.request_level):
+            self._log(call, outcome, ended, self.request_level, "request")
 
-    def _log(self, call: Call, outcome: str, ended: int) -> None:
+    def _log(self, call: Call, outcome: str, ended: int, level: int, what: str) -> None:
         latency_ms = round((ended - call.started) / 1e6, 3)
-        level = logging.INFO if self.shutting_down else self.request_level
         log.log(
             level,
             "%s %s%s over %s: %s in %.3f ms",
-            "finished in-flight request" if self.shutting_down else "request",
+            what,
             call.model,
             f"/{call.version}" if call.version else "",
             call.protocol,
@@ -107,6 +110,12 @@ class Monitor:
                 "latency_ms": latency_ms,
             },
         )
+
+    def report_inflight(self) -> str:
+        """The listeners have closed: the calls in flight now are logged as they finish.
+        How many there are (see `describe_inflight`)."""
+        self.reported = set(self.inflight)
+        return self.describe_inflight()
 
     def describe_inflight(self) -> str:
         """How many calls are in flight, per protocol: '3 (grpc 1, rest 2)'."""

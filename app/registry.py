@@ -123,7 +123,6 @@ class ModelRegistry:
             current = self._models.get(name, {})
             if current and fingerprint == self._fingerprints.get(name) and self._serving(name):
                 return []
-            self._fingerprints[name] = fingerprint
             try:
                 fresh = [
                     ModelVersion(s.name, s.version, settings=s) for s in read_model_folder(folder)
@@ -138,7 +137,10 @@ class ModelRegistry:
                     entry.stats = old.stats
             self._models[name] = {**{e.version: e for e in fresh}, **current}
             await asyncio.gather(*(_load_version(entry) for entry in fresh))
-            return await self._swap(name, current, fresh)
+            failures = await self._swap(name, current, fresh)
+            if not failures:  # a failed load is tried again by the next load
+                self._fingerprints[name] = fingerprint
+            return failures
 
     def _serving(self, name: str) -> bool:
         return all(e.state is ModelState.READY for e in self._models[name].values())

@@ -13,12 +13,11 @@ import logging
 import signal
 from collections.abc import Iterator
 
-import grpc
 import uvicorn
 from fastapi import FastAPI
 
 from app.dataplane import DataPlane
-from app.grpc.server import build_server
+from app.grpc.server import GrpcServer, build_server
 from app.memory import tune_malloc
 from app.registry import ModelRegistry, ModelState
 from app.rest import create_app, create_metrics_app
@@ -70,13 +69,21 @@ class _Listener:
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
         return self.port
 
-    async def stop(self, grace: float) -> None:
-        """Close the listener; requests in flight get `grace` seconds, then are cancelled."""
-        if self.task is None:
-            return
+    def close(self, grace: float) -> None:
+        """Stop accepting connections now and ask the open ones to close once their answer
+        is sent (uvicorn would notice `should_exit` only on its next 0.1 s tick); requests
+        in flight get `grace` seconds, then are cancelled."""
         self.server.config.timeout_graceful_shutdown = grace  # type: ignore[assignment]  # uvicorn reads it as seconds; floats work
         self.server.should_exit = True
-        await self.task
+        for listening in getattr(self.server, "servers", ()):  # set once uvicorn has bound
+            listening.close()
+        for connection in list(self.server.server_state.connections):
+            connection.shutdown()
+
+    async def wait(self) -> None:
+        """Until the requests in flight have finished (or were cancelled)."""
+        if self.task is not None:
+            await self.task
 
 
 class Server:
@@ -94,7 +101,7 @@ class Server:
             create_app(self.dataplane, settings), settings.host, settings.http_port
         )
         self._metrics: _Listener | None = None
-        self._grpc: grpc.aio.Server | None = None
+        self._grpc: GrpcServer | None = None
         self._stop_requested = asyncio.Event()
         self._cut_drain = asyncio.Event()
         self._drain = False
@@ -106,7 +113,8 @@ class Server:
         self._check_names(names)
         host = self.settings.host
         self.http_port = await self._http.start()
-        self._grpc, self.grpc_port = build_server(self.dataplane, self.settings)
+        self._grpc = build_server(self.dataplane, self.settings)
+        self.grpc_port = self._grpc.port
         await self._grpc.start()
         log.info("REST listening on http://%s:%d (docs at /docs)", host, self.http_port)
         log.info("gRPC listening on %s:%d", host, self.grpc_port)
@@ -157,23 +165,30 @@ class Server:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._cut_drain.wait(), drain)
         monitor = self.dataplane.monitor
-        monitor.shutting_down = True
+        stopped = await self._close_listeners(grace)
         log.info(
             "shutdown: closing the listeners; %s requests in flight get up to %gs to finish",
-            monitor.describe_inflight(),
+            monitor.report_inflight(),
             grace,
         )
-        listeners = [self._http, *([self._metrics] if self._metrics else [])]
-        await asyncio.gather(
-            *(listener.stop(grace) for listener in listeners),
-            *([self._grpc.stop(grace)] if self._grpc is not None else []),
-        )
+        await stopped
         if monitor.inflight:
             log.warning("shutdown: %s requests did not finish", monitor.describe_inflight())
         else:
             log.info("shutdown: every request in flight has finished")
         await self.registry.unload_all()
         log.info("shutdown complete")
+
+    async def _close_listeners(self, grace: float) -> asyncio.Future[list[None]]:
+        """Stop taking connections and calls on every port, now; the future is done once
+        the requests in flight have finished (or were cancelled after `grace` s)."""
+        listeners = [self._http, *([self._metrics] if self._metrics else [])]
+        for listener in listeners:
+            listener.close(grace)
+        grpc_stop = [self._grpc.stop(grace)] if self._grpc is not None else []
+        stopped = asyncio.gather(*(listener.wait() for listener in listeners), *grpc_stop)
+        await asyncio.sleep(0)  # the gRPC stop's first step runs: no more calls are taken
+        return stopped
 
     def request_stop(self, drain: bool = False) -> None:
         """Ask `serve()` to stop, after the drain period if `drain`; readiness turns 503 now.

@@ -221,11 +221,16 @@ Fingerprint = tuple[tuple[str, int, int], ...]
 
 
 def folder_fingerprint(folder: Path) -> Fingerprint:
-    """(relative path, size, mtime) of every file under `folder`: changes when any file does."""
+    """(relative path, size, mtime) of every file and folder under `folder` (folders with a
+    trailing "/" and size 0): changes when any file does, or a folder comes, goes or changes."""
     found = []
     for path in sorted(folder.rglob("*")):
-        if "__pycache__" in path.parts or not path.is_file():
+        if "__pycache__" in path.parts:
             continue
-        stat = path.stat()
-        found.append((str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns))
+        name = str(path.relative_to(folder))
+        if path.is_file():
+            stat = path.stat()
+            found.append((name, stat.st_size, stat.st_mtime_ns))
+        elif path.is_dir():
+            found.append((name + "/", 0, path.stat().st_mtime_ns))
     return tuple(found)

@@ -40,7 +40,7 @@ RULES: dict[str, set[str]] = {
     "app.calls": CORE | {"app.registry"},
     "app.monitor": CORE | {"app.registry", "app.calls"},
     "app.extensions": CORE | {"app.registry"},
-    "app.metrics": CORE | {"app.registry", "app.monitor"},
+    "app.metrics": CORE | {"app.registry", "app.calls", "app.monitor"},
     "app.logs": {"app.calls"},
     "app.memory": set(),
     "app.dataplane": CORE

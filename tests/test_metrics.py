@@ -14,7 +14,7 @@ from app.dataplane import DataPlane
 from app.metrics import metrics_registry, render
 from app.protocol.errors import ModelNotFound
 from app.protocol.types import InferenceRequest, RequestInput
-from tests.planes import dataplane_over
+from tests.planes import dataplane_over, one_value
 from tests.repo import add_model
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -69,3 +69,25 @@ async def test_series_count_requests_and_models(plane: DataPlane) -> None:
     assert 0 < load < 5
     assert ("oipserve_model_load_duration_seconds", labels(model="bad", version="1")) not in samples
     assert any(name == "process_cpu_seconds_total" for name, _ in samples)
+
+
+async def test_idle_unloaded_and_never_loaded_models_have_samples(
+    plane: DataPlane, tmp_path: Path
+) -> None:
+    def samples() -> Samples:
+        return scrape(render(metrics_registry(plane.monitor)).decode())
+
+    inflight, state = "oipserve_inflight_requests", "oipserve_model_state"
+    idle = samples()
+    for protocol in ("rest", "grpc"):
+        assert idle[inflight, labels(model="echo", protocol=protocol)] == 0
+    assert (inflight, labels(model="echo", protocol="inprocess")) not in idle
+    await plane.infer("echo", one_value())
+    await plane.registry.unload("echo")
+    add_model(tmp_path, "later", "tests.toys:Echo")
+    after = samples()
+    assert after[inflight, labels(model="echo", protocol="inprocess")] == 0  # seen once
+    for model in ("echo", "later"):
+        assert after[state, labels(model=model, version="", state="UNAVAILABLE")] == 1
+        assert after[state, labels(model=model, version="", state="READY")] == 0
+    assert (state, labels(model="echo", version="1", state="READY")) not in after

@@ -19,6 +19,8 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
+from grpc_health.v1.health_pb2_grpc import HealthStub
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
@@ -215,6 +217,30 @@ def test_metrics_after_a_few_requests_show_every_documented_series(repository: P
     assert all(r["latency_ms"] > 0 and r["level"] == "INFO" for r in ended)
 
 
+async def test_a_client_given_request_id_is_in_the_log_lines(repository: Path) -> None:
+    with serving(repository, "--log-requests") as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for model in ("echo", "failing"):
+                headers = {"x-request-id": f"rest-{model}"}
+                await http.post(f"/v2/models/{model}/infer", json=BODY, headers=headers)
+        async with grpc.aio.insecure_channel(server.grpc_target) as channel:
+            given = (("x-request-id", "grpc-echo"),)
+            await Stub(channel).ModelInfer(_grpc_request("echo"), metadata=given)
+        logged = records(server)
+    ended = {
+        (r["protocol"], r["model"], r["status"], r["request_id"])
+        for r in logged
+        if r["logger"] == "oipserve.requests"
+    }
+    assert ended == {
+        ("rest", "echo", "success", "rest-echo"),
+        ("rest", "failing", "internal", "rest-failing"),
+        ("grpc", "echo", "success", "grpc-echo"),
+    }
+    failure = next(r for r in logged if r["message"] == "model failing version 1 failed")
+    assert failure["request_id"] == "rest-failing"
+
+
 def test_load_models_chooses_what_loads_at_start(repository: Path) -> None:
     with serving(repository, "--load-models", "echo") as server:
         index = httpx.post(f"http://127.0.0.1:{server.http_port}/v2/repository/index").json()
@@ -253,3 +279,20 @@ def test_a_second_signal_cuts_the_drain_short(repository: Path) -> None:
         assert time.monotonic() - started < 10
         assert "SIGTERM received: cutting the drain short" in messages(server)
     assert (ready.status_code, served.status_code) == (503, 200)
+
+
+async def test_an_open_health_watch_does_not_hold_up_the_shutdown(repository: Path) -> None:
+    with serving(repository, "--grace-seconds", "60") as server:
+        async with grpc.aio.insecure_channel(server.grpc_target) as channel:
+            watch = HealthStub(channel).Watch(HealthCheckRequest(service=""))
+            assert (await watch.read()).status == HealthCheckResponse.SERVING
+            started = time.monotonic()
+            server.process.send_signal(signal.SIGINT)
+            statuses = []
+            while (answer := await watch.read()) is not grpc.aio.EOF:
+                statuses.append(answer.status)
+            assert await watch.code() is grpc.StatusCode.OK
+            code = await asyncio.to_thread(server.process.wait, 50)
+        assert time.monotonic() - started < 30  # well within the 60 s grace
+    assert statuses == [HealthCheckResponse.NOT_SERVING]
+    assert code == 0

@@ -184,6 +184,27 @@ async def test_failed_reload_keeps_the_old_build_serving_and_says_why(
     assert await output_value(plane, "scale") == 2.0
 
 
+async def test_a_failed_reload_is_tried_again(tmp_path: Path, plane: DataPlane) -> None:
+    folder = _scale(tmp_path, 2)
+    await plane.registry.load("scale")
+    touch_settings(folder, implementation="tests.toys:BadLoad")
+    for _ in range(2):  # the same broken folder fails each time, not just the first
+        with pytest.raises(PredictorError, match=r"weights\.bin is missing"):
+            await plane.registry.load("scale")
+    assert "reload failed" in plane.registry.index()[0].reason
+    touch_settings(folder, implementation="tests.toys:Scale", parameters={"factor": 4})
+    await plane.registry.load("scale")
+    assert await output_value(plane, "scale") == 4.0
+
+
+async def test_a_new_version_folder_is_loaded(tmp_path: Path, plane: DataPlane) -> None:
+    folder = add_model(tmp_path, "m", "tests.toys:Echo", versions=["1", "2"])
+    await plane.registry.load("m")
+    (folder / "3").mkdir()
+    await plane.registry.load("m")
+    assert [entry.version for entry in plane.registry.versions("m")] == ["1", "2", "3"]
+
+
 async def _slow_request_running(
     repository: Path, plane: DataPlane, id: str
 ) -> tuple[Path, asyncio.Task[InferenceResponse]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -73,6 +75,7 @@ async def test_not_ready_while_models_load(tmp_path: Path, gate: threading.Event
 @pytest.fixture
 async def gated_server(tmp_path: Path) -> AsyncIterator[tuple[Server, Gated]]:
     add_model(tmp_path, "gated", "tests.toys:Gated")
+    add_model(tmp_path, "echo", "tests.toys:Echo")
     server = Server(
         ServerSettings(model_repository=tmp_path, host="127.0.0.1", http_port=0, grpc_port=0)
     )
@@ -107,6 +110,62 @@ async def test_shutdown_turns_readiness_off_and_finishes_in_flight_requests(
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as fresh:
             await fresh.get(f"http://127.0.0.1:{server.http_port}/v2/health/live")
+
+
+BODY = {"inputs": [{"name": "x", "shape": [1], "datatype": "INT8", "data": [1]}]}
+
+
+class Sender:
+    """Inference requests sent over and over (REST, on new and kept connections, and gRPC)
+    until `stop` is set; failures (the server closing) are ignored."""
+
+    def __init__(self, server: Server) -> None:
+        self.url = f"http://127.0.0.1:{server.http_port}/v2/models/echo/infer"
+        self.target = f"127.0.0.1:{server.grpc_port}"
+        self.stop = asyncio.Event()
+
+    async def rest(self, headers: dict[str, str]) -> None:
+        async with httpx.AsyncClient() as client:
+            while not self.stop.is_set():
+                with contextlib.suppress(httpx.HTTPError):
+                    await client.post(self.url, json=BODY, headers=headers)
+                await asyncio.sleep(0.001)
+
+    async def grpc(self) -> None:
+        request = pb.ModelInferRequest(model_name="echo")
+        request.inputs.add(name="x", datatype="INT8", shape=[1]).contents.int_contents.append(1)
+        async with grpc.aio.insecure_channel(self.target) as channel:
+            while not self.stop.is_set():
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await Stub(channel).ModelInfer(request)
+                await asyncio.sleep(0.001)
+
+
+async def test_the_shutdown_report_names_only_what_was_in_flight(
+    gated_server: tuple[Server, Gated], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, predictor = gated_server
+    caplog.set_level(logging.INFO, logger="oipserve")
+    sender = Sender(server)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
+        in_flight = asyncio.create_task(client.post("/v2/models/gated/infer", json=BODY))
+        assert await asyncio.to_thread(predictor.entered.wait, 10)
+        senders = [sender.rest({}), sender.rest({"connection": "close"}), sender.grpc()]
+        sending = [asyncio.create_task(each) for each in senders]
+        await asyncio.sleep(0.3)
+        stopping = asyncio.create_task(server.stop(grace=5))
+        await asyncio.sleep(0.5)  # new requests keep coming while the listeners close
+        predictor.gate.set()
+        assert (await in_flight).status_code == 200
+        await stopping
+    sender.stop.set()
+    await asyncio.gather(*sending)
+    logged = [r.getMessage() for r in caplog.records]
+    closing = next(m for m in logged if m.startswith("shutdown: closing the listeners;"))
+    count = int(closing.split("; ")[1].split()[0])
+    finished = [m for m in logged if m.startswith("finished in-flight request")]
+    assert len(finished) == count, (closing, finished)
+    assert any(m.startswith("finished in-flight request gated/1 over rest") for m in finished)
 
 
 async def test_serve_runs_until_asked_to_stop(settings: ServerSettings) -> None:

@@ -138,3 +138,14 @@ def test_fingerprint_changes_with_any_file(tmp_path: Path) -> None:
     time.sleep(0.01)
     (folder / "1" / "weights.bin").write_bytes(b"new")
     assert folder_fingerprint(folder) != before
+
+
+def test_fingerprint_changes_with_folders(tmp_path: Path) -> None:
+    folder = add_model(tmp_path, "m", "tests.toys:Echo", versions=["1"])
+    before = folder_fingerprint(folder)
+    (folder / "2").mkdir()
+    added = folder_fingerprint(folder)
+    assert added != before
+    time.sleep(0.01)
+    (folder / "2" / "empty").mkdir()
+    assert folder_fingerprint(folder) != added

@@ -62,8 +62,8 @@ def tracked(method: Method[Servicer_, Reply]) -> Method[Servicer_, Reply]:
             monitor.finish(call, call.cancelled or _why_cancelled(context))
             raise
         except BaseException as error:
+            context.set_trailing_metadata(call.echo())  # first: the log line has the id
             monitor.finish(call, outcome_of(error))
-            context.set_trailing_metadata(call.echo())
             raise
         finally:
             current_call.reset(token)

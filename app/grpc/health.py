@@ -3,11 +3,14 @@
 Service names: "" / "readiness" / "inference.GRPCInferenceService" report readiness (SERVING
 once every model is ready, NOT_SERVING while starting or shutting down); "liveness" reports
 liveness, for a Kubernetes gRPC liveness probe that must not fail while models load.
+At shutdown `close()` ends every Watch stream with NOT_SERVING, so that the server's stop
+does not wait for them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
 
@@ -28,6 +31,16 @@ class HealthServicer:
     def __init__(self, dataplane: DataPlane, watch_interval: float = 1.0) -> None:
         self.dataplane = dataplane
         self.watch_interval = watch_interval
+        self._closed = asyncio.Event()
+
+    def close(self) -> None:
+        """The server is closing: every Watch stream sends NOT_SERVING and ends."""
+        self._closed.set()
+
+    async def _closed_within(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), seconds)
+        return self._closed.is_set()
 
     async def _status(self, service: str) -> Status | None:
         if service == _LIVENESS:
@@ -54,14 +67,20 @@ class HealthServicer:
         self, request: health_pb2.HealthCheckRequest, context: Context
     ) -> AsyncIterator[health_pb2.HealthCheckResponse]:
         last: Status | None = None
-        while True:
+        unknown, not_serving = (
+            health_pb2.HealthCheckResponse.SERVICE_UNKNOWN,
+            health_pb2.HealthCheckResponse.NOT_SERVING,
+        )
+        while not self._closed.is_set():
             status = await self._status(request.service)
             if status is None:
-                status = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+                status = unknown
             if status != last:
                 yield health_pb2.HealthCheckResponse(status=status)
                 last = status
-            await asyncio.sleep(self.watch_interval)
+            await self._closed_within(self.watch_interval)
+        if last not in (unknown, not_serving):
+            yield health_pb2.HealthCheckResponse(status=not_serving)
 
 
 def health_handlers(servicer: HealthServicer) -> grpc.GenericRpcHandler:

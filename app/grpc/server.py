@@ -12,8 +12,25 @@ from app.grpc.servicer import InferenceServicer
 from app.settings import ServerSettings
 
 
-def build_server(dataplane: DataPlane, settings: ServerSettings) -> tuple[grpc.aio.Server, int]:
-    """A grpc.aio server bound to settings.host:grpc_port (not started), and its bound port."""
+class GrpcServer:
+    """The grpc.aio server, its bound port, and its health service."""
+
+    def __init__(self, server: grpc.aio.Server, health: HealthServicer, port: int) -> None:
+        self.server = server
+        self.health = health
+        self.port = port
+
+    async def start(self) -> None:
+        await self.server.start()
+
+    async def stop(self, grace: float) -> None:
+        """End the health Watch streams, then give the RPCs in flight `grace` seconds."""
+        self.health.close()
+        await self.server.stop(grace)
+
+
+def build_server(dataplane: DataPlane, settings: ServerSettings) -> GrpcServer:
+    """A grpc.aio server bound to settings.host:grpc_port (not started)."""
     limit = settings.grpc_max_message_bytes
     server = grpc.aio.server(
         options=[
@@ -22,8 +39,9 @@ def build_server(dataplane: DataPlane, settings: ServerSettings) -> tuple[grpc.a
             ("grpc.max_send_message_length", limit),
         ]
     )
+    health = HealthServicer(dataplane)
     server.add_generic_rpc_handlers(
-        (method_handlers(InferenceServicer(dataplane)), health_handlers(HealthServicer(dataplane)))
+        (method_handlers(InferenceServicer(dataplane)), health_handlers(health))
     )
     reflection.enable_server_reflection(
         (SERVICE.full_name, HEALTH_SERVICE, reflection.SERVICE_NAME), server
@@ -35,7 +53,7 @@ def build_server(dataplane: DataPlane, settings: ServerSettings) -> tuple[grpc.a
         port = 0
     if port == 0:
         raise OSError(f"cannot listen for gRPC on {address}")
-    return server, port
+    return GrpcServer(server, health, port)
 
 
 def _host(host: str) -> str:

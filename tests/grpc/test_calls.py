@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -19,6 +21,7 @@ from tests.toys import recorded
 @pytest.fixture
 def repository(repository: Path) -> Path:
     add_model(repository, "slow", "tests.toys:Recorder", parameters={"seconds": 5})
+    add_model(repository, "bad", "tests.toys:BadLoad")
     return repository
 
 
@@ -56,6 +59,58 @@ async def test_errors_echo_the_id(channel: grpc.aio.Channel) -> None:
         await Stub(channel).ModelInfer(request, metadata=(("x-request-id", "e-1"),))
     assert caught.value.code() is grpc.StatusCode.NOT_FOUND
     assert dict(caught.value.trailing_metadata())["x-request-id"] == "e-1"
+
+
+def _unknown_model(request: pb.ModelInferRequest) -> None:
+    request.model_name = "nope"
+
+
+def _unknown_version(request: pb.ModelInferRequest) -> None:
+    request.model_version = "9"
+
+
+def _not_ready(request: pb.ModelInferRequest) -> None:
+    request.model_name = "bad"
+
+
+def _wrong_datatype(request: pb.ModelInferRequest) -> None:
+    request.inputs[0].datatype = "FP64"
+    request.raw_input_contents[0] *= 2
+
+
+def _wrong_shape(request: pb.ModelInferRequest) -> None:
+    request.inputs[0].shape[:] = [8]
+
+
+@pytest.mark.parametrize(
+    ("spoil", "code"),
+    [
+        (_unknown_model, grpc.StatusCode.NOT_FOUND),
+        (_unknown_version, grpc.StatusCode.NOT_FOUND),
+        (_not_ready, grpc.StatusCode.UNAVAILABLE),
+        (_wrong_datatype, grpc.StatusCode.INVALID_ARGUMENT),
+        (_wrong_shape, grpc.StatusCode.INVALID_ARGUMENT),
+    ],
+)
+async def test_early_failures_echo_the_body_id(
+    channel: grpc.aio.Channel,
+    caplog: pytest.LogCaptureFixture,
+    spoil: Callable[[pb.ModelInferRequest], None],
+    code: grpc.StatusCode,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="oipserve.requests")
+    request = _iris_request(raw=True)
+    request.id = "early"
+    spoil(request)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await Stub(channel).ModelInfer(request)
+    assert caught.value.code() is code, caught.value.details()
+    assert dict(caught.value.trailing_metadata())["x-request-id"] == "early"
+    (line,) = [r for r in caplog.records if r.name == "oipserve.requests"]
+    assert line.request_id == "early"  # type: ignore[attr-defined]  # set by the Monitor
+    with pytest.raises(grpc.aio.AioRpcError) as headed:
+        await Stub(channel).ModelInfer(request, metadata=(("x-request-id", "h"),))
+    assert dict(headed.value.trailing_metadata())["x-request-id"] == "h"
 
 
 async def _until_finished(server: Server, repository: Path, event: str) -> None:

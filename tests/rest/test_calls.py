@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from app.dataplane import DataPlane
 from app.server import Server
-from tests.payloads import iris_request
+from tests.payloads import IRIS_ROWS, iris_request
 from tests.repo import add_model
 from tests.toys import recorded
 
@@ -19,6 +22,7 @@ PARAMS_BODY = {"inputs": [{"name": "a", "shape": [1], "datatype": "INT32", "data
 @pytest.fixture
 def repository(repository: Path) -> Path:
     add_model(repository, "slow", "tests.toys:Recorder", parameters={"seconds": 5})
+    add_model(repository, "bad", "tests.toys:BadLoad")
     return repository
 
 
@@ -68,7 +72,38 @@ async def test_errors_echo_the_id_and_x_headers(
     assert generated.headers["x-request-id"]
 
 
-async def test_timeout_parameter_answers_504(rest: httpx.AsyncClient, repository: Path) -> None:
+IRIS_INPUT = iris_request()["inputs"][0]
+FLAT = IRIS_ROWS.ravel().tolist()
+EARLY_FAILURES = [
+    ("/v2/models/nope/infer", iris_request(), 404),
+    ("/v2/models/iris/versions/9/infer", iris_request(), 404),
+    ("/v2/models/bad/infer", PARAMS_BODY, 503),
+    ("/v2/models/iris/infer", {"inputs": [{**IRIS_INPUT, "datatype": "FP64"}]}, 400),
+    ("/v2/models/iris/infer", {"inputs": [{**IRIS_INPUT, "shape": [8], "data": FLAT}]}, 400),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status"), EARLY_FAILURES)
+async def test_early_failures_echo_the_body_id(
+    rest: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    body: dict[str, Any],
+    status: int,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="oipserve.requests")
+    answer = await rest.post(path, json={**body, "id": "early"})
+    assert answer.status_code == status, answer.text
+    assert answer.headers["x-request-id"] == "early"
+    (line,) = [r for r in caplog.records if r.name == "oipserve.requests"]
+    assert line.request_id == "early"  # type: ignore[attr-defined]  # set by the Monitor
+    headed = await rest.post(path, json={**body, "id": "body"}, headers={"x-request-id": "h"})
+    assert headed.headers["x-request-id"] == "h"
+
+
+async def test_timeout_parameter_answers_504(
+    rest: httpx.AsyncClient, dataplane: DataPlane, repository: Path
+) -> None:
     body = {**PARAMS_BODY, "id": "t", "parameters": {"timeout": 50_000}}
     answer = await rest.post("/v2/models/slow/infer", json=body)
     assert answer.status_code == 504
@@ -76,6 +111,9 @@ async def test_timeout_parameter_answers_504(rest: httpx.AsyncClient, repository
         "error": "model 'slow' did not answer within the request's timeout of 50 ms"
     }
     assert recorded(repository / "slow")[-1] == "cancelled t"
+    series = dataplane.monitor.series[("slow", "1", "rest", "deadline_exceeded")]
+    assert series.count == 1
+    assert not dataplane.monitor.inflight
 
 
 async def test_a_client_that_leaves_cancels_its_request(server: Server, repository: Path) -> None:

@@ -78,6 +78,19 @@ async def test_unload_then_load_a_model(rest: httpx.AsyncClient) -> None:
     assert (await rest.post("/v2/models/iris/infer", json=iris_request())).status_code == 200
 
 
+async def test_unloading_twice_is_fine(rest: httpx.AsyncClient) -> None:
+    for _ in range(2):  # as in Triton: an unloaded model unloads again without complaint
+        answer = await rest.post("/v2/repository/models/iris/unload")
+        assert (answer.status_code, answer.content) == (200, b"")
+    index = (await rest.post("/v2/repository/index")).json()
+    assert {"name": "iris", "version": "", "state": "UNAVAILABLE", "reason": "unloaded"} in index
+
+
+async def test_a_list_body_on_load_is_400(rest: httpx.AsyncClient) -> None:
+    answer = await rest.post("/v2/repository/models/iris/load", json=[])
+    assert answer.status_code == 400
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "message"),
     [
