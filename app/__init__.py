@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "ClientClosed": "app.client.errors",
     "DataPlane": "app.dataplane",
     "Datatype": "app.protocol.codecs.datatypes",
     "DeadlineExceeded": "app.protocol.errors",
@@ -25,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "InferenceRequest": "app.protocol.types",
     "InferenceResponse": "app.protocol.types",
     "InvalidInput": "app.protocol.errors",
+    "InvalidResponse": "app.protocol.errors",
     "MetadataTensor": "app.protocol.types",
     "ModelMetadataResponse": "app.protocol.types",
     "ModelNotFound": "app.protocol.errors",
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
         USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,
     )
     from app.client.errors import (
+        ClientClosed as ClientClosed,
         ServerUnreachable as ServerUnreachable,
     )
     from app.client.factory import (
@@ -108,6 +111,7 @@ if TYPE_CHECKING:
     from app.protocol.errors import (
         DeadlineExceeded as DeadlineExceeded,
         InvalidInput as InvalidInput,
+        InvalidResponse as InvalidResponse,
         ModelNotFound as ModelNotFound,
         ModelNotReady as ModelNotReady,
         NotFound as NotFound,

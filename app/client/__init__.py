@@ -1,7 +1,8 @@
 """Async inference clients with KServe's API: `InferenceRESTClient` (httpx; OIP v2 or KServe
-v1), `InferenceGRPCClient` (grpc.aio), `InferenceClientFactory`, and the request and response
-objects they share. The names are `app`'s (loaded on first use, through its export table): the
-gRPC client works without httpx, which only the REST client needs (the `client` extra)."""
+v1), `InferenceGRPCClient` (grpc.aio), `InferenceClientFactory`, the request and response
+objects they share, and the exceptions they raise. The names are `app`'s (loaded on first
+use, through its export table): the gRPC client works without httpx, which only the REST
+client needs (the `client` extra)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import app
 
 __all__ = [
     "USE_CLIENT_DEFAULT",
+    "ClientClosed",
+    "DeadlineExceeded",
     "InferInput",
     "InferOutput",
     "InferRequest",
@@ -18,9 +21,20 @@ __all__ = [
     "InferenceClientFactory",
     "InferenceGRPCClient",
     "InferenceRESTClient",
+    "InvalidInput",
+    "InvalidResponse",
+    "ModelNotFound",
+    "ModelNotReady",
+    "NotFound",
+    "OIPError",
+    "PayloadTooLarge",
+    "PredictorError",
     "RESTConfig",
     "RequestedOutput",
+    "ServerNotReady",
     "ServerUnreachable",
+    "Unavailable",
+    "Unsupported",
 ]
 
 
@@ -37,6 +51,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from app import (
         USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,
+        ClientClosed as ClientClosed,
+        DeadlineExceeded as DeadlineExceeded,
         InferenceClientFactory as InferenceClientFactory,
         InferenceGRPCClient as InferenceGRPCClient,
         InferenceRESTClient as InferenceRESTClient,
@@ -44,7 +60,18 @@ if TYPE_CHECKING:
         InferOutput as InferOutput,
         InferRequest as InferRequest,
         InferResponse as InferResponse,
+        InvalidInput as InvalidInput,
+        InvalidResponse as InvalidResponse,
+        ModelNotFound as ModelNotFound,
+        ModelNotReady as ModelNotReady,
+        NotFound as NotFound,
+        OIPError as OIPError,
+        PayloadTooLarge as PayloadTooLarge,
+        PredictorError as PredictorError,
         RequestedOutput as RequestedOutput,
         RESTConfig as RESTConfig,
+        ServerNotReady as ServerNotReady,
         ServerUnreachable as ServerUnreachable,
+        Unavailable as Unavailable,
+        Unsupported as Unsupported,
     )

@@ -106,7 +106,7 @@ async def infer(options: dict[str, Any]) -> InferResponse | None:
     """Run the inference `options` describe; print the outcome."""
     client = InferenceClientFactory.get_inference_client(options["url"])
     async with client:
-        metadata = await client.model_metadata(options["model"], options["model_version"])
+        metadata = await client.model_metadata(options["model"], version=options["model_version"])
         declared = {tensor.name: tensor for tensor in metadata.inputs}
         request = InferRequest(
             options["model"],

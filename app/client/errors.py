@@ -5,6 +5,8 @@ one class for a server that cannot be reached.
     OIPError
     ├── InvalidInput, NotFound > ModelNotFound, PayloadTooLarge, Unsupported, PredictorError
     ├── DeadlineExceeded          also a builtin TimeoutError (client deadlines too)
+    ├── InvalidResponse           an answer that is not valid OIP (body, metadata, tensors)
+    ├── ClientClosed              a call on a closed client; also a builtin RuntimeError
     └── Unavailable
         ├── ServerNotReady        503 / UNAVAILABLE on a server-wide call
         ├── ModelNotReady         503 / UNAVAILABLE on a model call
@@ -29,6 +31,15 @@ from app.protocol.errors import (
 
 class ServerUnreachable(Unavailable, ConnectionError):
     """The client could not reach the server (refused, reset, DNS, TLS handshake failed)."""
+
+
+class ClientClosed(OIPError, RuntimeError):
+    """A call on a client after `close()`: make a new client."""
+
+
+def closed(client: str) -> ClientClosed:
+    """The error for a call on `client` (a class name) after its `close()`."""
+    return ClientClosed(f"this {client} is closed: make a new client")
 
 
 class Scope(Enum):

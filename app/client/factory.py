@@ -16,16 +16,16 @@ _REST_SCHEMES = ("http://", "https://")
 
 class InferenceClientFactory:
     """`http://` and `https://` give the REST client; `grpc://`, `grpcs://` or a bare
-    `host:port` the gRPC client."""
+    `host:port` the gRPC client (schemes in any case)."""
 
     @staticmethod
     def get_inference_client(
         url: str, config: RESTConfig | None = None, **grpc_options: Any
     ) -> InferenceRESTClient | InferenceGRPCClient:
-        """A client for `url`. `config` applies to REST; for gRPC its timeout (a number or
-        None), retries and verbose carry over, and `grpc_options` (InferenceGRPCClient's
-        keyword arguments) apply."""
-        if url.startswith(_REST_SCHEMES):
+        """A client for `url`. `config` applies to REST; for gRPC its retries, verbose and
+        timeout carry over (an `httpx.Timeout` or a tuple as its largest part, None if any
+        part is None), and `grpc_options` (InferenceGRPCClient's keyword arguments) apply."""
+        if url.lower().startswith(_REST_SCHEMES):
             return InferenceClientFactory.get_rest_client(url, config)
         if config is not None:
             grpc_options = {**_grpc_options(config), **grpc_options}
@@ -45,7 +45,24 @@ class InferenceClientFactory:
 
 
 def _grpc_options(config: RESTConfig) -> dict[str, Any]:
-    options: dict[str, Any] = {"retries": config.retries, "verbose": config.verbose}
-    if config.timeout is None or isinstance(config.timeout, int | float):
-        options["timeout"] = config.timeout
-    return options
+    return {
+        "retries": config.retries,
+        "verbose": config.verbose,
+        "timeout": grpc_seconds(config.timeout),
+    }
+
+
+def grpc_seconds(timeout: object) -> float | None:
+    """A REST timeout as one gRPC deadline in seconds: a number as it is; an httpx.Timeout or
+    a (connect, read, write, pool) tuple as its largest part, None (no deadline) if any part
+    is None, since that phase may then take as long as it likes."""
+    if timeout is None or isinstance(timeout, int | float):
+        return timeout
+    parts = timeout if isinstance(timeout, tuple) else _httpx_parts(timeout)
+    if any(part is None for part in parts):
+        return None
+    return float(max(parts))
+
+
+def _httpx_parts(timeout: Any) -> tuple[float | None, ...]:
+    return (timeout.connect, timeout.read, timeout.write, timeout.pool)

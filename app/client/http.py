@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
+import pydantic
 
 from app.client.config import RESTConfig, TimeoutTypes
 from app.client.defaults import USE_CLIENT_DEFAULT, UseClientDefault
-from app.client.errors import Scope, ServerUnreachable, error_for_http
-from app.protocol.errors import DeadlineExceeded, InvalidInput, OIPError
+from app.client.errors import Scope, ServerUnreachable, closed, error_for_http
+from app.protocol.errors import DeadlineExceeded, InvalidResponse, OIPError
 
 log = logging.getLogger("oipserve.client")
 
@@ -24,6 +25,7 @@ MAX_BACKOFF = 2.0
 _RETRIED_STATUS = 503
 
 Timeout = TimeoutTypes | UseClientDefault
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
 def backoff(attempt: int) -> float:
@@ -60,6 +62,8 @@ class HTTPSender:
     ) -> httpx.Response:
         """The answer to one request, after up to `config.retries` retries of connection
         failures (and of 503 answers when `retry_unavailable`). Error answers are returned."""
+        if self.client.is_closed:
+            raise closed("InferenceRESTClient")
         attempt = 0
         while True:
             try:
@@ -92,6 +96,10 @@ class HTTPSender:
             )
         except (httpx.ConnectError, httpx.ConnectTimeout):
             raise
+        except httpx.DecodingError as error:
+            raise InvalidResponse(
+                f"{method} {url}: the answer's body cannot be decoded: {error}"
+            ) from error
         except httpx.HTTPError as error:
             raise _transport_error(error, method, url) from error
         if self.config.verbose:
@@ -141,6 +149,26 @@ def json_body(response: httpx.Response) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        raise InvalidInput(
+        raise InvalidResponse(
             f"{response.request.url} answered with a body that is not JSON"
         ) from None
+
+
+def parse(model: type[Model], response: httpx.Response, what: str) -> Model:
+    """The JSON body of a success as `model`, or InvalidResponse saying what was wrong."""
+    body = json_body(response)
+    try:
+        return model.model_validate(body)
+    except pydantic.ValidationError as error:
+        raise InvalidResponse(
+            f"{response.request.url} answered with {what} that is not OIP: {problems(error)}"
+        ) from None
+
+
+def problems(error: pydantic.ValidationError) -> str:
+    """A pydantic error in one line: `where: what (got value)`, for the first few problems."""
+    found = [
+        f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']} (got {e['input']!r:.40})"
+        for e in error.errors()[:3]
+    ]
+    return "; ".join(found)

@@ -12,10 +12,11 @@ import httpx
 import orjson
 
 from app.client import v1, v2
+from app.client.arguments import check_optional, check_seconds
 from app.client.config import RESTConfig
 from app.client.defaults import USE_CLIENT_DEFAULT, ClosingClient
 from app.client.errors import Scope
-from app.client.http import HTTPSender, Timeout, check, json_body
+from app.client.http import HTTPSender, Timeout, check, json_body, parse
 from app.client.targets import (
     URL,
     Payload,
@@ -27,10 +28,22 @@ from app.client.targets import (
 )
 from app.client.tensors import InferRequest, InferResponse
 from app.client.wire import binary_inputs
-from app.protocol.errors import Unsupported
+from app.protocol.errors import (
+    InvalidInput,
+    InvalidResponse,
+    NotFound,
+    PredictorError,
+    Unsupported,
+)
 from app.protocol.types import ModelMetadataResponse, ServerMetadataResponse
 
 Headers = Mapping[str, str] | None
+
+
+def check_call(call: str, headers: object, timeout: object) -> None:
+    """TypeError for headers that are not a mapping or a timeout httpx would not take."""
+    check_optional(call, "headers", headers, Mapping)
+    check_seconds(call, timeout, also=(tuple, httpx.Timeout))
 
 
 class InferenceRESTClient(ClosingClient):
@@ -77,8 +90,8 @@ class InferenceRESTClient(ClosingClient):
         model_name: str | None = None,
         headers: Headers = None,
         response_headers: dict[str, str] | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
         *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
         base_url: None = None,
     ) -> InferResponse: ...
 
@@ -90,8 +103,8 @@ class InferenceRESTClient(ClosingClient):
         model_name: str | None = None,
         headers: Headers = None,
         response_headers: dict[str, str] | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
         *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
         base_url: URL | None = None,
     ) -> Any: ...
 
@@ -102,14 +115,18 @@ class InferenceRESTClient(ClosingClient):
         model_name: str | None = None,
         headers: Headers = None,
         response_headers: dict[str, str] | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
         *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
         base_url: URL | None = None,
     ) -> Any:
         """Run a model: `infer(request)` on a bound client, or KServe's
         `infer(base_url, data, model_name)` with an InferRequest or a JSON dict as data.
         Returns an InferResponse (the answer's dict for a dict sent over v1);
-        `response_headers`, when given, receives the answer's headers."""
+        `response_headers`, when given, receives the answer's headers. The positions are
+        KServe's up to response_headers; timeout and base_url go by keyword."""
+        check_call("infer", headers, timeout)
+        check_optional("infer", "model_name", model_name, str)
+        check_optional("infer", "response_headers", response_headers, dict)
         target = infer_target(request, data, model_name, base_url)
         base = self._base(target.base)
         if self._config.protocol == "v1":
@@ -154,9 +171,16 @@ class InferenceRESTClient(ClosingClient):
         return check(answer, Scope.MODEL)
 
     async def _speaks_binary(self, base: str, timeout: Timeout) -> bool:
+        """Whether the server advertises binary tensor data; a server whose metadata cannot
+        be read (no `GET /v2`, an answer that is not OIP) does not. Failures that would fail
+        the inference too (unreachable, not ready, deadline) are raised and not remembered."""
         if base not in self._binary:
-            metadata = await self.server_metadata(base, timeout=timeout)
-            self._binary[base] = v2.BINARY_EXTENSION in metadata.extensions
+            try:
+                metadata = await self.server_metadata(base, timeout=timeout)
+            except (NotFound, InvalidInput, InvalidResponse, Unsupported, PredictorError):
+                self._binary[base] = False
+            else:
+                self._binary[base] = v2.BINARY_EXTENSION in metadata.extensions
         return self._binary[base]
 
     async def explain(
@@ -171,6 +195,7 @@ class InferenceRESTClient(ClosingClient):
     ) -> dict[str, Any]:
         """Explain a prediction (KServe v1 `:explain`): `explain(request)` on a bound client,
         or KServe's `explain(base_url, model_name, data)`. Returns the explainer's JSON."""
+        check_call("explain", headers, timeout)
         if self._config.protocol != "v1":
             raise Unsupported("explain is part of the v1 protocol: use RESTConfig(protocol='v1')")
         target = infer_target(request, data, model_name, base_url)
@@ -185,6 +210,7 @@ class InferenceRESTClient(ClosingClient):
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> bool:
         """Whether the server is live (v1: its root answers `{"status": "alive"}`)."""
+        check_call("is_server_live", headers, timeout)
         path = "/" if self._config.protocol == "v1" else "/v2/health/live"
         body = await self._health(self._base(base_url) + path, Scope.SERVER, headers, timeout)
         if self._config.protocol == "v1":
@@ -198,6 +224,7 @@ class InferenceRESTClient(ClosingClient):
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> bool:
         """Whether the server is ready to serve every model (v2 only)."""
+        check_call("is_server_ready", headers, timeout)
         self._v2_only("server readiness")
         url = self._base(base_url) + "/v2/health/ready"
         return health_flag(await self._health(url, Scope.SERVER, headers, timeout), "ready")
@@ -211,7 +238,8 @@ class InferenceRESTClient(ClosingClient):
     ) -> bool:
         """Whether a model (version) is ready; also KServe's `is_model_ready(base_url, name)`.
         A model the server does not know raises ModelNotFound."""
-        url, name, version = model_target(name, version)
+        check_call("is_model_ready", headers, timeout)
+        url, name, version = model_target("is_model_ready", name, version)
         if self._config.protocol == "v1":
             path = f"/v1/models/{quote(name, safe='')}"
         else:
@@ -235,10 +263,11 @@ class InferenceRESTClient(ClosingClient):
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> ServerMetadataResponse:
         """The server's name, version and protocol extensions (v2 only)."""
+        check_call("server_metadata", headers, timeout)
         self._v2_only("server metadata")
         url = self._base(base_url) + "/v2"
         answer = await self._http.send("GET", url, headers=headers, timeout=timeout)
-        return ServerMetadataResponse.model_validate(json_body(check(answer, Scope.SERVER)))
+        return parse(ServerMetadataResponse, check(answer, Scope.SERVER), "server metadata")
 
     async def model_metadata(
         self,
@@ -249,11 +278,12 @@ class InferenceRESTClient(ClosingClient):
     ) -> ModelMetadataResponse:
         """A model's versions, platform and tensor signatures (v2 only); also
         `model_metadata(base_url, name)`."""
+        check_call("model_metadata", headers, timeout)
         self._v2_only("model metadata")
-        url, name, version = model_target(name, version)
+        url, name, version = model_target("model_metadata", name, version)
         full = self._base(url) + v2.model_path(name, version)
         answer = await self._http.send("GET", full, headers=headers, timeout=timeout)
-        return ModelMetadataResponse.model_validate(json_body(check(answer, Scope.MODEL)))
+        return parse(ModelMetadataResponse, check(answer, Scope.MODEL), "model metadata")
 
     async def close(self) -> None:
         await self._http.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from app.client.arguments import check_optional
 from app.client.tensors import InferRequest
 
 URL = str | httpx.URL
@@ -43,6 +44,11 @@ def infer_target(
     request: Payload | URL | None, data: Payload | None, model_name: str | None, url: URL | None
 ) -> Target:
     """`infer(request)`, `infer(base_url, data, model_name)` or the same with keywords."""
+    if isinstance(request, InferRequest | dict) and data is not None:
+        raise TypeError(
+            "infer(): data was given besides the request in the first argument; the second "
+            f"position is KServe's data, so pass headers by keyword (headers=...), got {data!r:.60}"
+        )
     if url is None and not isinstance(request, InferRequest | dict):
         url, request = request, None
     payload = data if data is not None else request
@@ -56,8 +62,11 @@ def infer_target(
     return Target(url, payload, model_name)
 
 
-def model_target(name: str, version: str | None) -> tuple[URL | None, str, str | None]:
-    """`(name, version)`, or KServe's `(base_url, name)`: (base URL, name, version)."""
+def model_target(call: str, name: str, version: str | None) -> tuple[URL | None, str, str | None]:
+    """`(name, version)`, or KServe's `(base_url, name)`: (base URL, name, version);
+    TypeError for a name or version that is not a string."""
+    check_optional(call, "name", name, (str, httpx.URL))
+    check_optional(call, "version", version, str)
     if not is_url(name):
         return None, name, version
     if version is None:

@@ -31,18 +31,34 @@ def _strings(values: Sequence[Any], what: str) -> list[Any]:
 
 
 def _as_array(data: Any, shape: list[int], datatype: Datatype, what: str) -> np.ndarray:
-    """`data` (numpy array or nested list) as an array of `shape` holding `datatype`."""
+    """`data` (numpy array or nested list) as an array of `shape` holding `datatype`, with the
+    same checks for arrays and lists: flat data must fill the shape, nested (or
+    multi-dimensional) data must have it; BYTES takes only str / bytes; numbers must be of
+    the datatype's kind (no floats for integers or BOOL) and within its range. An array of a
+    dtype that holds `datatype` is taken as it is (no copy)."""
     if datatype is Datatype.BYTES:
-        items = data.ravel().tolist() if isinstance(data, np.ndarray) else _strings(data, what)
+        try:
+            nested = np.asarray(data, dtype=object)
+        except ValueError:
+            raise InvalidInput(f"{what}: data is ragged") from None
+        _check_nested(nested, shape, what)
+        items = _strings(nested.ravel().tolist(), what)
         array = np.empty(len(items), dtype=object)
         array[:] = items
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, np.ndarray) and from_dtype(data.dtype) is datatype:
         array = data.astype(to_dtype(datatype), copy=False)
+        _check_nested(array, shape, what)
     else:
         array = array_from_values(data, shape, datatype, what)
     if array.size != element_count(shape):
         raise InvalidInput(f"{what}: {array.size} values do not fill shape {shape}")
     return array.reshape(shape)
+
+
+def _check_nested(array: np.ndarray, shape: list[int], what: str) -> None:
+    """Flat data may fill any shape; multi-dimensional data must have the tensor's shape."""
+    if array.ndim > 1 and list(array.shape) != shape:
+        raise InvalidInput(f"{what}: data of shape {list(array.shape)} does not match {shape}")
 
 
 class _Tensor:

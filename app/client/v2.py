@@ -10,7 +10,7 @@ import httpx
 import orjson
 
 from app.client.tensors import InferRequest, InferResponse
-from app.client.wire import binary_inputs, from_protocol, to_protocol
+from app.client.wire import answer_from, binary_inputs, check_json_safe, from_protocol, to_protocol
 from app.protocol.codecs.messages import (
     HEADER_LENGTH,
     parse_header_length,
@@ -37,6 +37,7 @@ def request_body(
     if not isinstance(payload, InferRequest):
         return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY), dict(JSON)
     binary = binary_inputs(payload) if binary_allowed else set()
+    check_json_safe([tensor for tensor in payload.inputs if tensor.name not in binary])
     body, length = request_to_body(to_protocol(payload, binary_outputs=bool(binary)), binary)
     if length is None:
         return body, dict(JSON)
@@ -45,5 +46,6 @@ def request_body(
 
 def response(answer: httpx.Response) -> InferResponse:
     """The InferResponse of a successful answer (JSON, or JSON header + binary tensors)."""
-    length = parse_header_length(answer.headers.get(HEADER_LENGTH))
-    return from_protocol(response_from_body(answer.content, length))
+    with answer_from(str(answer.request.url)):
+        length = parse_header_length(answer.headers.get(HEADER_LENGTH))
+        return from_protocol(response_from_body(answer.content, length))

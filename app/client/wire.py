@@ -3,9 +3,15 @@ types for the server and both clients."""
 
 from __future__ import annotations
 
-from app.client.tensors import InferOutput, InferRequest, InferResponse
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from app.client.tensors import InferInput, InferOutput, InferRequest, InferResponse
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.codecs.messages import BINARY_SIZE
+from app.protocol.errors import InvalidInput, InvalidResponse
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -46,6 +52,31 @@ def to_protocol(request: InferRequest, binary_outputs: bool = False) -> Inferenc
 def binary_inputs(request: InferRequest) -> set[str]:
     """The names of the inputs set with `binary_data=True`."""
     return {tensor.name for tensor in request.inputs if tensor.binary_data}
+
+
+def check_json_safe(tensors: list[InferInput]) -> None:
+    """InvalidInput for a float tensor holding ±inf, which JSON cannot carry (orjson would
+    write null, which reads back as NaN). NaN as null is fine: servers read null as NaN."""
+    for tensor in tensors:
+        array = tensor.as_numpy()
+        if array.dtype.kind == "f" and np.isinf(array).any():
+            raise InvalidInput(
+                f"tensor {tensor.name!r} holds infinity, which JSON cannot carry: send it as "
+                "binary data (set_data_from_numpy(..., binary_data=True) to a server that "
+                "advertises binary_tensor_data) or over gRPC"
+            )
+
+
+@contextmanager
+def answer_from(where: str) -> Iterator[None]:
+    """Turns a decoding failure of a server's answer (InvalidInput from the codecs) into
+    InvalidResponse: the answer, not the caller's input, is wrong."""
+    try:
+        yield
+    except InvalidInput as error:
+        raise InvalidResponse(
+            f"{where} answered with a response that is not OIP: {error}"
+        ) from None
 
 
 def from_protocol(response: InferenceResponse) -> InferResponse:

@@ -19,7 +19,7 @@ from app.grpc.contents import (
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire import field_key, varint
 from app.protocol.codecs.arrays import check_shape
-from app.protocol.codecs.datatypes import Datatype, parse_datatype
+from app.protocol.codecs.datatypes import parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
 from app.protocol.types import (
@@ -243,7 +243,11 @@ def model_metadata_from_proto(message: pb.ModelMetadataResponse) -> ModelMetadat
         items: Sequence[pb.ModelMetadataResponse.TensorMetadata],
     ) -> list[MetadataTensor]:
         return [
-            MetadataTensor(name=t.name, datatype=Datatype(t.datatype), shape=list(t.shape))
+            MetadataTensor(
+                name=t.name,
+                datatype=parse_datatype(t.datatype, f"tensor {t.name!r}"),
+                shape=list(t.shape),
+            )
             for t in items
         ]
 

@@ -10,7 +10,8 @@
     │   └── ModelNotReady         503 UNAVAILABLE
     ├── Unsupported               501 UNIMPLEMENTED
     ├── DeadlineExceeded          504 DEADLINE_EXCEEDED  (also a builtin TimeoutError)
-    └── PredictorError            500 INTERNAL
+    ├── PredictorError            500 INTERNAL
+    └── InvalidResponse           500 INTERNAL          (clients only: an answer that is not OIP)
 
 `Status` is the one table that maps statuses to HTTP codes and gRPC code names. Transports
 map an exception to its status on the way out; clients map a received HTTP code or gRPC
@@ -102,6 +103,13 @@ class DeadlineExceeded(OIPError, TimeoutError):
 
 class PredictorError(OIPError):
     """The model's own code failed."""
+
+    status = Status.INTERNAL
+
+
+class InvalidResponse(OIPError):
+    """A server's answer is not valid Open Inference Protocol (clients raise it; the message
+    says what was wrong)."""
 
     status = Status.INTERNAL
 

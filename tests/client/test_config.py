@@ -159,12 +159,34 @@ async def test_timeout_ends_a_slow_call(server: Server, timeout: Any) -> None:  
             await client.infer(slow(), timeout=0.2)
 
 
+class TimeoutRecorder(httpx.AsyncHTTPTransport):
+    """httpx's own network transport, recording the timeouts httpx gives each request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[dict[str, float | None]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request.extensions["timeout"])
+        return await super().handle_async_request(request)
+
+
 async def test_timeout_none_waits_as_long_as_it_takes(server: Server) -> None:
+    """None is no limit, not the 60 s default (which the slow model would not show): the
+    timeouts each request gets say so, and a short one fails where None waits."""
     url = f"http://{HOST}:{server.http_port}"
-    async with InferenceRESTClient(url, RESTConfig(timeout=None)) as client:
-        assert (await client.infer(slow()))["x"].as_numpy() == [7]
-    async with InferenceRESTClient(url, RESTConfig(timeout=0.2)) as client:
+    unlimited = dict.fromkeys(("connect", "read", "write", "pool"), None)
+    for timeout, expected in ((60, dict.fromkeys(unlimited, 60)), (None, unlimited)):
+        recorder = TimeoutRecorder()
+        async with InferenceRESTClient(url, RESTConfig(recorder, timeout=timeout)) as client:
+            assert (await client.infer(slow()))["x"].as_numpy() == [7]
+        assert recorder.seen == [expected]
+    recorder = TimeoutRecorder()
+    async with InferenceRESTClient(url, RESTConfig(recorder, timeout=0.2)) as client:
+        with pytest.raises(DeadlineExceeded):
+            await client.infer(slow())
         assert (await client.infer(slow(), timeout=None))["x"].as_numpy() == [7]
+    assert recorder.seen == [dict.fromkeys(unlimited, 0.2), unlimited]
 
 
 async def test_verify_trusts_the_test_ca(app: ASGIApp, certificates: Certificates) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
 from app.client import (
@@ -12,6 +15,7 @@ from app.client import (
     InferRequest,
     RESTConfig,
 )
+from app.client.factory import grpc_seconds
 from app.server import Server
 
 
@@ -23,6 +27,10 @@ from app.server import Server
         ("grpc://localhost:8081", InferenceGRPCClient, "localhost:8081"),
         ("grpcs://models.example.com", InferenceGRPCClient, "models.example.com:443"),
         ("localhost:8081", InferenceGRPCClient, "localhost:8081"),
+        ("HTTP://localhost:8080", InferenceRESTClient, "http://localhost:8080"),
+        ("Https://models.example.com", InferenceRESTClient, "https://models.example.com"),
+        ("GRPC://localhost:8081", InferenceGRPCClient, "localhost:8081"),
+        ("GRPCS://models.example.com", InferenceGRPCClient, "models.example.com:443"),
     ],
 )
 async def test_scheme_picks_the_client(url: str, kind: type, host: str) -> None:
@@ -43,8 +51,30 @@ async def test_no_hidden_cache() -> None:
     assert (first.host, second.host) == ("localhost:1", "localhost:2")
 
 
-async def test_config_reaches_both_clients(server: Server) -> None:
-    config = RESTConfig(timeout=0.2, retries=0)
+@pytest.mark.parametrize("url", ["grpc://localhost:8081/v2", "localhost:8081/models"])
+def test_a_grpc_url_with_a_path_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="a gRPC server URL looks like host:port"):
+        InferenceClientFactory.get_inference_client(url)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "seconds"),
+    [
+        (5, 5),
+        (None, None),
+        (httpx.Timeout(5), 5.0),
+        (httpx.Timeout(5, read=30), 30.0),
+        (httpx.Timeout(5, read=None), None),
+        ((1, 2, 3, 4), 4.0),
+    ],
+)
+def test_a_rest_timeout_becomes_one_grpc_deadline(timeout: Any, seconds: float | None) -> None:
+    assert grpc_seconds(timeout) == seconds
+
+
+@pytest.mark.parametrize("timeout", [0.2, httpx.Timeout(0.2)], ids=["seconds", "httpx.Timeout"])
+async def test_config_reaches_both_clients(server: Server, timeout: Any) -> None:  # noqa: ASYNC109
+    config = RESTConfig(timeout=timeout, retries=0)
     rest = InferenceClientFactory.get_inference_client(
         f"http://127.0.0.1:{server.http_port}", config
     )

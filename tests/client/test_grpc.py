@@ -82,12 +82,25 @@ async def test_default_retry_policy_retries_unavailable(dataplane: DataPlane) ->
     assert len(servicer.requests) == 3
 
 
-async def test_retries_count_the_attempts(dataplane: DataPlane) -> None:
-    servicer = Recording(dataplane, unavailable=2)
-    async with grpc_server(servicer) as port, InferenceGRPCClient(f"{HOST}:{port}", retries=2) as c:
-        with pytest.raises(ModelNotReady, match="warming up"):
-            await c.infer(iris())
-    assert len(servicer.requests) == 2
+@pytest.mark.parametrize(
+    ("retries", "unavailable", "attempts", "served"),
+    [(0, 1, 1, False), (1, 1, 2, True), (2, 3, 3, False), (2, 2, 3, True), (9, 9, 5, False)],
+)
+async def test_retries_count_the_retries_after_the_first_attempt(
+    dataplane: DataPlane, retries: int, unavailable: int, attempts: int, served: bool
+) -> None:
+    """As over REST, `retries` retries follow the first attempt; gRPC caps attempts at 5."""
+    servicer = Recording(dataplane, unavailable=unavailable)
+    async with (
+        grpc_server(servicer) as port,
+        InferenceGRPCClient(f"{HOST}:{port}", retries=retries) as c,
+    ):
+        if served:
+            assert classes(await c.infer(iris())) == IRIS_CLASSES
+        else:
+            with pytest.raises(ModelNotReady, match="warming up"):
+                await c.infer(iris())
+    assert len(servicer.requests) == attempts
 
 
 async def test_retries_can_be_switched_off(dataplane: DataPlane) -> None:
@@ -104,7 +117,7 @@ async def test_retries_can_be_switched_off(dataplane: DataPlane) -> None:
 
 async def test_channel_args_replace_the_retry_policy(dataplane: DataPlane) -> None:
     servicer = Recording(dataplane, unavailable=4)
-    policy = json.loads(retry_service_config(5))
+    policy = json.loads(retry_service_config(4))
     policy["methodConfig"][0]["retryPolicy"]["initialBackoff"] = "0.01s"
     options = [("grpc.service_config", json.dumps(policy))]
     async with (
@@ -154,6 +167,35 @@ async def test_timeouts(server: Server) -> None:
             await client.infer(slow(), timeout=0.2)
     async with InferenceGRPCClient(url, timeout=None) as client:
         assert (await client.infer(slow()))["x"].as_numpy() == [7]
+
+
+class Deadlines:
+    """ServerLive recording the time the server has left for each call (None: no deadline)."""
+
+    def __init__(self) -> None:
+        self.left: list[float | None] = []
+
+    async def ServerLive(self, request: Any, context: Any) -> pb.ServerLiveResponse:  # noqa: N802
+        self.left.append(context.time_remaining())
+        return pb.ServerLiveResponse(live=True)
+
+
+async def test_timeout_none_sends_no_deadline() -> None:
+    """None is no deadline at all, not the 60 s default (which the slow model would not show)."""
+    servicer = Deadlines()
+    async with grpc_server(servicer) as port:
+        url = f"{HOST}:{port}"
+        async with InferenceGRPCClient(url) as client:
+            assert await client.is_server_live()
+        async with InferenceGRPCClient(url, timeout=None) as client:
+            assert await client.is_server_live()
+        async with InferenceGRPCClient(url, timeout=0.5) as client:
+            assert await client.is_server_live(timeout=None)
+            assert await client.is_server_live()
+    default, none, per_call_none, short = servicer.left
+    assert 50 < (default or 0) <= 61
+    assert (none, per_call_none) == (None, None)
+    assert 0 < (short or 0) <= 1
 
 
 class MetadataRecorder(grpc.aio.ServerInterceptor):

@@ -1,5 +1,6 @@
-"""The client names are importable from `app.client` and `app`; the gRPC client and the
-factory work without httpx (only the REST client needs the `client` extra)."""
+"""The client names, the exceptions included, are importable from `app.client` and `app`;
+the gRPC client and the factory work without httpx (only the REST client needs the `client`
+extra)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,18 @@ import textwrap
 
 import app
 import app.client
+from app.client import errors as client_errors
+from app.protocol import errors as protocol_errors
 from app.server import Server
 
-CLIENT_NAMES = {
+# the whole exception tree users catch: every OIPError class of both error modules
+ERROR_NAMES = {
+    name
+    for module in (protocol_errors, client_errors)
+    for name, value in vars(module).items()
+    if isinstance(value, type) and issubclass(value, protocol_errors.OIPError)
+}
+CLIENT_NAMES = ERROR_NAMES | {
     "InferInput",
     "InferOutput",
     "InferRequest",
@@ -22,7 +32,6 @@ CLIENT_NAMES = {
     "InferenceRESTClient",
     "RESTConfig",
     "RequestedOutput",
-    "ServerUnreachable",
     "USE_CLIENT_DEFAULT",
 }
 
@@ -31,8 +40,11 @@ def test_names_are_exported_from_app_and_app_client() -> None:
     assert set(app.client.__all__) == CLIENT_NAMES
     assert set(app.__all__) >= CLIENT_NAMES
     assert app.__all__ == sorted(app.__all__)
+    # isort-style, as ruff keeps it: constants first
+    assert app.client.__all__ == sorted(app.client.__all__, key=lambda n: (not n.isupper(), n))
     for name in CLIENT_NAMES:
         assert getattr(app, name) is getattr(app.client, name)
+    assert {"ClientClosed", "InvalidResponse", "ModelNotFound", "ServerUnreachable"} <= ERROR_NAMES
 
 
 WITHOUT_HTTPX = """

@@ -32,8 +32,8 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "errors": [
         "iris: [0]",
-        "all 3 attempts failed",
-        "no-such-model: failed as expected",
+        "all 3 attempts failed: not found (404)",
+        "no-such-model: not found (404)",
         "REST: timed out",
         "gRPC: timed out",
         "gRPC without a timeout: [1]",

@@ -1,22 +1,34 @@
 """The same requests through the REST and the gRPC client give equal results and equal
-exceptions (class, status and message)."""
+exceptions (class, status and message; class and status where the message names the
+transport): against a healthy server, nothing listening, a deadline, a server not ready."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import grpc
 import numpy as np
 import pytest
 
 from app.client import (
+    DeadlineExceeded,
     InferenceGRPCClient,
     InferenceRESTClient,
     InferInput,
     InferRequest,
     RequestedOutput as Wanted,
+    RESTConfig,
+    ServerUnreachable,
 )
-from app.protocol.errors import OIPError
+from app.dataplane import DataPlane
+from app.grpc.servicer import InferenceServicer
+from app.protocol.errors import OIPError, Status
+from app.registry import ModelRegistry
+from app.rest import create_app
+from app.server import Server
+from app.settings import ServerSettings
+from tests.client.servers import HOST, free_port, grpc_server, uvicorn_server
 from tests.payloads import IRIS_ROWS
 
 Client = InferenceRESTClient | InferenceGRPCClient
@@ -121,3 +133,80 @@ async def test_health_and_metadata_parity(
     over_rest = await outcome(lambda: getattr(rest_client, call)(*args))
     over_grpc = await outcome(lambda: getattr(grpc_client, call)(*args))
     assert over_rest == over_grpc
+
+
+async def both(
+    rest: InferenceRESTClient, grpc_client: InferenceGRPCClient, call: str, args: tuple[Any, ...]
+) -> tuple[Any, Any]:
+    """The outcomes of the same call through each client."""
+    over_rest = await outcome(lambda: getattr(rest, call)(*args))
+    return over_rest, await outcome(lambda: getattr(grpc_client, call)(*args))
+
+
+def kind(result: Any) -> Any:
+    """An outcome without the message, which names the transport for these cases."""
+    return result[:2] if isinstance(result, tuple) else result
+
+
+async def test_nothing_listening_parity() -> None:
+    port = free_port()
+    rest = InferenceRESTClient(f"http://{HOST}:{port}", RESTConfig(retries=0))
+    grpc_client = InferenceGRPCClient(f"{HOST}:{port}", retries=0)
+    async with rest, grpc_client:
+        for call, args in (("is_server_live", ()), ("infer", (REQUESTS["iris"],))):
+            over_rest, over_grpc = await both(rest, grpc_client, call, args)
+            assert kind(over_rest) == kind(over_grpc) == (ServerUnreachable, Status.UNAVAILABLE)
+
+
+async def test_deadline_parity(server: Server) -> None:
+    slow = InferRequest("slow", [tensor("x", "INT32", np.array([7], np.int32))])
+    rest = InferenceRESTClient(f"http://{HOST}:{server.http_port}", RESTConfig(timeout=0.2))
+    grpc_client = InferenceGRPCClient(f"{HOST}:{server.grpc_port}", timeout=0.2)
+    async with rest, grpc_client:
+        over_rest = await outcome(lambda: rest.infer(slow))
+        over_grpc = await outcome(lambda: grpc_client.infer(slow))
+    assert kind(over_rest) == kind(over_grpc) == (DeadlineExceeded, Status.DEADLINE_EXCEEDED)
+
+
+HEALTH = [("is_server_live", ()), ("is_server_ready", ()), ("is_model_ready", ("iris",))]
+
+
+async def health_outcomes(rest_port: int, grpc_port: int) -> list[tuple[Any, Any]]:
+    rest = InferenceRESTClient(f"http://{HOST}:{rest_port}", RESTConfig(retries=0))
+    grpc_client = InferenceGRPCClient(f"{HOST}:{grpc_port}", retries=0)
+    async with rest, grpc_client:
+        return [await both(rest, grpc_client, call, args) for call, args in HEALTH]
+
+
+async def test_not_ready_server_parity(settings: ServerSettings) -> None:
+    """oipserve before its models load: live, not ready, the model not ready."""
+    starting = DataPlane(ModelRegistry(settings.model_repository), settings)
+    rest_app = create_app(starting, settings)
+    async with (
+        uvicorn_server(rest_app) as rest_port,
+        grpc_server(InferenceServicer(starting)) as grpc_port,
+    ):
+        found = await health_outcomes(rest_port, grpc_port)
+    assert found == [(True, True), (False, False), (False, False)]
+
+
+class Unavailable:
+    """A server (a proxy in front of a pod going away, say) answering every call with
+    UNAVAILABLE over gRPC and 503 over REST."""
+
+    async def abort(self, request: Any, context: Any) -> Any:
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "going away")
+
+    ServerLive = ServerReady = ModelReady = abort
+
+    @staticmethod
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"error": "going away"}'})
+
+
+async def test_unavailable_answers_to_health_calls_are_false_on_both() -> None:
+    server = Unavailable()
+    async with uvicorn_server(server.asgi) as rest_port, grpc_server(server) as grpc_port:
+        found = await health_outcomes(rest_port, grpc_port)
+    assert found == [(False, False)] * 3

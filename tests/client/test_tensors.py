@@ -17,6 +17,8 @@ from app.client import (
     InferResponse,
     RequestedOutput,
 )
+from app.client.v1 import request_body as v1_body
+from app.client.v2 import request_body as v2_body
 from app.protocol.errors import InvalidInput
 
 
@@ -167,3 +169,56 @@ def test_response_finds_outputs_by_name_and_compares_by_value() -> None:
     assert same == response
     same.outputs[0] = InferOutput("a", [1], "FP32", data=[2.0])
     assert same != response
+
+
+@pytest.mark.parametrize(
+    ("shape", "datatype", "array", "problem"),
+    [
+        ([1], "INT8", np.array([300.7]), "INT8 expects integers"),
+        ([1], "INT8", np.array([300]), "out of range for INT8"),
+        ([2], "BOOL", np.array([0.5, 0.0]), "BOOL expects true/false"),
+        ([2], "BYTES", np.array([1, 2]), "BYTES data must be str or bytes, got int"),
+        ([1], "FP32", np.array(["a"]), "FP32 expects numbers"),
+        ([1], "FP16", np.array([1e6]), "out of range for FP16"),
+        ([4], "FP32", np.ones((1, 4), np.float32), r"shape \[1, 4\] does not match"),
+        ([4], "FP64", np.ones((1, 4), np.float32), r"shape \[1, 4\] does not match"),
+        ([4], "BYTES", np.array([["a", "b", "c", "d"]]), r"shape \[1, 4\] does not match"),
+    ],
+)
+def test_constructor_checks_arrays_as_it_checks_lists(
+    shape: list[int], datatype: str, array: np.ndarray, problem: str
+) -> None:
+    """The same kind, range and shape checks as list data: no silent cast or reshape."""
+    with pytest.raises(InvalidInput, match=problem):
+        InferInput("x", shape, datatype, array)
+    with pytest.raises(InvalidInput, match=problem):
+        InferInput("x", shape, datatype, array.tolist())
+
+
+def test_constructor_takes_lossless_arrays_flat_or_of_the_shape() -> None:
+    rows = np.ones((1, 4), np.float32)
+    assert InferInput("x", [1, 4], "FP32", rows).as_numpy() is not None
+    assert InferInput("x", [1, 4], "FP32", rows.ravel()).as_numpy().shape == (1, 4)  # flat
+    widened = InferInput("x", [2], "FP32", np.array([1.5, 2.0])).as_numpy()  # float64 values
+    assert widened.dtype == np.float32
+    assert widened.tolist() == [1.5, 2.0]
+    assert InferInput("x", [2], "INT8", np.array([1, -2])).as_numpy().dtype == np.int8
+    assert InferInput("x", [1], "BYTES", np.array(["a"])).as_numpy().tolist() == ["a"]
+
+
+def test_infinity_cannot_go_as_json() -> None:
+    """JSON has no infinity (it would arrive as null, read as NaN): InvalidInput naming the
+    tensor, over v2 and v1. NaN goes as null."""
+    values = np.array([np.inf, 1, np.nan, -np.inf], np.float32)
+    tensor = InferInput("x", [4], "FP32")
+    tensor.set_data_from_numpy(values, binary_data=False)
+    request = InferRequest("m", [tensor])
+    for encode in (lambda: v2_body(request, binary_allowed=True), lambda: v1_body(request)):
+        with pytest.raises(InvalidInput, match="tensor 'x' holds infinity, which JSON cannot"):
+            encode()
+    tensor.set_data_from_numpy(values, binary_data=True)  # binary data carries it
+    assert values.tobytes() in v2_body(request, binary_allowed=True)[0]
+    with pytest.raises(InvalidInput, match="infinity"):  # not advertised: JSON again
+        v2_body(request, binary_allowed=False)
+    tensor.set_data_from_numpy(np.array([np.nan, 1, 2, 3], np.float32), binary_data=False)
+    assert b'"data":[null,1.0,2.0,3.0]' in v2_body(request, binary_allowed=True)[0]
