@@ -222,7 +222,9 @@ Fingerprint = tuple[tuple[str, int, int], ...]
 
 def folder_fingerprint(folder: Path) -> Fingerprint:
     """(relative path, size, mtime) of every file and folder under `folder` (folders with a
-    trailing "/" and size 0): changes when any file does, or a folder comes, goes or changes."""
+    trailing "/", size and mtime 0): changes when any file does, or a folder comes or goes.
+    Folder mtimes are left out: Python's `__pycache__` appearing in a version folder would
+    change them, and every change they stand for shows in the entries below them."""
     found = []
     for path in sorted(folder.rglob("*")):
         if "__pycache__" in path.parts:
@@ -232,5 +234,5 @@ def folder_fingerprint(folder: Path) -> Fingerprint:
             stat = path.stat()
             found.append((name, stat.st_size, stat.st_mtime_ns))
         elif path.is_dir():
-            found.append((name + "/", 0, path.stat().st_mtime_ns))
+            found.append((name + "/", 0, 0))
     return tuple(found)

@@ -158,6 +158,13 @@ CASES: list[BadRequest] = [
         [tensor(shape=[-1, 4])],
     ),
     raw(
+        "raw BOOL byte not 0 or 1",
+        "input 'b': BOOL element 1 is byte 2; BOOL bytes must be 0 or 1",
+        [tensor(name="b", datatype="BOOL", shape=[3])],
+        [b"\x01\x02\x00"],
+        model="echo",
+    ),
+    raw(
         "raw data of the wrong size",
         "input 'input-0': 12 bytes of raw data do not match shape [1, 4] of FP32 (16 bytes)",
         [tensor()],

@@ -132,8 +132,10 @@ def test_fingerprint_changes_with_any_file(tmp_path: Path) -> None:
     folder = add_model(tmp_path, "m", "tests.toys:Echo", versions=["1"])
     before = folder_fingerprint(folder)
     assert folder_fingerprint(folder) == before
-    (folder / "__pycache__").mkdir()
-    (folder / "__pycache__" / "x.pyc").write_bytes(b"ignored")
+    for cache in (folder / "__pycache__", folder / "1" / "__pycache__"):
+        time.sleep(0.01)
+        cache.mkdir()
+        (cache / "x.pyc").write_bytes(b"ignored")
     assert folder_fingerprint(folder) == before
     time.sleep(0.01)
     (folder / "1" / "weights.bin").write_bytes(b"new")
