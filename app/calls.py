@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
 from collections.abc import Awaitable
 from contextvars import ContextVar
@@ -136,9 +137,9 @@ def timeout_seconds(parameters: Parameters | None) -> float | None:
     if not parameters or TIMEOUT not in parameters:
         return None
     value = parameters[TIMEOUT]
-    if type(value) not in (int, float) or value <= 0:
+    if type(value) not in (int, float) or not 0 < value < math.inf:
         raise InvalidInput(
-            f"parameter 'timeout' must be a number of microseconds > 0, got {value!r}"
+            f"parameter 'timeout' must be a finite number of microseconds > 0, got {value!r}"
         )
     return float(value) / 1e6
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -92,9 +93,9 @@ def test_reply_headers_add_the_responses_x_parameters() -> None:
     assert reply_headers(None, None) is None
 
 
-@pytest.mark.parametrize("value", [0, -5, "100", True, None])
+@pytest.mark.parametrize("value", [0, -5, "100", True, None, math.nan, math.inf])
 def test_timeout_must_be_positive_microseconds(value: object) -> None:
-    with pytest.raises(InvalidInput, match="'timeout' must be a number of microseconds > 0"):
+    with pytest.raises(InvalidInput, match="'timeout' must be a finite number of microseconds > 0"):
         timeout_seconds({"timeout": value})
     assert timeout_seconds({"timeout": 250_000}) == 0.25
     assert timeout_seconds({"other": 1}) is None
