@@ -19,23 +19,22 @@ from app.calls import (
 )
 from app.extensions import EXTENSION_NAMES, model_config, repository_model
 from app.monitor import Monitor
-from app.predictors.base import Predictor, declared
-from app.protocol.errors import InvalidInput, ModelNotReady, OIPError, PredictorError, Unsupported
+from app.predictors.base import Predictor
+from app.protocol.errors import ModelNotReady, OIPError, PredictorError, Unsupported
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
-    MetadataTensor,
     ModelConfig,
     ModelMetadataResponse,
     ModelStatisticsResponse,
     RepositoryIndexRequest,
     RepositoryIndexResponse,
     RepositoryModelRequest,
-    ResponseOutput,
     ServerMetadataResponse,
 )
 from app.registry import ModelRegistry, ModelState
 from app.settings import ServerSettings
+from app.signatures import Signature
 
 log = logging.getLogger("oipserve.dataplane")
 
@@ -52,16 +51,16 @@ class DataPlane:
         self.monitor = Monitor(registry, settings.log_requests)
         self._started = False
         self._stopping = False
-        self._metadata: weakref.WeakKeyDictionary[Predictor, ModelMetadataResponse] = (
+        self._signatures: weakref.WeakKeyDictionary[Predictor, Signature] = (
             weakref.WeakKeyDictionary()
         )
 
-    def _signature(self, predictor: Predictor) -> ModelMetadataResponse:
-        """The metadata that requests are checked against, read once per loaded predictor."""
-        metadata = self._metadata.get(predictor)
-        if metadata is None:
-            metadata = self._metadata[predictor] = predictor.metadata()
-        return metadata
+    def _signature(self, predictor: Predictor) -> Signature:
+        """The signature that requests are checked against, read once per loaded predictor."""
+        signature = self._signatures.get(predictor)
+        if signature is None:
+            signature = self._signatures[predictor] = Signature(predictor.metadata())
+        return signature
 
     def mark_started(self) -> None:
         """The repository has been loaded: readiness now follows the models."""
@@ -165,9 +164,8 @@ class DataPlane:
             call.id = request.id  # the body's id, unless a header gave one: errors echo it too
         entry, predictor = self.registry.predictor(name, version)
         call.entry = entry
-        metadata = self._signature(predictor)
-        _check_inputs(request, metadata)
-        _check_requested_outputs(request, metadata)
+        signature = self._signature(predictor)
+        signature.check(request)
         call.settle(request, entry.settings)
         timeout = timeout_seconds(request.parameters)
         call.infer_started = time.perf_counter_ns()
@@ -181,7 +179,7 @@ class DataPlane:
             entry.leave()
         call.infer_ended = time.perf_counter_ns()
         if request.outputs:
-            response.outputs = _select_outputs(request, response, metadata)
+            response.outputs = signature.select_outputs(request, response)
         response.model_name = name
         response.model_version = entry.version
         response.id = call.id
@@ -215,86 +213,3 @@ async def _run(predictor: Predictor, request: InferenceRequest) -> InferenceResp
             f"got {type(response).__name__}"
         )
     return response
-
-
-def _shape_fits(shape: list[int], expected: list[int]) -> bool:
-    return len(shape) == len(expected) and all(
-        want < 0 or have == want for have, want in zip(shape, expected, strict=True)
-    )
-
-
-def _check_inputs(request: InferenceRequest, metadata: ModelMetadataResponse) -> None:
-    """Inputs must match the model's declared inputs: names, datatypes and shapes."""
-    if not metadata.inputs:
-        return
-    expected = declared(metadata.inputs)
-    names = set()
-    for tensor in request.inputs:
-        what = f"input {tensor.name!r}"
-        if tensor.name in names:
-            raise InvalidInput(f"{what} is given more than once")
-        names.add(tensor.name)
-        spec = expected.get(tensor.name)
-        if spec is None:
-            raise InvalidInput(
-                f"{what} is not an input of model {metadata.name!r}; "
-                f"inputs: {_names(metadata.inputs)}"
-            )
-        if tensor.datatype != spec.datatype:
-            raise InvalidInput(
-                f"{what}: datatype {tensor.datatype} does not match "
-                f"{spec.datatype} of model {metadata.name!r}"
-            )
-        if not _shape_fits(tensor.shape, spec.shape):
-            raise InvalidInput(
-                f"{what}: shape {tensor.shape} does not match "
-                f"{spec.shape} of model {metadata.name!r}"
-            )
-    missing = [name for name in expected if name not in names]
-    if missing:
-        raise InvalidInput(
-            f"model {metadata.name!r} expects input {missing[0]!r}, which the request does not have"
-        )
-
-
-def _names(tensors: list[MetadataTensor]) -> str:
-    return ", ".join(repr(tensor.name) for tensor in tensors)
-
-
-def _check_requested_outputs(request: InferenceRequest, metadata: ModelMetadataResponse) -> None:
-    """Requested outputs must each be asked for once, and be declared outputs (when the
-    model declares any)."""
-    if not request.outputs:
-        return
-    known = declared(metadata.outputs)
-    seen: set[str] = set()
-    for wanted in request.outputs:
-        if wanted.name in seen:
-            raise InvalidInput(f"requested output {wanted.name!r} is given more than once")
-        seen.add(wanted.name)
-        if known and wanted.name not in known:
-            raise InvalidInput(
-                f"requested output {wanted.name!r} is not an output of model "
-                f"{metadata.name!r}; outputs: {_names(metadata.outputs)}"
-            )
-
-
-def _select_outputs(
-    request: InferenceRequest, response: InferenceResponse, metadata: ModelMetadataResponse
-) -> list[ResponseOutput]:
-    """The requested outputs, in the requested order."""
-    produced = {output.name: output for output in response.outputs}
-    selected = []
-    for wanted in request.outputs or ():
-        output = produced.get(wanted.name)
-        if output is None:
-            if metadata.outputs:
-                raise PredictorError(
-                    f"model {metadata.name!r} did not produce output {wanted.name!r}"
-                )
-            raise InvalidInput(
-                f"requested output {wanted.name!r} is not an output of model "
-                f"{metadata.name!r}; outputs: {', '.join(map(repr, produced))}"
-            )
-        selected.append(output)
-    return selected

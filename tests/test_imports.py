@@ -36,6 +36,7 @@ RULES: dict[str, set[str]] = {
     "app.explainers": CORE | {"app.client"},
     "app.batching": CORE,
     "app.stats": CORE,
+    "app.signatures": CORE,
     "app.registry": CORE | {"app.registry", "app.stats"},
     "app.calls": CORE | {"app.registry"},
     "app.monitor": CORE | {"app.registry", "app.calls"},
@@ -45,7 +46,7 @@ RULES: dict[str, set[str]] = {
     "app.memory": set(),
     "app.dataplane": CORE
     | {"app.registry", "app.dataplane", "app.batching", "app.calls", "app.monitor"}
-    | {"app.extensions"},
+    | {"app.extensions", "app.signatures"},
     "app.rest": {"app", "app.protocol", "app.settings", "app.dataplane", "app.rest"}
     | {"app.calls", "app.metrics"},
     "app.grpc": {"app", "app.protocol", "app.settings", "app.dataplane", "app.grpc", "app.calls"},
@@ -63,7 +64,7 @@ EVERYTHING = {"app.server", "app.cli", "app.__main__", "app"}
 NO_TRANSPORTS = (
     *("app.protocol", "app.settings", "app.predictors", "app.registry", "app.dataplane"),
     *("app.calls", "app.monitor", "app.stats", "app.extensions", "app.metrics", "app.logs"),
-    "app.memory",
+    *("app.memory", "app.signatures"),
 )
 
 

@@ -145,15 +145,23 @@ def _out_of_range(low: float, high: float, datatype: Datatype, what: str) -> Inv
     )
 
 
-def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
-    """Values that would round to infinity in FP16/FP32 (from half an ulp above the largest)."""
+def _rounding_limit(datatype: Datatype) -> float:
+    """The smallest magnitude that rounds to infinity in `datatype`: half an ulp above its
+    largest value."""
     info = np.finfo(cast("np.dtype[np.floating[Any]]", to_dtype(datatype)))
-    limit = float(info.max) + 2.0 ** (info.maxexp - 2 - info.nmant)
+    return float(info.max) + 2.0 ** (info.maxexp - 2 - info.nmant)
+
+
+_ROUNDING_LIMITS = {datatype: _rounding_limit(datatype) for datatype in _NARROW_FLOAT}
+
+
+def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
+    """Values that would round to infinity in FP16/FP32."""
     high = float(np.fmax.reduce(np.abs(array, dtype=np.float64), axis=None))
-    if high >= limit:
+    if high >= _ROUNDING_LIMITS[datatype]:
+        largest = float(np.finfo(cast("np.dtype[np.floating[Any]]", to_dtype(datatype))).max)
         raise InvalidInput(
-            f"{what}: values up to {high:g} are out of range for {datatype} "
-            f"(largest {float(info.max):g})"
+            f"{what}: values up to {high:g} are out of range for {datatype} (largest {largest:g})"
         )
 
 

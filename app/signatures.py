@@ -1,0 +1,108 @@
+"""A model's declared signature, and the checks of requests and responses against it."""
+
+from __future__ import annotations
+
+from app.predictors.base import declared
+from app.protocol.errors import InvalidInput, PredictorError
+from app.protocol.types import (
+    InferenceRequest,
+    InferenceResponse,
+    MetadataTensor,
+    ModelMetadataResponse,
+    RequestInput,
+    RequestOutput,
+    ResponseOutput,
+)
+
+
+class Signature:
+    """The declared inputs and outputs of one loaded model version, by name, read once from
+    its metadata; each request is checked against them."""
+
+    __slots__ = ("inputs", "metadata", "outputs")
+
+    def __init__(self, metadata: ModelMetadataResponse) -> None:
+        self.metadata = metadata
+        self.inputs = declared(metadata.inputs)
+        self.outputs = declared(metadata.outputs)
+
+    def check(self, request: InferenceRequest) -> None:
+        """InvalidInput unless the request's inputs and requested outputs fit the model."""
+        if self.inputs:
+            self._check_inputs(request.inputs)
+        if request.outputs:
+            self._check_requested(request.outputs)
+
+    def _check_inputs(self, inputs: list[RequestInput]) -> None:
+        """Each declared input, once, with its datatype and a shape that fits."""
+        model = self.metadata.name
+        seen: set[str] = set()
+        for tensor in inputs:
+            name = tensor.name
+            if name in seen:
+                raise InvalidInput(f"input {name!r} is given more than once")
+            seen.add(name)
+            spec = self.inputs.get(name)
+            if spec is None:
+                raise InvalidInput(
+                    f"input {name!r} is not an input of model {model!r}; "
+                    f"inputs: {_names(self.metadata.inputs)}"
+                )
+            if tensor.datatype != spec.datatype:
+                raise InvalidInput(
+                    f"input {name!r}: datatype {tensor.datatype} does not match "
+                    f"{spec.datatype} of model {model!r}"
+                )
+            if not _shape_fits(tensor.shape, spec.shape):
+                raise InvalidInput(
+                    f"input {name!r}: shape {tensor.shape} does not match "
+                    f"{spec.shape} of model {model!r}"
+                )
+        if len(seen) < len(self.inputs):  # every name seen is declared: some are missing
+            missing = next(name for name in self.inputs if name not in seen)
+            raise InvalidInput(
+                f"model {model!r} expects input {missing!r}, which the request does not have"
+            )
+
+    def _check_requested(self, outputs: list[RequestOutput]) -> None:
+        """Requested outputs must each be asked for once, and be declared outputs (when the
+        model declares any)."""
+        seen: set[str] = set()
+        for wanted in outputs:
+            if wanted.name in seen:
+                raise InvalidInput(f"requested output {wanted.name!r} is given more than once")
+            seen.add(wanted.name)
+            if self.outputs and wanted.name not in self.outputs:
+                raise InvalidInput(
+                    f"requested output {wanted.name!r} is not an output of model "
+                    f"{self.metadata.name!r}; outputs: {_names(self.metadata.outputs)}"
+                )
+
+    def select_outputs(
+        self, request: InferenceRequest, response: InferenceResponse
+    ) -> list[ResponseOutput]:
+        """The requested outputs, in the requested order."""
+        produced = {output.name: output for output in response.outputs}
+        selected = []
+        for wanted in request.outputs or ():
+            output = produced.get(wanted.name)
+            if output is None:
+                model = self.metadata.name
+                if self.outputs:
+                    raise PredictorError(f"model {model!r} did not produce output {wanted.name!r}")
+                raise InvalidInput(
+                    f"requested output {wanted.name!r} is not an output of model "
+                    f"{model!r}; outputs: {', '.join(map(repr, produced))}"
+                )
+            selected.append(output)
+        return selected
+
+
+def _shape_fits(shape: list[int], expected: list[int]) -> bool:
+    return len(shape) == len(expected) and all(
+        want < 0 or have == want for have, want in zip(shape, expected, strict=True)
+    )
+
+
+def _names(tensors: list[MetadataTensor]) -> str:
+    return ", ".join(repr(tensor.name) for tensor in tensors)
