@@ -30,18 +30,18 @@ def array_from_raw(raw: Buffer, shape: list[int], datatype: Datatype, what: str)
             f"({expected} bytes)"
         )
     if datatype is Datatype.BOOL:
-        _check_bool_bytes(raw, what)
+        return _bool_array(np.frombuffer(raw, dtype=np.uint8), what).reshape(shape)
     return np.frombuffer(raw, dtype=to_dtype(datatype)).reshape(shape)
 
 
-def _check_bool_bytes(raw: Buffer, what: str) -> None:
-    """BOOL elements are one byte each, 0 (false) or 1 (true)."""
-    octets = np.frombuffer(raw, dtype=np.uint8)
+def _bool_array(octets: np.ndarray, what: str) -> np.ndarray:
+    """The BOOL elements of one byte each, which must be 0 (false) or 1 (true)."""
     if octets.size and octets.max() > 1:
         index = int(np.argmax(octets > 1))
         raise InvalidInput(
             f"{what}: BOOL element {index} is byte {int(octets[index])}; BOOL bytes must be 0 or 1"
         )
+    return octets.view(np.bool_)
 
 
 def _bytes_from_raw(raw: Buffer, count: int, what: str) -> np.ndarray:
