@@ -37,10 +37,10 @@ class HealthServicer:
         """The server is closing: every Watch stream sends NOT_SERVING and ends."""
         self._closed.set()
 
-    async def _closed_within(self, seconds: float) -> bool:
+    async def _closed_within(self, seconds: float) -> None:
+        """Wait `seconds`, or less if the server closes meanwhile."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closed.wait(), seconds)
-        return self._closed.is_set()
 
     async def _status(self, service: str) -> Status | None:
         if service == _LIVENESS:
