@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections.abc import Coroutine
+from typing import Any
 
 from app import __version__
 from app.calls import (
@@ -136,15 +138,20 @@ class DataPlane:
         _no_parameters(request, "unload", allowed={"unload_dependents"})
         await self.registry.unload(name)
 
-    async def infer(
+    def infer(
         self, name: str, request: InferenceRequest, version: str | None = None
-    ) -> InferenceResponse:
+    ) -> Coroutine[Any, Any, InferenceResponse]:
         """Run one inference: resolve the model, check the request against its signature,
         predict, keep the requested outputs and echo the request id. The transport's call
         (request id, X- headers) is used if it has one; else this is an in-process call."""
         call = current_call.get()
         if call is not None and call.entry is None:
-            return await self._infer(call, name, request, version)
+            return self._infer(call, name, request, version)
+        return self._infer_in_process(name, request, version)
+
+    async def _infer_in_process(
+        self, name: str, request: InferenceRequest, version: str | None
+    ) -> InferenceResponse:
         call = self.monitor.begin(INPROCESS, name)
         token = current_call.set(call)
         try:
@@ -180,9 +187,13 @@ class DataPlane:
         call.infer_ended = time.perf_counter_ns()
         if request.outputs:
             response.outputs = signature.select_outputs(request, response)
-        response.model_name = name
-        response.model_version = entry.version
-        response.id = call.id
+        # the predict path answers with these already: assigning a Pydantic field costs
+        if response.model_name != name:
+            response.model_name = name
+        if response.model_version != entry.version:
+            response.model_version = entry.version
+        if response.id != call.id:
+            response.id = call.id
         call.reply_headers = reply_headers(call.headers, response.parameters)
         return response
 

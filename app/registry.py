@@ -135,7 +135,7 @@ class ModelRegistry:
                 entry.required = startup or (replaced is not None and replaced.required)
                 if old is not None:
                     entry.stats = old.stats
-            self._models[name] = {**{e.version: e for e in fresh}, **current}
+            self._models[name] = _by_version({**{e.version: e for e in fresh}, **current})
             await asyncio.gather(*(_load_version(entry) for entry in fresh))
             failures = await self._swap(name, current, fresh)
             if not failures:  # a failed load is tried again by the next load
@@ -172,7 +172,7 @@ class ModelRegistry:
                     old.reason = f"reload failed, the previous load still serves: {entry.reason}"
                     entry = old
             serving[entry.version] = entry
-        self._models[name] = serving
+        self._models[name] = _by_version(serving)
         retired = [old for old in current.values() if serving.get(old.version) is not old]
         await asyncio.gather(*(self._retire(old) for old in retired))
         return failures
@@ -224,27 +224,34 @@ class ModelRegistry:
 
     def versions(self, name: str) -> list[ModelVersion]:
         """The versions of model `name`, oldest first; ModelNotFound if there is none."""
+        return list(self._found(name).values())
+
+    def _found(self, name: str) -> dict[str, ModelVersion]:
         found = self._models.get(name)
         if not found:
             why = "is unloaded" if name in self._unloaded else "not found"
             raise ModelNotFound(f"model {name!r} {why}")
-        return [found[key] for key in sorted(found, key=version_key)]
+        return found
 
     def resolve(self, name: str, version: str | None = None) -> ModelVersion:
         """The named version, or the default one: the settings' default_version if it is
         ready, else the newest ready version (the newest at all if none is ready)."""
-        versions = self.versions(name)
+        found = self._found(name)
         if version:
-            for entry in versions:
-                if entry.version == version:
+            named = found.get(version)
+            if named is None:
+                known = ", ".join(map(repr, found))
+                raise ModelNotFound(
+                    f"model {name!r} has no version {version!r} (versions: {known})"
+                )
+            return named
+        newest_ready: ModelVersion | None = None
+        for entry in found.values():
+            if entry.state is ModelState.READY:
+                if entry.settings is not None and entry.settings.default_version == entry.version:
                     return entry
-            known = ", ".join(repr(v.version) for v in versions)
-            raise ModelNotFound(f"model {name!r} has no version {version!r} (versions: {known})")
-        ready = [entry for entry in versions if entry.state is ModelState.READY]
-        for entry in ready:
-            if entry.settings is not None and entry.settings.default_version == entry.version:
-                return entry
-        return (ready or versions)[-1]
+                newest_ready = entry
+        return newest_ready or entry  # the newest at all: the loop ends on it
 
     def predictor(self, name: str, version: str | None = None) -> tuple[ModelVersion, Predictor]:
         """The resolved version and its predictor; ModelNotReady unless it is ready."""
@@ -264,6 +271,12 @@ class ModelRegistry:
             for entry in self.entries()
             if entry.required
         )
+
+
+def _by_version(entries: dict[str, ModelVersion]) -> dict[str, ModelVersion]:
+    """The entries (by version) in version order, oldest first: the order `resolve` and
+    `versions` read them in."""
+    return {key: entries[key] for key in sorted(entries, key=version_key)}
 
 
 async def _load_version(entry: ModelVersion) -> None:

@@ -99,9 +99,12 @@ class Signature:
 
 
 def _shape_fits(shape: list[int], expected: list[int]) -> bool:
-    return len(shape) == len(expected) and all(
-        want < 0 or have == want for have, want in zip(shape, expected, strict=True)
-    )
+    if len(shape) != len(expected):
+        return False
+    for have, want in zip(shape, expected, strict=True):
+        if have != want and want >= 0:
+            return False
+    return True
 
 
 def _names(tensors: list[MetadataTensor]) -> str:

@@ -21,6 +21,7 @@ from app.calls import (
     outcome_of,
 )
 from app.dataplane import DataPlane
+from app.grpc.errors import abort_with
 from app.grpc.generated import open_inference_pb2 as pb
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -47,8 +48,8 @@ def _why_cancelled(context: Context) -> str:
 
 
 def tracked(method: Method[Servicer_, Reply]) -> Method[Servicer_, Reply]:
-    """The ModelInfer RPC, counted by the Monitor as one call. Goes inside
-    `reports_errors`, so that it sees the protocol errors before they become statuses."""
+    """The ModelInfer RPC, counted by the Monitor as one call, its errors reported as
+    statuses (as `reports_errors` does, here in the same frame: this runs on every request)."""
 
     @functools.wraps(method)
     async def wrapper(self: Servicer_, request: pb.ModelInferRequest, context: Context) -> Reply:
@@ -64,6 +65,8 @@ def tracked(method: Method[Servicer_, Reply]) -> Method[Servicer_, Reply]:
         except BaseException as error:
             context.set_trailing_metadata(call.echo())  # first: the log line has the id
             monitor.finish(call, outcome_of(error))
+            if isinstance(error, Exception):
+                await abort_with(context, error, method.__name__)
             raise
         finally:
             current_call.reset(token)

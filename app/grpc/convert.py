@@ -17,7 +17,7 @@ from app.grpc.contents import (
     array_to_contents,
 )
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.wire import field_key, varint
+from app.grpc.wire import field_key, packed_int64s, string_field, varint
 from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
@@ -38,7 +38,14 @@ ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.Infe
 Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
 _INT64_MAX = 2**63 - 1
-_RAW_OUTPUT_KEY = field_key(pb.ModelInferResponse, "raw_output_contents")
+_RESPONSE_KEYS = [
+    field_key(pb.ModelInferResponse, field)
+    for field in ("model_name", "model_version", "id", "outputs", "raw_output_contents")
+]
+_OUTPUT_KEYS = [
+    field_key(pb.ModelInferResponse.InferOutputTensor, field)
+    for field in ("name", "datatype", "shape")
+]
 
 
 def parameters_from_proto(source: MutableMapping[str, pb.InferParameter]) -> Parameters | None:
@@ -88,7 +95,7 @@ def _tensor_from_proto(
         raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
     else:
         data = array_from_raw(raw, shape, datatype, what)
-    return cls(
+    return cls.trusted(
         name=name,
         shape=shape,
         datatype=datatype,
@@ -131,10 +138,10 @@ def request_from_proto(message: pb.ModelInferRequest) -> InferenceRequest:
     """The request a ModelInferRequest carries (the model name and version stay outside)."""
     inputs = _tensors_from_proto(RequestInput, message.inputs, message.raw_input_contents, "input")
     outputs = [
-        RequestOutput(name=output.name, parameters=parameters_from_proto(output.parameters))
+        RequestOutput.trusted(name=output.name, parameters=parameters_from_proto(output.parameters))
         for output in message.outputs
     ]
-    return InferenceRequest(
+    return InferenceRequest.trusted(
         id=message.id or None,
         parameters=parameters_from_proto(message.parameters),
         inputs=inputs,
@@ -164,7 +171,7 @@ def response_from_proto(message: pb.ModelInferResponse) -> InferenceResponse:
     outputs = _tensors_from_proto(
         ResponseOutput, message.outputs, message.raw_output_contents, "output"
     )
-    return InferenceResponse(
+    return InferenceResponse.trusted(
         model_name=message.model_name,
         model_version=message.model_version or None,
         id=message.id or None,
@@ -200,11 +207,39 @@ def response_to_proto(response: InferenceResponse, raw: bool) -> pb.ModelInferRe
 def response_to_wire(response: InferenceResponse, raw: bool) -> bytes:
     """`response_to_proto(response, raw).SerializeToString()`, with each raw output copied
     once, from its array into the result: the message is serialized without them and each
-    follows as a field of its own (protobuf readers take fields in any order)."""
+    follows as a field of its own (protobuf readers take fields in any order). Raw answers
+    without parameters, the usual kind, are written without building a message at all."""
+    if raw and not response.parameters and not any(o.parameters for o in response.outputs):
+        return _plain_raw_wire(response)
     message, raw_list = _response_message(response, raw)
     parts: list[Buffer] = [message.SerializeToString()]
+    raw_key = _RESPONSE_KEYS[4]
     for chunk in raw_list or ():
-        parts += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
+        parts += (raw_key, varint(len(chunk)), chunk)
+    return b"".join(parts)
+
+
+def _plain_raw_wire(response: InferenceResponse) -> bytes:
+    """The serialized ModelInferResponse of a response whose tensors have no parameters,
+    with raw output contents, fields in number order as protobuf writes them."""
+    name_key, version_key, id_key, output_key, raw_key = _RESPONSE_KEYS
+    tensor_name_key, datatype_key, shape_key = _OUTPUT_KEYS
+    parts: list[Buffer] = [
+        string_field(name_key, response.model_name),
+        string_field(version_key, response.model_version or ""),
+        string_field(id_key, response.id or ""),
+    ]
+    chunks = []
+    for tensor in response.outputs:
+        header = (
+            string_field(tensor_name_key, tensor.name)
+            + string_field(datatype_key, tensor.datatype.value)
+            + packed_int64s(shape_key, tensor.shape)
+        )
+        parts += (output_key, varint(len(header)), header)
+        chunks.append(raw_view(tensor.data, tensor.datatype))
+    for chunk in chunks:
+        parts += (raw_key, varint(len(chunk)), chunk)
     return b"".join(parts)
 
 

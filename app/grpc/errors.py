@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import grpc
 
@@ -32,10 +32,18 @@ def reports_errors(method: Method[Servicer, Request, Reply]) -> Method[Servicer,
     ) -> Reply:
         try:
             return await method(self, request, context)
-        except OIPError as error:
-            await context.abort(CODES[error.status], error.message)
         except Exception as error:
-            log.exception("unexpected error in %s", method.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}")
+            await abort_with(context, error, method.__name__)
 
     return wrapper
+
+
+async def abort_with(
+    context: grpc.aio.ServicerContext[Any, Any], error: Exception, method: str
+) -> NoReturn:
+    """Abort the call with the status and message of a protocol error; any other error is
+    a bug, logged and reported as INTERNAL."""
+    if isinstance(error, OIPError):
+        await context.abort(CODES[error.status], error.message)
+    log.exception("unexpected error in %s", method, exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}")

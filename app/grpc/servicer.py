@@ -60,7 +60,6 @@ class InferenceServicer:
         metadata = await self.dataplane.model_metadata(request.name, request.version or None)
         return model_metadata_to_proto(metadata)
 
-    @reports_errors
     @tracked
     async def ModelInfer(self, request: pb.ModelInferRequest, context: Context) -> bytes:
         """Answers a serialized ModelInferResponse (raw outputs copied once, see

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -28,14 +29,29 @@ Args = ParamSpec("Args")
 Result = TypeVar("Result")
 
 
-async def call(
+def call(
     function: Callable[Args, Result | Awaitable[Result]], *args: Args.args, **kwargs: Args.kwargs
-) -> Result:
-    """Await `function(...)` if it is a coroutine function, else run it in a worker thread
-    so that blocking model code never stalls the event loop."""
-    if inspect.iscoroutinefunction(function):
-        return await function(*args, **kwargs)  # type: ignore[no-any-return]  # awaitable here
-    return await asyncio.to_thread(function, *args, **kwargs)  # type: ignore[arg-type]  # plain here
+) -> Awaitable[Result]:
+    """`function(...)` to await: its coroutine if it is a coroutine function, else a run in
+    a worker thread, so that blocking model code never stalls the event loop."""
+    if _is_coroutine_function(function):
+        return function(*args, **kwargs)  # type: ignore[return-value]  # a coroutine here
+    return asyncio.to_thread(function, *args, **kwargs)  # type: ignore[arg-type]  # plain here
+
+
+_coroutine_functions: weakref.WeakKeyDictionary[object, bool] = weakref.WeakKeyDictionary()
+
+
+def _is_coroutine_function(function: Callable[..., object]) -> bool:
+    """`inspect.iscoroutinefunction`, remembered per function (it runs on every request)."""
+    key = getattr(function, "__func__", function)  # a bound method's function
+    try:
+        known = _coroutine_functions.get(key)
+        if known is None:
+            known = _coroutine_functions[key] = inspect.iscoroutinefunction(function)
+    except TypeError:  # not weakly referable
+        return inspect.iscoroutinefunction(function)
+    return known
 
 
 class Predictor:
@@ -85,27 +101,35 @@ class Predictor:
             outputs=self.settings.outputs,
         )
 
-    async def run(self, request: InferenceRequest) -> InferenceResponse:
-        """What the server calls: `infer`, awaited or in a worker thread as it needs."""
+    def run(self, request: InferenceRequest) -> Awaitable[InferenceResponse]:
+        """What the server awaits: `infer`, on the loop or in a worker thread as it needs."""
         if type(self).infer is Predictor.infer:
-            return await self._infer_with_predict(request)
-        return await call(self.infer, request)
+            return self._infer_with_predict(request)
+        return call(self.infer, request)
 
     async def _infer_with_predict(self, request: InferenceRequest) -> InferenceResponse:
         inputs = {tensor.name: tensor.data for tensor in request.inputs}
         outputs = await call(self.predict, inputs)
-        return response_from_arrays(self.name, outputs)
+        return response_from_arrays(self.name, outputs, self.version, request.id)
 
 
-def response_from_arrays(model_name: str, outputs: Tensors) -> InferenceResponse:
+def response_from_arrays(
+    model_name: str,
+    outputs: Tensors,
+    model_version: str | None = None,
+    request_id: str | None = None,
+) -> InferenceResponse:
     """An InferenceResponse holding `outputs`, with datatypes read off the arrays."""
     if not isinstance(outputs, dict):
         raise PredictorError(
             f"model {model_name!r}: predict must return a dict of arrays, "
             f"got {type(outputs).__name__}"
         )
-    return InferenceResponse(
+    return InferenceResponse.trusted(
         model_name=model_name,
+        model_version=model_version,
+        id=request_id,
+        parameters=None,
         outputs=[output_from_array(name, array, model_name) for name, array in outputs.items()],
     )
 
@@ -120,7 +144,9 @@ def output_from_array(name: str, array: object, model_name: str) -> ResponseOutp
             f"model {model_name!r}: output {name!r} has numpy dtype {array.dtype}, "
             "which no OIP datatype holds"
         )
-    return ResponseOutput(name=name, shape=list(array.shape), datatype=datatype, data=array)
+    return ResponseOutput.trusted(
+        name=name, shape=list(array.shape), datatype=datatype, parameters=None, data=array
+    )
 
 
 def declared(tensors: list[MetadataTensor]) -> dict[str, MetadataTensor]:

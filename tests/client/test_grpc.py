@@ -46,15 +46,14 @@ class Recording(InferenceServicer):
 
     async def ModelInfer(  # noqa: N802  # the RPC's name
         self, request: pb.ModelInferRequest, context: Context
-    ) -> pb.ModelInferResponse:
+    ) -> bytes:
         self.requests.append(request)
         if len(self.requests) <= self.unavailable:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
         if not self.typed:
-            answer: pb.ModelInferResponse = await super().ModelInfer(request, context)
-            return answer
+            return await super().ModelInfer(request, context)
         response = await self.dataplane.infer(request.model_name, request_from_proto(request))
-        return response_to_proto(response, raw=False)
+        return response_to_proto(response, raw=False).SerializeToString()
 
 
 async def test_infer_sends_raw_inputs_and_reads_raw_outputs(dataplane: DataPlane) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.types import (
@@ -57,3 +57,63 @@ def test_data_is_documented_as_a_json_array() -> None:
     assert data["type"] == "array"
     assert "row-major" in data["description"]
     assert set(schema["required"]) == {"name", "shape", "datatype", "data"}
+
+
+def _revalidated(message: BaseModel) -> BaseModel:
+    """The message validated afresh from its own fields."""
+    return type(message).model_validate(dict(message))
+
+
+def test_trusted_equals_validated() -> None:
+    data = np.arange(4, dtype=np.float32).reshape(1, 4)
+    fields = {"name": "x", "shape": [1, 4], "datatype": Datatype.FP32, "parameters": None}
+    trusted = RequestInput.trusted(**fields, data=data)
+    validated = RequestInput(**fields, data=data)
+    assert trusted == validated
+    assert trusted.model_fields_set == validated.model_fields_set
+    assert trusted.model_dump().keys() == validated.model_dump().keys()
+    copy = trusted.model_copy(update={"name": "y"})
+    assert (copy.name, trusted.name) == ("y", "x")
+    trusted.name = "z"  # assignment works as on any model
+    assert trusted.name == "z"
+    assert "name" in trusted.model_fields_set
+
+
+def _decoded_messages() -> list[BaseModel]:
+    """What the codecs and the predictor base build with `trusted`, one of each."""
+    from app.grpc.convert import (
+        request_from_proto,
+        request_to_proto,
+        response_from_proto,
+        response_to_proto,
+    )
+    from app.predictors.base import response_from_arrays
+    from app.protocol.codecs.messages import request_from_body, response_from_body
+
+    row = np.array([[1.0, 2.0]], dtype=np.float32)
+    rest_request = request_from_body(
+        b'{"id": "r", "inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32",'
+        b' "data": [1, 2]}], "outputs": [{"name": "y"}]}'
+    )
+    rest_response = response_from_body(
+        b'{"model_name": "m", "outputs": [{"name": "y", "shape": [1], "datatype": "INT8",'
+        b' "data": [3]}]}'
+    )
+    predicted = response_from_arrays("m", {"y": row}, "1", "r")
+    grpc_request = request_from_proto(request_to_proto("m", "1", rest_request))
+    grpc_response = response_from_proto(response_to_proto(predicted, raw=True))
+    return [rest_request, rest_response, predicted, grpc_request, grpc_response]
+
+
+@pytest.mark.parametrize("message", _decoded_messages(), ids=lambda m: type(m).__name__)
+def test_trusted_messages_are_complete_and_valid(message: BaseModel) -> None:
+    """Every field is present (a missing one would break attribute access and dumps), and
+    validating the same fields again gives an equal message."""
+    parts: list[BaseModel] = [
+        message,
+        *getattr(message, "inputs", ()),
+        *(getattr(message, "outputs", None) or ()),
+    ]
+    for part in parts:
+        assert set(vars(part)) == set(type(part).model_fields), type(part).__name__
+    assert _revalidated(message) == message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import numpy as np
 
@@ -33,25 +33,31 @@ def check_shape(shape: object, what: str) -> list[int]:
         raise InvalidInput(
             f"{what}: shape has {len(shape)} dimensions, at most {MAX_DIMENSIONS} are supported"
         )
+    product = 1
     for dim in shape:
-        if _beyond_64_bits(dim):
-            dim = int(dim)
-        if type(dim) is not int:
-            raise InvalidInput(f"{what}: shape {shape} has a dimension that is not an integer")
-        if dim < 0:
-            raise InvalidInput(f"{what}: shape {shape} has a negative dimension")
-        if dim > _INT64_MAX:
-            raise InvalidInput(
-                f"{what}: shape {shape} has a dimension too large for 64 bits "
-                f"(at most {_INT64_MAX})"
-            )
-    product = math.prod(dim for dim in shape if dim)
+        if type(dim) is not int or not 0 <= dim <= _INT64_MAX:
+            _bad_dimension(shape, dim, what)
+        if dim:
+            product *= dim
     if product > MAX_ELEMENTS:
         raise InvalidInput(
             f"{what}: shape {shape} is too large: its non-zero dimensions multiply to "
             f"{product}, at most {MAX_ELEMENTS} are supported"
         )
     return shape
+
+
+def _bad_dimension(shape: list[Any], dim: object, what: str) -> NoReturn:
+    """InvalidInput naming what is wrong with the dimension `dim` of `shape`."""
+    if _beyond_64_bits(dim):
+        dim = int(cast(float, dim))
+    if type(dim) is not int:
+        raise InvalidInput(f"{what}: shape {shape} has a dimension that is not an integer")
+    if dim < 0:
+        raise InvalidInput(f"{what}: shape {shape} has a negative dimension")
+    raise InvalidInput(
+        f"{what}: shape {shape} has a dimension too large for 64 bits (at most {_INT64_MAX})"
+    )
 
 
 def _beyond_64_bits(value: object) -> bool:

@@ -124,7 +124,7 @@ def _tensor(
         data = array_from_json(item["data"], shape, datatype, what)
     else:
         raise InvalidInput(f"{what}: has no 'data'")
-    return cls(name=name, shape=shape, datatype=datatype, parameters=parameters, data=data)
+    return cls.trusted(name=name, shape=shape, datatype=datatype, parameters=parameters, data=data)
 
 
 def _tensors(
@@ -149,7 +149,7 @@ def _requested_outputs(message: dict[str, Any]) -> list[RequestOutput] | None:
         what = f"requested output {name!r}"
         parameters = _optional(item, "parameters", dict, what)
         _check_boolean(parameters, BINARY_OUTPUT, what)
-        outputs.append(RequestOutput(name=name, parameters=parameters))
+        outputs.append(RequestOutput.trusted(name=name, parameters=parameters))
     return outputs
 
 
@@ -165,7 +165,7 @@ def request_from_body(body: Buffer, header_length: int | None = None) -> Inferen
     binary.check_consumed()
     parameters = _optional(message, "parameters", dict, "request")
     _check_boolean(parameters, BINARY_OUTPUTS, "request")
-    return InferenceRequest(
+    return InferenceRequest.trusted(
         id=_optional(message, "id", str, "request"),
         parameters=parameters,
         inputs=inputs,
@@ -181,7 +181,7 @@ def response_from_body(body: Buffer, header_length: int | None = None) -> Infere
     model_name = message.get("model_name")
     if not isinstance(model_name, str):
         raise InvalidInput("response: 'model_name' must be a string")
-    return InferenceResponse(
+    return InferenceResponse.trusted(
         model_name=model_name,
         model_version=_optional(message, "model_version", str, "response"),
         id=_optional(message, "id", str, "response"),
