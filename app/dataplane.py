@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from collections.abc import Coroutine
 from typing import Any
 
@@ -53,16 +52,6 @@ class DataPlane:
         self.monitor = Monitor(registry, settings.log_requests)
         self._started = False
         self._stopping = False
-        self._signatures: weakref.WeakKeyDictionary[Predictor, Signature] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def _signature(self, predictor: Predictor) -> Signature:
-        """The signature that requests are checked against, read once per loaded predictor."""
-        signature = self._signatures.get(predictor)
-        if signature is None:
-            signature = self._signatures[predictor] = Signature(predictor.metadata())
-        return signature
 
     def mark_started(self) -> None:
         """The repository has been loaded: readiness now follows the models."""
@@ -171,7 +160,9 @@ class DataPlane:
             call.id = request.id  # the body's id, unless a header gave one: errors echo it too
         entry, predictor = self.registry.predictor(name, version)
         call.entry = entry
-        signature = self._signature(predictor)
+        signature = entry.signature
+        if signature is None:  # read once per loaded version
+            signature = entry.signature = Signature(predictor.metadata())
         signature.check(request)
         call.settle(request, entry.settings)
         timeout = timeout_seconds(request.parameters)

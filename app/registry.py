@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.predictors.base import Predictor, call
 from app.predictors.loader import build_predictor
@@ -30,6 +31,9 @@ from app.settings import (
     version_key,
 )
 from app.stats import VersionStats
+
+if TYPE_CHECKING:
+    from app.signatures import Signature
 
 log = logging.getLogger("oipserve.registry")
 
@@ -56,6 +60,9 @@ class ModelVersion:
     required: bool = False
     """Readiness waits for this version (loaded at start-up, or replacing one that was)."""
     inflight: int = 0
+    signature: Signature | None = field(default=None, repr=False)
+    """What requests are checked against, read from the predictor's metadata by the
+    DataPlane at its first request."""
     _idle: asyncio.Event | None = field(default=None, repr=False)
 
     def enter(self) -> None:

@@ -101,7 +101,7 @@ class Signature:
 def _shape_fits(shape: list[int], expected: list[int]) -> bool:
     if len(shape) != len(expected):
         return False
-    for have, want in zip(shape, expected, strict=True):
+    for have, want in zip(shape, expected, strict=True):  # noqa: SIM110  # no generator frame
         if have != want and want >= 0:
             return False
     return True

@@ -6,8 +6,8 @@ Tensors travel either typed (`contents`, one repeated field per datatype family)
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import TypeVar, cast
 
 import orjson
 
@@ -19,7 +19,7 @@ from app.grpc.contents import (
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire import field_key, packed_int64s, string_field, varint
 from app.protocol.codecs.arrays import check_shape
-from app.protocol.codecs.datatypes import parse_datatype
+from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
 from app.protocol.types import (
@@ -222,25 +222,55 @@ def response_to_wire(response: InferenceResponse, raw: bool) -> bytes:
 def _plain_raw_wire(response: InferenceResponse) -> bytes:
     """The serialized ModelInferResponse of a response whose tensors have no parameters,
     with raw output contents, fields in number order as protobuf writes them."""
-    name_key, version_key, id_key, output_key, raw_key = _RESPONSE_KEYS
-    tensor_name_key, datatype_key, shape_key = _OUTPUT_KEYS
+    _, _, id_key, _, raw_key = _RESPONSE_KEYS
     parts: list[Buffer] = [
-        string_field(name_key, response.model_name),
-        string_field(version_key, response.model_version or ""),
+        _remembered(_PREFIXES, (response.model_name, response.model_version), _prefix),
         string_field(id_key, response.id or ""),
     ]
-    chunks = []
     for tensor in response.outputs:
-        header = (
-            string_field(tensor_name_key, tensor.name)
-            + string_field(datatype_key, tensor.datatype.value)
-            + packed_int64s(shape_key, tensor.shape)
-        )
-        parts += (output_key, varint(len(header)), header)
-        chunks.append(raw_view(tensor.data, tensor.datatype))
-    for chunk in chunks:
+        key = (tensor.name, tensor.datatype, *tensor.shape)
+        parts.append(_remembered(_OUTPUT_HEADERS, key, _output_field))
+    for tensor in response.outputs:
+        chunk = raw_view(tensor.data, tensor.datatype)
         parts += (raw_key, varint(len(chunk)), chunk)
     return b"".join(parts)
+
+
+_PREFIXES: dict[tuple[str, str | None], bytes] = {}
+_OUTPUT_HEADERS: dict[tuple[object, ...], bytes] = {}
+_REMEMBERED = 1024
+Key = TypeVar("Key", bound=tuple[object, ...])
+
+
+def _remembered(known: dict[Key, bytes], key: Key, encode: Callable[[Key], bytes]) -> bytes:
+    """`encode(key)`, kept in `known` (at most _REMEMBERED entries): the same models,
+    outputs and shapes come back request after request."""
+    encoded = known.get(key)
+    if encoded is None:
+        if len(known) >= _REMEMBERED:
+            known.clear()
+        encoded = known[key] = encode(key)
+    return encoded
+
+
+def _prefix(key: tuple[str, str | None]) -> bytes:
+    """The model name and version fields."""
+    name, version = key
+    return string_field(_RESPONSE_KEYS[0], name) + string_field(_RESPONSE_KEYS[1], version or "")
+
+
+def _output_field(key: tuple[object, ...]) -> bytes:
+    """The `outputs` field of one tensor (name, datatype, shape) with no parameters."""
+    name, datatype, *shape = key
+    assert isinstance(name, str)
+    assert isinstance(datatype, Datatype)
+    name_key, datatype_key, shape_key = _OUTPUT_KEYS
+    tensor = (
+        string_field(name_key, name)
+        + string_field(datatype_key, datatype.value)
+        + packed_int64s(shape_key, cast(list[int], shape))
+    )
+    return _RESPONSE_KEYS[3] + varint(len(tensor)) + tensor
 
 
 def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.grpc import convert
 from app.grpc.convert import response_to_proto, response_to_wire
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire import field_key, read_varint, varint
@@ -41,13 +42,43 @@ RESPONSES = {
 }
 
 
+@pytest.mark.parametrize("parameters", [{"p": 1}, None], ids=["with parameters", "plain"])
 @pytest.mark.parametrize("raw", [True, False])
 @pytest.mark.parametrize("outputs", RESPONSES.values(), ids=RESPONSES.keys())
 def test_response_to_wire_reads_as_response_to_proto(
-    outputs: list[ResponseOutput], raw: bool
+    outputs: list[ResponseOutput], raw: bool, parameters: dict[str, int] | None
 ) -> None:
     response = InferenceResponse(
-        model_name="m", model_version="2", id="r-1", parameters={"p": 1}, outputs=outputs
+        model_name="m", model_version="2", id="r-1", parameters=parameters, outputs=outputs
     )
     parsed = pb.ModelInferResponse.FromString(response_to_wire(response, raw))
     assert parsed == response_to_proto(response, raw)
+
+
+@pytest.mark.parametrize(
+    ("version", "request_id"), [(None, None), ("", ""), ("7", "é-1")], ids=["none", "empty", "set"]
+)
+def test_plain_raw_answers_are_protobufs_own_bytes(
+    version: str | None, request_id: str | None
+) -> None:
+    """Written by hand, field for field as protobuf writes them (a shape with a large and a
+    zero dimension too), and the same again once the fields are remembered."""
+    outputs = [
+        _output("y", np.zeros((1, 3), dtype=np.float32), Datatype.FP32),
+        _output("z", np.zeros((300, 0), dtype=np.int8), Datatype.INT8),
+    ]
+    response = InferenceResponse(
+        model_name="mödel", model_version=version, id=request_id, outputs=outputs
+    )
+    expected = response_to_proto(response, raw=True).SerializeToString()
+    assert response_to_wire(response, raw=True) == expected
+    assert response_to_wire(response, raw=True) == expected
+
+
+def test_remembered_fields_stay_bounded() -> None:
+    for index in range(convert._REMEMBERED + 10):
+        array = np.zeros((1, index), dtype=np.float32)
+        response = InferenceResponse(model_name="m", outputs=[_output("y", array, Datatype.FP32)])
+        parsed = pb.ModelInferResponse.FromString(response_to_wire(response, raw=True))
+        assert list(parsed.outputs[0].shape) == [1, index]
+    assert len(convert._OUTPUT_HEADERS) <= convert._REMEMBERED
