@@ -11,7 +11,7 @@ import struct
 import numpy as np
 
 from app.protocol.codecs.arrays import element_count
-from app.protocol.codecs.datatypes import Datatype, itemsize, to_dtype
+from app.protocol.codecs.datatypes import Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 
 Buffer = bytes | bytearray | memoryview
@@ -23,7 +23,8 @@ def array_from_raw(raw: Buffer, shape: list[int], datatype: Datatype, what: str)
     count = element_count(shape)
     if datatype is Datatype.BYTES:
         return _bytes_from_raw(raw, count, what).reshape(shape)
-    expected = count * itemsize(datatype)
+    dtype = to_dtype(datatype)
+    expected = count * dtype.itemsize
     if len(raw) != expected:
         raise InvalidInput(
             f"{what}: {len(raw)} bytes of raw data do not match shape {shape} of {datatype} "
@@ -31,7 +32,7 @@ def array_from_raw(raw: Buffer, shape: list[int], datatype: Datatype, what: str)
         )
     if datatype is Datatype.BOOL:
         return _bool_array(np.frombuffer(raw, dtype=np.uint8), what).reshape(shape)
-    return np.frombuffer(raw, dtype=to_dtype(datatype)).reshape(shape)
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
 def _bool_array(octets: np.ndarray, what: str) -> np.ndarray:
