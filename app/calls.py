@@ -101,7 +101,7 @@ class Call:
         on as request parameters, and note the batch size."""
         if self.id is None:
             self.id = request.id or new_request_id()
-        request.id = self.id
+        request.assign_trusted("id", self.id)
         if self.headers:
             request.parameters = {**(request.parameters or {}), **self.headers}
         if settings is not None and settings.max_batch_size and request.inputs:

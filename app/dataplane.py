@@ -178,13 +178,12 @@ class DataPlane:
         call.infer_ended = time.perf_counter_ns()
         if request.outputs:
             response.outputs = signature.select_outputs(request, response)
-        # the predict path answers with these already: assigning a Pydantic field costs
-        if response.model_name != name:
-            response.model_name = name
+        if response.model_name != name:  # the predict path answers with all three already
+            response.assign_trusted("model_name", name)
         if response.model_version != entry.version:
-            response.model_version = entry.version
+            response.assign_trusted("model_version", entry.version)
         if response.id != call.id:
-            response.id = call.id
+            response.assign_trusted("id", call.id)
         call.reply_headers = reply_headers(call.headers, response.parameters)
         return response
 

@@ -37,7 +37,7 @@ RULES: dict[str, set[str]] = {
     "app.batching": CORE,
     "app.stats": CORE,
     "app.signatures": CORE,
-    "app.registry": CORE | {"app.registry", "app.stats"},
+    "app.registry": CORE | {"app.registry", "app.stats", "app.signatures"},
     "app.calls": CORE | {"app.registry"},
     "app.monitor": CORE | {"app.registry", "app.calls"},
     "app.extensions": CORE | {"app.registry"},

@@ -56,6 +56,12 @@ class _Message(BaseModel):
         _set_private(message, None)
         return message
 
+    def assign_trusted(self, field: str, value: Any) -> None:
+        """`self.field = value` for a value already of the field's type, without Pydantic's
+        assignment machinery (which costs on every request)."""
+        self.__dict__[field] = value
+        self.__pydantic_fields_set__.add(field)
+
 
 class ErrorResponse(_Message):
     """The body of every error answer."""

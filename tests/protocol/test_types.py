@@ -117,3 +117,10 @@ def test_trusted_messages_are_complete_and_valid(message: BaseModel) -> None:
     for part in parts:
         assert set(vars(part)) == set(type(part).model_fields), type(part).__name__
     assert _revalidated(message) == message
+
+
+def test_assign_trusted_is_an_assignment() -> None:
+    response = InferenceResponse(model_name="m", outputs=[])
+    response.assign_trusted("id", "r-1")
+    assert response == InferenceResponse(model_name="m", id="r-1", outputs=[])
+    assert response.model_fields_set == {"model_name", "id", "outputs"}
