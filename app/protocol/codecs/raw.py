@@ -83,7 +83,12 @@ def raw_view(array: np.ndarray, datatype: Datatype) -> Buffer:
     when it is already contiguous and little-endian (no copy), bytes otherwise."""
     if datatype is Datatype.BYTES:
         return _bytes_elements(array)
-    contiguous = np.ascontiguousarray(array, dtype=to_dtype(datatype))
+    dtype = to_dtype(datatype)
+    if array.dtype == dtype:
+        view = array.data
+        if view.c_contiguous and array.size:  # (memoryviews of empty arrays do not cast)
+            return view.cast("B")  # the usual case: one memoryview, no numpy call
+    contiguous = np.ascontiguousarray(array, dtype=dtype)
     return contiguous.reshape(-1).view(np.uint8).data
 
 
