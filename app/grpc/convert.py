@@ -6,8 +6,8 @@ Tensors travel either typed (`contents`, one repeated field per datatype family)
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping, Sequence
-from typing import TypeVar, cast
+from collections.abc import MutableMapping, Sequence
+from typing import TypeVar
 
 import orjson
 
@@ -19,7 +19,7 @@ from app.grpc.contents import (
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire import field_key, packed_int64s, string_field, varint
 from app.protocol.codecs.arrays import check_shape
-from app.protocol.codecs.datatypes import Datatype, parse_datatype
+from app.protocol.codecs.datatypes import parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
 from app.protocol.types import (
@@ -38,14 +38,14 @@ ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.Infe
 Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
 _INT64_MAX = 2**63 - 1
-_RESPONSE_KEYS = [
+_MODEL_NAME_KEY, _MODEL_VERSION_KEY, _ID_KEY, _OUTPUTS_KEY, _RAW_OUTPUT_KEY = (
     field_key(pb.ModelInferResponse, field)
     for field in ("model_name", "model_version", "id", "outputs", "raw_output_contents")
-]
-_OUTPUT_KEYS = [
+)
+_NAME_KEY, _DATATYPE_KEY, _SHAPE_KEY = (
     field_key(pb.ModelInferResponse.InferOutputTensor, field)
     for field in ("name", "datatype", "shape")
-]
+)
 
 
 def parameters_from_proto(source: MutableMapping[str, pb.InferParameter]) -> Parameters | None:
@@ -218,65 +218,62 @@ def response_to_wire(response: InferenceResponse, raw: bool) -> bytes:
     if raw and not response.parameters and not any(o.parameters for o in response.outputs):
         return _plain_raw_wire(response)
     message, raw_list = _response_message(response, raw)
-    parts: list[Buffer] = [message.SerializeToString()]
-    raw_key = _RESPONSE_KEYS[4]
-    for chunk in raw_list or ():
-        parts += (raw_key, varint(len(chunk)), chunk)
-    return b"".join(parts)
+    return b"".join([message.SerializeToString(), *_raw_output_fields(raw_list or ())])
+
+
+def _raw_output_fields(chunks: Sequence[Buffer]) -> list[Buffer]:
+    """The raw_output_contents fields holding `chunks`: key, length, bytes for each."""
+    parts: list[Buffer] = []
+    for chunk in chunks:
+        parts += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
+    return parts
 
 
 def _plain_raw_wire(response: InferenceResponse) -> bytes:
     """The serialized ModelInferResponse of a response whose tensors have no parameters,
     with raw output contents, fields in number order as protobuf writes them."""
-    _, _, id_key, _, raw_key = _RESPONSE_KEYS
+    model = (response.model_name, response.model_version)
     parts: list[Buffer] = [
-        _remembered(_PREFIXES, (response.model_name, response.model_version), _prefix),
-        string_field(id_key, response.id or ""),
+        _PREFIXES.get(model) or _remember(_PREFIXES, model, _prefix(*model)),
+        string_field(_ID_KEY, response.id or ""),
     ]
     for tensor in response.outputs:
         key = (tensor.name, tensor.datatype, *tensor.shape)
-        parts.append(_remembered(_OUTPUT_HEADERS, key, _output_field))
-    for tensor in response.outputs:
-        chunk = raw_view(tensor.data, tensor.datatype)
-        parts += (raw_key, varint(len(chunk)), chunk)
-    return b"".join(parts)
+        parts.append(
+            _OUTPUT_HEADERS.get(key) or _remember(_OUTPUT_HEADERS, key, _output_field(tensor))
+        )
+    chunks = [raw_view(tensor.data, tensor.datatype) for tensor in response.outputs]
+    return b"".join([*parts, *_raw_output_fields(chunks)])
 
 
 _PREFIXES: dict[tuple[str, str | None], bytes] = {}
 _OUTPUT_HEADERS: dict[tuple[object, ...], bytes] = {}
 _REMEMBERED = 1024
-Key = TypeVar("Key", bound=tuple[object, ...])
+Key = TypeVar("Key")
 
 
-def _remembered(known: dict[Key, bytes], key: Key, encode: Callable[[Key], bytes]) -> bytes:
-    """`encode(key)`, kept in `known` (at most _REMEMBERED entries): the same models,
-    outputs and shapes come back request after request."""
-    encoded = known.get(key)
-    if encoded is None:
-        if len(known) >= _REMEMBERED:
-            known.clear()
-        encoded = known[key] = encode(key)
+def _remember(known: dict[Key, bytes], key: Key, encoded: bytes) -> bytes:
+    """Keep `encoded` in `known` (at most _REMEMBERED entries) and return it: the same
+    models, outputs and shapes come back request after request."""
+    if len(known) >= _REMEMBERED:
+        known.clear()
+    known[key] = encoded
     return encoded
 
 
-def _prefix(key: tuple[str, str | None]) -> bytes:
+def _prefix(name: str, version: str | None) -> bytes:
     """The model name and version fields."""
-    name, version = key
-    return string_field(_RESPONSE_KEYS[0], name) + string_field(_RESPONSE_KEYS[1], version or "")
+    return string_field(_MODEL_NAME_KEY, name) + string_field(_MODEL_VERSION_KEY, version or "")
 
 
-def _output_field(key: tuple[object, ...]) -> bytes:
+def _output_field(tensor: ResponseOutput) -> bytes:
     """The `outputs` field of one tensor (name, datatype, shape) with no parameters."""
-    name, datatype, *shape = key
-    assert isinstance(name, str)
-    assert isinstance(datatype, Datatype)
-    name_key, datatype_key, shape_key = _OUTPUT_KEYS
-    tensor = (
-        string_field(name_key, name)
-        + string_field(datatype_key, datatype.value)
-        + packed_int64s(shape_key, cast(list[int], shape))
+    fields = (
+        string_field(_NAME_KEY, tensor.name)
+        + string_field(_DATATYPE_KEY, tensor.datatype.value)
+        + packed_int64s(_SHAPE_KEY, tensor.shape)
     )
-    return _RESPONSE_KEYS[3] + varint(len(tensor)) + tensor
+    return _OUTPUTS_KEY + varint(len(fields)) + fields
 
 
 def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:
