@@ -19,6 +19,8 @@ TARGETS = {
 }
 LARGE = {"rest-large", "rest-large-bin", "grpc-large"}
 PRIMARY_FLOOR = {"rest-large": "orjson+numpy floor"}
+SATURATED = 0.9
+"""A server busier than this share of its core was the bottleneck of its run."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,18 @@ def _floors(row: Row, rows: list[Row]) -> list[Row]:
     return sorted(floors, key=lambda r: r.server != primary)
 
 
+def busy(result: Result) -> float:
+    """The share of one core the server used during the run (its CPU per request times the
+    requests per second)."""
+    return result.cpu_us * result.rps / 1e6
+
+
+def _load_bound(row: Row, rows: list[Row]) -> bool:
+    """Whether the row's first floor had CPU to spare: the load generator held it back, so
+    req/s over that floor flatters the row and the CPU ratio is the figure to read."""
+    return busy(_floors(row, rows)[0].result) < SATURATED
+
+
 def _cpu_ratio(row: Row, rows: list[Row]) -> str:
     floor = _floors(row, rows)[0].result.cpu_us
     return f"{floor / row.result.cpu_us:.2f}" if row.result.cpu_us else ""
@@ -46,6 +60,8 @@ def _ratios(row: Row, rows: list[Row]) -> str:
     parts = [f"{row.result.rps / f.result.rps:.2f}" for f in floors if f.result.rps]
     if len(parts) > 1:
         parts[1:] = [f"({p} of {f.server})" for p, f in zip(parts[1:], floors[1:], strict=True)]
+    if parts and _load_bound(row, rows):
+        parts[0] += " (floor load-bound)"
     return " ".join(parts)
 
 
@@ -71,6 +87,7 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
         "CPU us/req",
         "MB/s",
         "peak RSS MB",
+        "core busy",
         "ratio to floor",
         "CPU ratio",
         "target",
@@ -91,6 +108,7 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
                     f"{result.cpu_us:.0f}",
                     f"{megabytes:.0f}" if megabytes is not None else "",
                     f"{result.rss_mb:.0f}",
+                    f"{busy(result):.0%}",
                     "" if row.floor else _ratios(row, rows),
                     "" if row.floor else _cpu_ratio(row, rows),
                     TARGETS[row.scenario] if row.server == "oipserve" else "",
@@ -99,7 +117,9 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
         )
     made = (
         "ratio to floor: req/s over the floor's req/s (the target); CPU ratio: the floor's "
-        "CPU us/req over ours (steadier on a busy machine).\n"
+        "CPU us/req over ours (steadier on a busy machine); core busy: the server's share of "
+        f"its core; a floor under {SATURATED:.0%} busy was held back by the load generator "
+        "(load-bound), and only the CPU ratio compares fairly then.\n"
         f"{options.duration:g} s per measurement after {options.warmup:g} s warm-up, "
         f"median of {options.rounds}; servers on core {options.server_core}, load on core "
         f"{options.client_core}; Python {platform.python_version()}; {_tool_versions()}"

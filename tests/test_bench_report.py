@@ -1,0 +1,45 @@
+"""The bench table: ratios to the floor, and a floor the load generator held back flagged."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+import pytest
+
+from bench.measure import Result
+from bench.report import Row, busy, table
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("wrk") and shutil.which("h2load")), reason="the table names wrk and h2load"
+)
+OPTIONS = argparse.Namespace(duration=10, warmup=2, rounds=3, server_core=0, client_core=1)
+
+
+def _result(requests: int, cpu_us: float) -> Result:
+    return Result(requests, 10.0, 0, 1.0, 2.0, cpu_us, 90.0)
+
+
+def _oipserve_row(floor: Result) -> list[str]:
+    rows = [
+        Row("grpc-small", "grpc.aio floor", True, floor),
+        Row("grpc-small", "oipserve", False, _result(15_000, 600)),
+    ]
+    line = table(rows, OPTIONS).splitlines()[3]
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_busy_is_the_share_of_one_core() -> None:
+    assert busy(_result(20_000, 450)) == pytest.approx(0.9)
+
+
+def test_a_saturated_floor_gives_plain_ratios() -> None:
+    cells = _oipserve_row(_result(20_000, 480))  # 2,000 req/s at 480 us: 96 % busy
+    assert cells[9:12] == ["90%", "0.75", "0.80"]
+
+
+def test_a_floor_with_cpu_to_spare_is_flagged_load_bound() -> None:
+    cells = _oipserve_row(_result(20_000, 300))  # 2,000 req/s at 300 us: 60 % busy
+    assert cells[9] == "90%"
+    assert cells[10] == "0.75 (floor load-bound)"
+    assert cells[11] == "0.50"
