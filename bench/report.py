@@ -69,10 +69,17 @@ def _line(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _version(command: list[str], words: int) -> str:
+    """The first `words` words a tool prints of its version, or that it is missing."""
+    try:
+        printed = subprocess.run(command, capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        return f"{command[0]} not found"
+    return " ".join(printed.split()[:words])
+
+
 def _tool_versions() -> str:
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
-    h2load = subprocess.run(["h2load", "--version"], capture_output=True, text=True).stdout
-    return f"{' '.join(wrk[:2])}, {h2load.strip()}"
+    return f"{_version(['wrk', '-v'], 2)}, {_version(['h2load', '--version'], 2)}"
 
 
 def table(rows: list[Row], options: argparse.Namespace) -> str:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 
 import pytest
 
 from bench.measure import Result
 from bench.report import Row, busy, table
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("wrk") and shutil.which("h2load")), reason="the table names wrk and h2load"
-)
 OPTIONS = argparse.Namespace(duration=10, warmup=2, rounds=3, server_core=0, client_core=1)
 
 
@@ -43,3 +39,11 @@ def test_a_floor_with_cpu_to_spare_is_flagged_load_bound() -> None:
     assert cells[9] == "90%"
     assert cells[10] == "0.75 (floor load-bound)"
     assert cells[11] == "0.50"
+
+
+def test_the_table_says_how_it_was_made_even_without_the_load_tools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "")
+    made = table([Row("grpc-small", "grpc.aio floor", True, _result(1, 1))], OPTIONS)
+    assert made.endswith("wrk not found, h2load not found")
