@@ -44,10 +44,10 @@ def busy(result: Result) -> float:
     return result.cpu_us * result.rps / 1e6
 
 
-def _load_bound(row: Row, rows: list[Row]) -> bool:
-    """Whether the row's first floor had CPU to spare: the load generator held it back, so
-    req/s over that floor flatters the row and the CPU ratio is the figure to read."""
-    return busy(_floors(row, rows)[0].result) < SATURATED
+def _load_bound(floor: Result) -> bool:
+    """Whether the floor had CPU to spare: the load generator held it back, so req/s over
+    that floor flatters the row and the CPU ratio is the figure to read."""
+    return busy(floor) < SATURATED
 
 
 def _cpu_ratio(row: Row, rows: list[Row]) -> str:
@@ -60,7 +60,7 @@ def _ratios(row: Row, rows: list[Row]) -> str:
     parts = [f"{row.result.rps / f.result.rps:.2f}" for f in floors if f.result.rps]
     if len(parts) > 1:
         parts[1:] = [f"({p} of {f.server})" for p, f in zip(parts[1:], floors[1:], strict=True)]
-    if parts and _load_bound(row, rows):
+    if parts and _load_bound(floors[0].result):
         parts[0] += " (floor load-bound)"
     return " ".join(parts)
 
