@@ -26,10 +26,13 @@ from app.memory import MALLOC_ENV
 from bench import servers
 from bench.measure import Load, Result
 from bench.payloads import Scenario, scenarios
-from bench.report import Row, table
+from bench.report import MINIMAL, Row, table
 
 TOOLS = {"wrk": "wrk", "h2load": "nghttp2-client", "taskset": "util-linux"}
 UNTUNED = "oipserve, malloc defaults"
+REFERENCED = {"grpc-small"}
+"""Scenarios measured on the predict-only handler too (bench.minimal_grpc): the ceiling of
+any servicer that answers a request in Python on grpc.aio."""
 
 
 def ensure_tools() -> None:
@@ -73,6 +76,9 @@ def _targets(scenario: Scenario, started: dict[str, Started]) -> list[Target]:
         targets = [Target("uvicorn floor", floor.pid, f"{floor.rest}/{scenario.name}", True)]
         if scenario.name == "rest-large":
             targets.append(Target("orjson+numpy floor", floor.pid, f"{floor.rest}/parse", True))
+    if scenario.name in REFERENCED and "grpc-minimal" in started:
+        minimal = started["grpc-minimal"]
+        targets.append(Target(MINIMAL, minimal.pid, minimal.grpc + scenario.path, False))
     servers_under_test = ["oipserve", UNTUNED] if scenario.large else ["oipserve"]
     for name in servers_under_test:
         if name in started:
@@ -121,20 +127,42 @@ def _start(stack: contextlib.ExitStack, options: argparse.Namespace, tuned: bool
     return Started(pid, f"http://127.0.0.1:{http}", f"http://127.0.0.1:{grpc}")
 
 
-def _start_floors(stack: contextlib.ExitStack, work: Path, core: int) -> dict[str, Started]:
-    """The floors, with oipserve's malloc tuning (so that ratios compare code, not heaps)."""
+def _start_floors(
+    stack: contextlib.ExitStack, work: Path, core: int, chosen: list[Scenario]
+) -> dict[str, Started]:
+    """The floors, and the predict-only handler when a chosen scenario is measured on it,
+    with oipserve's malloc tuning (so that ratios compare code, not heaps)."""
     env = {**os.environ, **MALLOC_ENV}
     started = {}
-    for name, module, answers in (
-        ("rest-floor", "bench.floor_rest", "rest-answers.json"),
-        ("grpc-floor", "bench.floor_grpc", "grpc-answers.json"),
-    ):
+    commands = {
+        "rest-floor": ("bench.floor_rest", str(work / "rest-answers.json")),
+        "grpc-floor": ("bench.floor_grpc", str(work / "grpc-answers.json")),
+    }
+    referenced = [s for s in chosen if s.name in REFERENCED]
+    if referenced:
+        commands["grpc-minimal"] = ("bench.minimal_grpc", str(servers.MODELS))
+    for name, (module, argument) in commands.items():
         port = servers.free_port()
-        command = [sys.executable, "-m", module, str(port), str(work / answers)]
+        command = [sys.executable, "-m", module, str(port), argument]
         pid = stack.enter_context(servers.running(command, core, [port], env=env))
         url = f"http://127.0.0.1:{port}"
         started[name] = Started(pid, rest=url, grpc=url)
     return started
+
+
+def _check_minimal(
+    chosen: list[Scenario], started: dict[str, Started], sizes: dict[str, int]
+) -> None:
+    """The predict-only handler's answers must be right, and as long as oipserve's: h2load's
+    output tells errors by the answer size."""
+    for scenario in chosen:
+        if scenario.name in REFERENCED:
+            answer = servers.capture_grpc(started["grpc-minimal"].grpc, scenario)
+            if len(answer) != sizes[scenario.name]:
+                raise RuntimeError(
+                    f"{scenario.name}: the predict-only handler answers {len(answer)} bytes, "
+                    f"oipserve {sizes[scenario.name]}"
+                )
 
 
 def run(options: argparse.Namespace) -> list[Row]:
@@ -144,7 +172,8 @@ def run(options: argparse.Namespace) -> list[Row]:
         work = Path(folder)
         started = {"oipserve": _start(stack, options, tuned=True)}
         sizes = _capture(chosen, started["oipserve"], work)
-        started.update(_start_floors(stack, work, options.server_core))
+        started.update(_start_floors(stack, work, options.server_core, chosen))
+        _check_minimal(chosen, started, sizes)
         for scenario in chosen:
             with contextlib.ExitStack() as untuned:
                 if options.malloc_compare and scenario.large:

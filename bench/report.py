@@ -19,6 +19,8 @@ TARGETS = {
 }
 LARGE = {"rest-large", "rest-large-bin", "grpc-large"}
 PRIMARY_FLOOR = {"rest-large": "orjson+numpy floor"}
+MINIMAL = "predict-only handler"
+"""The server of bench.minimal_grpc: decode, predict, encode, and no more."""
 SATURATED = 0.9
 """A server busier than this share of its core was the bottleneck of its run."""
 
@@ -82,6 +84,17 @@ def _tool_versions() -> str:
     return f"{_version(['wrk', '-v'], 2)}, {_version(['h2load', '--version'], 2)}"
 
 
+def _minimal_note(rows: list[Row]) -> str:
+    if not any(row.server == MINIMAL for row in rows):
+        return ""
+    return (
+        f"{MINIMAL}: a bare grpc.aio handler that decodes the raw inputs, awaits the model's "
+        "predict and answers raw outputs with the request id, with no checks, statistics, "
+        "metrics or error handling (bench/minimal_grpc.py): the ceiling of a complete servicer's "
+        "ratio.\n"
+    )
+
+
 def table(rows: list[Row], options: argparse.Namespace) -> str:
     """A Markdown table of every measurement, with a line saying how it was made."""
     header = [
@@ -127,6 +140,7 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
         "CPU us/req over ours (steadier on a busy machine); core busy: the server's share of "
         f"its core; a floor under {SATURATED:.0%} busy was held back by the load generator "
         "(load-bound), and only the CPU ratio compares fairly then.\n"
+        f"{_minimal_note(rows)}"
         f"{options.duration:g} s per measurement after {options.warmup:g} s warm-up, "
         f"median of {options.rounds}; servers on core {options.server_core}, load on core "
         f"{options.client_core}; Python {platform.python_version()}; {_tool_versions()}"

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from bench.measure import Result
-from bench.report import Row, busy, table
+from bench.report import MINIMAL, Row, busy, table
 
 OPTIONS = argparse.Namespace(duration=10, warmup=2, rounds=3, server_core=0, client_core=1)
 
@@ -47,3 +47,19 @@ def test_the_table_says_how_it_was_made_even_without_the_load_tools(
     monkeypatch.setenv("PATH", "")
     made = table([Row("grpc-small", "grpc.aio floor", True, _result(1, 1))], OPTIONS)
     assert made.endswith("wrk not found, h2load not found")
+
+
+def test_the_predict_only_handler_gets_a_ratio_but_no_target_and_is_explained() -> None:
+    rows = [
+        Row("grpc-small", "grpc.aio floor", True, _result(20_000, 480)),
+        Row("grpc-small", MINIMAL, False, _result(18_000, 530)),
+        Row("grpc-small", "oipserve", False, _result(15_000, 600)),
+    ]
+    made = table(rows, OPTIONS)
+    minimal, ours = (
+        [c.strip() for c in line.strip("|").split("|")] for line in made.splitlines()[3:5]
+    )
+    assert minimal[10:13] == ["0.90", "0.91", ""]
+    assert ours[10:13] == ["0.75", "0.80", ">= 0.80"]
+    assert f"{MINIMAL}: a bare grpc.aio handler" in made
+    assert MINIMAL not in table(rows[::2], OPTIONS)
