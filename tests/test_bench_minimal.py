@@ -22,7 +22,7 @@ SMALL = next(s for s in scenarios() if s.name == "grpc-small")
 async def _ask(port: int, request_id: str) -> tuple[bytes, str]:
     """The serialized answer to the grpc-small request, and the trailing request id."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        infer = channel.unary_unary(GRPC_PATH)
+        infer: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(GRPC_PATH)
         call = infer(SMALL.body[5:], metadata=(("x-request-id", request_id),), timeout=10)
         answer: bytes = await call
         trailing = dict(await call.trailing_metadata() or ())
@@ -50,7 +50,8 @@ async def test_without_a_request_id_it_makes_one_as_long_as_oipserve_makes() -> 
     minimal, port = await minimal_grpc.start(MODELS)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            call = channel.unary_unary(GRPC_PATH)(SMALL.body[5:], timeout=10)
+            infer: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(GRPC_PATH)
+            call = infer(SMALL.body[5:], timeout=10)
             answer = pb.ModelInferResponse.FromString(await call)
             trailing = dict(await call.trailing_metadata() or ())
     finally:
