@@ -6,6 +6,8 @@ Servers run pinned to one core (`--server-core`, default 0), the load generators
 REST, h2load for gRPC) to another (`--client-core`, default 1). The floors run with the
 malloc settings oipserve sets for itself (app.memory); for the large scenarios a second
 oipserve runs with glibc's defaults (OIPSERVE_TUNE_MALLOC=false), to show what they are worth.
+grpc-small is measured on the predict-only handler too (bench.minimal_grpc), the ceiling of
+any complete servicer on grpc.aio.
 """
 
 from __future__ import annotations
