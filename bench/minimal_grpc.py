@@ -24,9 +24,8 @@ from app.grpc.generated import open_inference_pb2 as pb
 from app.predictors.base import Predictor, call
 from app.predictors.loader import build_predictor
 from app.settings import model_folders, read_model_folder
-from bench.payloads import GRPC_PATH
+from bench.floor_grpc import start_model_infer
 
-_MAX_MESSAGE = 64 * 1024 * 1024
 _FP32 = np.dtype("<f4")  # the bench models take and give FP32 only
 _PREFIX = os.urandom(4).hex()
 _serial = itertools.count(1)
@@ -69,24 +68,7 @@ async def start(models: Path, port: int = 0) -> tuple[grpc.aio.Server, int]:
         context.set_trailing_metadata((("x-request-id", request_id),))
         return _answer(request, predictor.version, request_id, outputs)
 
-    service, method = GRPC_PATH.strip("/").split("/")
-    handler = grpc.unary_unary_rpc_method_handler(
-        model_infer,
-        request_deserializer=pb.ModelInferRequest.FromString,
-        response_serializer=bytes,
-    )
-    server = grpc.aio.server(
-        options=[
-            ("grpc.max_receive_message_length", _MAX_MESSAGE),
-            ("grpc.max_send_message_length", _MAX_MESSAGE),
-        ]
-    )
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler(service, {method: handler}),)
-    )
-    port = server.add_insecure_port(f"127.0.0.1:{port}")
-    await server.start()
-    return server, port
+    return await start_model_infer(model_infer, bytes, port)
 
 
 async def load_predictors(models: Path) -> dict[str, Predictor]:
