@@ -1,7 +1,8 @@
 """The gRPC reference: a bare grpc.aio server (on uvloop) whose ModelInfer does only what no
 model server can skip. It reads each raw input as an array (`np.frombuffer`), awaits the
 bench model's own `predict`, and answers the outputs as raw output contents, with the request
-id in the trailing metadata. It keeps no statistics or metrics and checks nothing, and it
+id (the metadata's, the message's or a new one) in the answer and its trailing metadata: byte
+for byte what oipserve answers. It keeps no statistics or metrics and checks nothing, and it
 has no error handling: the bench sends one well-formed request. What it reaches is a ceiling
 for any complete servicer on grpc.aio.
 
