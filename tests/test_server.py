@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -141,6 +142,15 @@ class Sender:
                 await asyncio.sleep(0.001)
 
 
+# New connections race the listeners' close here. Now and then (about 1 run in 15) asyncio
+# accepts one that reaches neither uvicorn's connection set nor a close, and drops it: its
+# socket is collected unclosed. That happens inside asyncio's accept path, not in oipserve,
+# so the test collects it itself (below), where this filter lets that one warning pass,
+# instead of its surfacing in whichever test runs the collector next.
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <(socket.socket|function _SelectorTransport.__del__)"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 async def test_the_shutdown_report_names_only_what_was_in_flight(
     gated_server: tuple[Server, Gated], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -160,6 +170,7 @@ async def test_the_shutdown_report_names_only_what_was_in_flight(
         await stopping
     sender.stop.set()
     await asyncio.gather(*sending)
+    gc.collect()  # a connection dropped in the race is collected here (see the filter)
     logged = [r.getMessage() for r in caplog.records]
     closing = next(m for m in logged if m.startswith("shutdown: closing the listeners;"))
     count = int(closing.split("; ")[1].split()[0])
