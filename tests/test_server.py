@@ -142,11 +142,11 @@ class Sender:
                 await asyncio.sleep(0.001)
 
 
-# New connections race the listeners' close here. Now and then (about 1 run in 15) asyncio
-# accepts one that reaches neither uvicorn's connection set nor a close, and drops it: its
-# socket is collected unclosed. That happens inside asyncio's accept path, not in oipserve,
-# so the test collects it itself (below), where this filter lets that one warning pass,
-# instead of its surfacing in whichever test runs the collector next.
+# New connections race the listeners' close here. Now and then (about 1 run in 15) a socket
+# that asyncio accepted in that race is dropped unclosed: after the stop, uvicorn's connection
+# set is empty and the socket is only found by the garbage collector. The test collects it
+# itself (below), where this filter lets that one warning pass, instead of its failing
+# whichever test runs the collector next.
 @pytest.mark.filterwarnings(
     "ignore:Exception ignored in. <(socket.socket|function _SelectorTransport.__del__)"
     ":pytest.PytestUnraisableExceptionWarning"
