@@ -78,7 +78,7 @@ def _targets(scenario: Scenario, started: dict[str, Started]) -> list[Target]:
         targets = [Target("uvicorn floor", floor.pid, f"{floor.rest}/{scenario.name}", True)]
         if scenario.name == "rest-large":
             targets.append(Target("orjson+numpy floor", floor.pid, f"{floor.rest}/parse", True))
-    if scenario.name in REFERENCED and "grpc-minimal" in started:
+    if scenario.name in REFERENCED:  # started with the floors whenever one is chosen
         minimal = started["grpc-minimal"]
         targets.append(Target(MINIMAL, minimal.pid, minimal.grpc + scenario.path, False))
     servers_under_test = ["oipserve", UNTUNED] if scenario.large else ["oipserve"]
@@ -130,18 +130,17 @@ def _start(stack: contextlib.ExitStack, options: argparse.Namespace, tuned: bool
 
 
 def _start_floors(
-    stack: contextlib.ExitStack, work: Path, core: int, chosen: list[Scenario]
+    stack: contextlib.ExitStack, work: Path, core: int, minimal: bool
 ) -> dict[str, Started]:
-    """The floors, and the predict-only handler when a chosen scenario is measured on it,
-    with oipserve's malloc tuning (so that ratios compare code, not heaps)."""
+    """The floors, and the predict-only handler if `minimal`, with oipserve's malloc tuning
+    (so that ratios compare code, not heaps)."""
     env = {**os.environ, **MALLOC_ENV}
     started = {}
     commands = {
         "rest-floor": ("bench.floor_rest", str(work / "rest-answers.json")),
         "grpc-floor": ("bench.floor_grpc", str(work / "grpc-answers.json")),
     }
-    referenced = [s for s in chosen if s.name in REFERENCED]
-    if referenced:
+    if minimal:
         commands["grpc-minimal"] = ("bench.minimal_grpc", str(servers.MODELS))
     for name, (module, argument) in commands.items():
         port = servers.free_port()
@@ -153,18 +152,17 @@ def _start_floors(
 
 
 def _check_minimal(
-    chosen: list[Scenario], started: dict[str, Started], sizes: dict[str, int]
+    referenced: list[Scenario], started: dict[str, Started], sizes: dict[str, int]
 ) -> None:
     """The predict-only handler's answers must be right, and as long as oipserve's: h2load's
     output tells errors by the answer size."""
-    for scenario in chosen:
-        if scenario.name in REFERENCED:
-            answer = servers.capture_grpc(started["grpc-minimal"].grpc, scenario)
-            if len(answer) != sizes[scenario.name]:
-                raise RuntimeError(
-                    f"{scenario.name}: the predict-only handler answers {len(answer)} bytes, "
-                    f"oipserve {sizes[scenario.name]}"
-                )
+    for scenario in referenced:
+        answer = servers.capture_grpc(started["grpc-minimal"].grpc, scenario)
+        if len(answer) != sizes[scenario.name]:
+            raise RuntimeError(
+                f"{scenario.name}: the predict-only handler answers {len(answer)} bytes, "
+                f"oipserve {sizes[scenario.name]}"
+            )
 
 
 def run(options: argparse.Namespace) -> list[Row]:
@@ -174,8 +172,9 @@ def run(options: argparse.Namespace) -> list[Row]:
         work = Path(folder)
         started = {"oipserve": _start(stack, options, tuned=True)}
         sizes = _capture(chosen, started["oipserve"], work)
-        started.update(_start_floors(stack, work, options.server_core, chosen))
-        _check_minimal(chosen, started, sizes)
+        referenced = [s for s in chosen if s.name in REFERENCED]
+        started.update(_start_floors(stack, work, options.server_core, bool(referenced)))
+        _check_minimal(referenced, started, sizes)
         for scenario in chosen:
             with contextlib.ExitStack() as untuned:
                 if options.malloc_compare and scenario.large:

@@ -23,8 +23,7 @@ import uvloop
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.predictors.base import Predictor, call
-from app.predictors.loader import build_predictor
-from app.settings import model_folders, read_model_folder
+from app.registry import ModelRegistry
 from bench.floor_grpc import start_model_infer
 
 _FP32 = np.dtype("<f4")  # the bench models take and give FP32 only
@@ -73,15 +72,11 @@ async def start(models: Path, port: int = 0) -> tuple[grpc.aio.Server, int]:
 
 
 async def load_predictors(models: Path) -> dict[str, Predictor]:
-    """The predictors of the models in `models`, by name, built and loaded."""
-    predictors = {}
-    for folder in model_folders(models):
-        for settings in read_model_folder(folder):
-            predictor = predictors[settings.name] = build_predictor(settings)
-            loading = predictor.load()
-            if loading is not None:
-                await loading
-    return predictors
+    """The predictors of the models in `models`, by name, loaded by oipserve's registry (the
+    version oipserve answers with when a request names none); ModelNotReady if one fails."""
+    registry = ModelRegistry(models)
+    await registry.load_repository()
+    return {name: registry.predictor(name)[1] for name in registry.folders()}
 
 
 async def serve(models: Path, port: int) -> None:
