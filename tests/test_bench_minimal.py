@@ -19,11 +19,13 @@ from bench.servers import MODELS, SMALL_W
 SMALL = next(s for s in scenarios() if s.name == "grpc-small")
 
 
-async def _ask(port: int, request_id: str) -> tuple[bytes, str]:
-    """The serialized answer to the grpc-small request, and the trailing request id."""
+async def _ask(port: int, request_id: str | None) -> tuple[bytes, str]:
+    """The serialized answer to the grpc-small request (with `request_id` in its metadata if
+    given), and the trailing request id."""
+    metadata = (("x-request-id", request_id),) if request_id is not None else None
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         infer: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(GRPC_PATH)
-        call = infer(SMALL.body[5:], metadata=(("x-request-id", request_id),), timeout=10)
+        call = infer(SMALL.body[5:], metadata=metadata, timeout=10)
         answer: bytes = await call
         trailing = dict(await call.trailing_metadata() or ())
     return answer, str(trailing["x-request-id"])
@@ -49,12 +51,9 @@ async def test_the_predict_only_handler_answers_what_oipserve_answers() -> None:
 async def test_without_a_request_id_it_makes_one_as_long_as_oipserve_makes() -> None:
     minimal, port = await minimal_grpc.start(MODELS)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            infer: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(GRPC_PATH)
-            call = infer(SMALL.body[5:], timeout=10)
-            answer = pb.ModelInferResponse.FromString(await call)
-            trailing = dict(await call.trailing_metadata() or ())
+        serialized, trailing_id = await _ask(port, None)
     finally:
         await minimal.stop(None)
+    answer = pb.ModelInferResponse.FromString(serialized)
     assert re.fullmatch(r"[0-9a-f]{8}-[1-9][0-9]*", answer.id)  # as app.calls.new_request_id
-    assert trailing["x-request-id"] == answer.id
+    assert trailing_id == answer.id
