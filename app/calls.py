@@ -128,7 +128,9 @@ def reply_headers(
     headers: dict[str, str] | None, parameters: Parameters | None
 ) -> dict[str, str] | None:
     """The X- headers of an answer: the request's, then the response's `x-` parameters."""
-    own = {k: v for k, v in (parameters or {}).items() if k.startswith("x-") and type(v) is str}
+    if not parameters:
+        return headers
+    own = {k: v for k, v in parameters.items() if k.startswith("x-") and type(v) is str}
     return {**headers, **own} if headers else own or None
 
 

@@ -101,8 +101,8 @@ class Signature:
 def _shape_fits(shape: list[int], expected: list[int]) -> bool:
     if len(shape) != len(expected):
         return False
-    for have, want in zip(shape, expected, strict=True):  # noqa: SIM110  # no generator frame
-        if have != want and want >= 0:
+    for index, want in enumerate(expected):  # noqa: SIM110  # no generator frame, no zip
+        if want >= 0 and shape[index] != want:
             return False
     return True
 

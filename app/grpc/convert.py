@@ -95,11 +95,12 @@ def _tensor_from_proto(
         raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
     else:
         data = array_from_raw(raw, shape, datatype, what)
+    parameters = tensor.parameters
     return cls.trusted(
         name=name,
         shape=shape,
         datatype=datatype,
-        parameters=parameters_from_proto(tensor.parameters),
+        parameters=parameters_from_proto(parameters) if parameters else None,
         data=data,
     )
 
@@ -107,12 +108,13 @@ def _tensor_from_proto(
 def _tensors_from_proto(
     cls: type[Tensor], tensors: Sequence[ProtoTensor], raw: Sequence[bytes], role: str
 ) -> list[Tensor]:
-    if raw and len(raw) != len(tensors):
-        raise InvalidInput(f"message has {len(raw)} raw contents for {len(tensors)} {role}s")
-    return [
-        _tensor_from_proto(cls, tensor, raw[index] if raw else None, role, index)
-        for index, tensor in enumerate(tensors)
-    ]
+    # by index: protobuf's repeated fields index quicker than they iterate
+    count = len(tensors)
+    if not raw:
+        return [_tensor_from_proto(cls, tensors[i], None, role, i) for i in range(count)]
+    if len(raw) != count:
+        raise InvalidInput(f"message has {len(raw)} raw contents for {count} {role}s")
+    return [_tensor_from_proto(cls, tensors[i], raw[i], role, i) for i in range(count)]
 
 
 def _tensor_to_proto(
@@ -147,11 +149,12 @@ def request_from_proto(message: pb.ModelInferRequest) -> InferenceRequest:
         if message.outputs
         else None
     )
+    parameters = message.parameters
     return InferenceRequest.trusted(
         id=message.id or None,
-        parameters=parameters_from_proto(message.parameters),
+        parameters=parameters_from_proto(parameters) if parameters else None,
         inputs=inputs,
-        outputs=outputs or None,
+        outputs=outputs,
     )
 
 
@@ -215,8 +218,10 @@ def response_to_wire(response: InferenceResponse, raw: bool) -> bytes:
     once, from its array into the result: the message is serialized without them and each
     follows as a field of its own (protobuf readers take fields in any order). Raw answers
     without parameters, the usual kind, are written without building a message at all."""
-    if raw and not response.parameters and not any(o.parameters for o in response.outputs):
-        return _plain_raw_wire(response)
+    if raw and not response.parameters:
+        plain = _plain_raw_wire(response)
+        if plain is not None:
+            return plain
     message, raw_list = _response_message(response, raw)
     return b"".join([message.SerializeToString(), *_raw_output_fields(raw_list or ())])
 
@@ -229,21 +234,26 @@ def _raw_output_fields(chunks: Sequence[Buffer]) -> list[Buffer]:
     return parts
 
 
-def _plain_raw_wire(response: InferenceResponse) -> bytes:
-    """The serialized ModelInferResponse of a response whose tensors have no parameters,
-    with raw output contents, fields in number order as protobuf writes them."""
+def _plain_raw_wire(response: InferenceResponse) -> bytes | None:
+    """The serialized ModelInferResponse of a response with raw output contents, fields in
+    number order as protobuf writes them; None if an output has parameters."""
     model = (response.model_name, response.model_version)
     parts: list[Buffer] = [
         _PREFIXES.get(model) or _remember(_PREFIXES, model, _prefix(*model)),
         string_field(_ID_KEY, response.id or ""),
     ]
+    contents: list[Buffer] = []
     for tensor in response.outputs:
+        if tensor.parameters:
+            return None
         key = (tensor.name, tensor.datatype, *tensor.shape)
         parts.append(
             _OUTPUT_HEADERS.get(key) or _remember(_OUTPUT_HEADERS, key, _output_field(tensor))
         )
-    chunks = [raw_view(tensor.data, tensor.datatype) for tensor in response.outputs]
-    return b"".join([*parts, *_raw_output_fields(chunks)])
+        chunk = raw_view(tensor.data, tensor.datatype)
+        contents += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
+    parts += contents
+    return b"".join(parts)
 
 
 _PREFIXES: dict[tuple[str, str | None], bytes] = {}

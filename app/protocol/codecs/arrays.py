@@ -8,7 +8,7 @@ from typing import Any, NoReturn, cast
 
 import numpy as np
 
-from app.protocol.codecs.datatypes import Datatype, to_dtype
+from app.protocol.codecs.datatypes import DTYPES, Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 
 _FLOAT = frozenset({Datatype.FP16, Datatype.FP32, Datatype.FP64})
@@ -161,9 +161,15 @@ def _rounding_limit(datatype: Datatype) -> float:
 _ROUNDING_LIMITS = {datatype: _rounding_limit(datatype) for datatype in _NARROW_FLOAT}
 
 
+_FEW = 16
+"""Up to this many values, a Python max over them costs less than one numpy reduction."""
+
+
 def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
     """Values that would round to infinity in FP16/FP32."""
-    high = float(np.fmax.reduce(np.abs(array, dtype=np.float64), axis=None))
+    high = float(max(map(abs, array.ravel().tolist()))) if array.size <= _FEW else math.nan
+    if high != high:  # many values, or a NaN first (max keeps it): fmax skips NaNs
+        high = float(np.fmax.reduce(np.abs(array, dtype=np.float64), axis=None))
     if high >= _ROUNDING_LIMITS[datatype]:
         largest = float(np.finfo(cast("np.dtype[np.floating[Any]]", to_dtype(datatype))).max)
         raise InvalidInput(
@@ -197,13 +203,16 @@ def _flatten_strings(data: list[Any], what: str) -> tuple[list[int], list[bytes]
     return nested, [item.encode() for item in level]
 
 
+_NATIVE = {datatype: dtype.newbyteorder("=") for datatype, dtype in DTYPES.items()}
+"""Each datatype's dtype in the machine's byte order, which orjson writes."""
+
+
 def array_to_json(array: np.ndarray, datatype: Datatype, what: str) -> Any:
     """Flat row-major JSON data for an array: a contiguous array orjson writes natively, or
     a list of strings for BYTES."""
     if datatype is Datatype.BYTES:
         return [_text(item, what) for item in array.ravel()]
-    dtype = to_dtype(datatype).newbyteorder("=")
-    return np.ascontiguousarray(array, dtype=dtype).ravel()
+    return np.ascontiguousarray(array, dtype=_NATIVE[datatype]).ravel()
 
 
 def _text(item: object, what: str) -> str:

@@ -27,8 +27,7 @@ class Datatype(StrEnum):
     BYTES = "BYTES"
 
 
-# Wire dtypes are little-endian; BYTES elements are Python bytes in an object array.
-_DTYPES: dict[Datatype, np.dtype[np.generic]] = {
+DTYPES: dict[Datatype, np.dtype[np.generic]] = {
     Datatype.BOOL: np.dtype(np.bool_),
     Datatype.UINT8: np.dtype("<u1"),
     Datatype.UINT16: np.dtype("<u2"),
@@ -43,11 +42,14 @@ _DTYPES: dict[Datatype, np.dtype[np.generic]] = {
     Datatype.FP64: np.dtype("<f8"),
     Datatype.BYTES: np.dtype(np.object_),
 }
+"""The numpy dtype holding elements of each datatype: little-endian as on the wire, BYTES
+elements Python bytes in an object array (`to_dtype` as a table, for the hot path)."""
 _BY_KIND_SIZE: dict[tuple[str, int], Datatype] = {
     (dtype.kind, dtype.itemsize): datatype
-    for datatype, dtype in _DTYPES.items()
+    for datatype, dtype in DTYPES.items()
     if datatype is not Datatype.BYTES
 }
+_BY_DTYPE = {dtype: datatype for datatype, dtype in DTYPES.items()}
 _NAMES = ", ".join(Datatype)
 _BY_NAME = {datatype.value: datatype for datatype in Datatype}
 
@@ -61,11 +63,14 @@ def parse_datatype(value: object, what: str) -> Datatype:
 
 def to_dtype(datatype: Datatype) -> np.dtype[np.generic]:
     """The numpy dtype holding elements of `datatype` (object for BYTES)."""
-    return _DTYPES[datatype]
+    return DTYPES[datatype]
 
 
 def from_dtype(dtype: np.dtype[np.generic]) -> Datatype | None:
     """The Datatype for a numpy dtype (strings and objects are BYTES), None if it has none."""
+    found = _BY_DTYPE.get(dtype)  # the usual dtypes, in one lookup
+    if found is not None:
+        return found
     if dtype.kind in "OSU":
         return Datatype.BYTES
     return _BY_KIND_SIZE.get((dtype.kind, dtype.itemsize))
@@ -73,4 +78,4 @@ def from_dtype(dtype: np.dtype[np.generic]) -> Datatype | None:
 
 def itemsize(datatype: Datatype) -> int:
     """Bytes per element on the wire; 0 for BYTES (variable length)."""
-    return 0 if datatype is Datatype.BYTES else _DTYPES[datatype].itemsize
+    return 0 if datatype is Datatype.BYTES else DTYPES[datatype].itemsize

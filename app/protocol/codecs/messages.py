@@ -213,7 +213,11 @@ def _encode_tensors(
             "datatype": tensor.datatype.value,
             "shape": tensor.shape,
         }
-        parameters = {k: v for k, v in (tensor.parameters or {}).items() if k != BINARY_SIZE}
+        parameters = (
+            {k: v for k, v in tensor.parameters.items() if k != BINARY_SIZE}
+            if tensor.parameters
+            else {}
+        )
         if tensor.name in binary:
             raw = raw_view(tensor.data, tensor.datatype)  # copied once, by _finish
             chunks.append(raw)

@@ -11,7 +11,7 @@ import struct
 import numpy as np
 
 from app.protocol.codecs.arrays import element_count
-from app.protocol.codecs.datatypes import Datatype, to_dtype
+from app.protocol.codecs.datatypes import DTYPES, Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 
 Buffer = bytes | bytearray | memoryview
@@ -20,11 +20,10 @@ _LENGTH = struct.Struct("<I")
 
 def array_from_raw(raw: Buffer, shape: list[int], datatype: Datatype, what: str) -> np.ndarray:
     """An array over `raw` without copying (read-only), or InvalidInput if sizes disagree."""
-    count = element_count(shape)
     if datatype is Datatype.BYTES:
-        return _bytes_from_raw(raw, count, what).reshape(shape)
-    dtype = to_dtype(datatype)
-    expected = count * dtype.itemsize
+        return _bytes_from_raw(raw, element_count(shape), what).reshape(shape)
+    dtype = DTYPES[datatype]
+    expected = element_count(shape) * dtype.itemsize
     if len(raw) != expected:
         raise InvalidInput(
             f"{what}: {len(raw)} bytes of raw data do not match shape {shape} of {datatype} "
@@ -32,7 +31,7 @@ def array_from_raw(raw: Buffer, shape: list[int], datatype: Datatype, what: str)
         )
     if datatype is Datatype.BOOL:
         return _bool_array(np.frombuffer(raw, dtype=np.uint8), what).reshape(shape)
-    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+    return np.ndarray(shape, dtype, raw)  # np.frombuffer(...).reshape(shape) in one call
 
 
 def _bool_array(octets: np.ndarray, what: str) -> np.ndarray:
@@ -83,11 +82,12 @@ def raw_view(array: np.ndarray, datatype: Datatype) -> Buffer:
     when it is already contiguous and little-endian (no copy), bytes otherwise."""
     if datatype is Datatype.BYTES:
         return _bytes_elements(array)
-    dtype = to_dtype(datatype)
-    if array.dtype == dtype:
-        view = array.data
-        if view.c_contiguous and array.size:  # (memoryviews of empty arrays do not cast)
-            return view.cast("B")  # the usual case: one memoryview, no numpy call
+    dtype = DTYPES[datatype]
+    if array.dtype is dtype or array.dtype == dtype:  # `is`: the usual case, quicker
+        try:
+            return array.data.cast("B")  # the usual case: one memoryview, no numpy call
+        except TypeError:  # not C-contiguous, or empty (such memoryviews do not cast)
+            pass
     contiguous = np.ascontiguousarray(array, dtype=dtype)
     return contiguous.reshape(-1).view(np.uint8).data
 

@@ -163,6 +163,20 @@ def test_floats_out_of_range(data: list[Any], datatype: Datatype, expected: str)
     assert expected in _rejected(data, [2], datatype)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        [1.0, None, -1e39],  # few values: Python's max, past a NaN
+        [None, 1.0, 1e39],  # few values, a NaN first: numpy's reduction
+        [*range(40), 1e39],  # many values: numpy's reduction
+    ],
+)
+def test_floats_out_of_range_are_found_among_few_or_many(data: list[Any]) -> None:
+    assert "values up to 1e+39 are out of range for FP32" in _rejected(
+        data, [len(data)], Datatype.FP32
+    )
+
+
 def test_floats_at_the_limits_and_nan_pass() -> None:
     array = array_from_json([65519.0, None], [2], Datatype.FP16, WHAT)
     assert array[0] == 65504.0
