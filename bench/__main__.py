@@ -90,11 +90,7 @@ def _targets(scenario: Scenario, started: dict[str, Started]) -> list[Target]:
     return targets
 
 
-def _measure(load: Load, target: Target, options: argparse.Namespace, size: int) -> Result:
-    runs = []
-    for _ in range(options.rounds):
-        load.run(options.warmup, target.pid, size)
-        runs.append(load.run(options.duration, target.pid, size))
+def _median(runs: list[Result]) -> Result:
     return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
 
 
@@ -192,21 +188,31 @@ def _run_scenario(
     options: argparse.Namespace,
     sizes: dict[str, int],
 ) -> list[Row]:
-    rows = []
-    for target in _targets(scenario, started):
-        load = Load(scenario, target.url, work / f"{scenario.name}.body", options.client_core)
-        result = _measure(load, target, options, sizes.get(scenario.name, 0))
-        rows.append(Row(scenario.name, target.label, target.floor, result))
-        line = f"  {scenario.name:15} {target.label:27} {result.rps:9.1f} req/s"
-        print(line, file=sys.stderr)
-    return rows
+    """Each round measures every server in turn (so that the machine's changes of speed
+    over minutes fall on all of them alike); each server's row is its median round."""
+    targets = _targets(scenario, started)
+    body, size = work / f"{scenario.name}.body", sizes.get(scenario.name, 0)
+    loads = [Load(scenario, target.url, body, options.client_core) for target in targets]
+    runs: list[list[Result]] = [[] for _ in targets]
+    for _ in range(options.rounds):
+        for target, load, results in zip(targets, loads, runs, strict=True):
+            load.run(options.warmup, target.pid, size)
+            results.append(load.run(options.duration, target.pid, size))
+            line = f"  {scenario.name:15} {target.label:27} {results[-1].rps:9.1f} req/s"
+            print(line, file=sys.stderr)
+    return [
+        Row(scenario.name, target.label, target.floor, _median(results))
+        for target, results in zip(targets, runs, strict=True)
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before each")
-    parser.add_argument("--rounds", type=int, default=1, help="measurements per server (median)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measurements per server, taken in turns (median)"
+    )
     parser.add_argument("--only", nargs="*", default=[], help="scenarios to run (default all)")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)

@@ -142,7 +142,8 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
         "(load-bound), and only the CPU ratio compares fairly then.\n"
         f"{_minimal_note(rows)}"
         f"{options.duration:g} s per measurement after {options.warmup:g} s warm-up, "
-        f"median of {options.rounds}; servers on core {options.server_core}, load on core "
+        f"median of {options.rounds} rounds (each server in turn); servers on core "
+        f"{options.server_core}, load on core "
         f"{options.client_core}; Python {platform.python_version()}; {_tool_versions()}"
     )
     return "\n".join([*lines, "", made])
