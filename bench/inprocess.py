@@ -1,0 +1,155 @@
+"""oipserve's own Python per inference, without sockets or the transports' C code: the
+grpc-small request through the gRPC servicer, or the rest-small request through the REST app,
+in this process, one after another on the event loop. It prints microseconds per request; run
+it under a profiler to see where they go:
+
+    python -m bench.inprocess [--requests N] grpc-small|rest-small
+    py-spy record -o grpc.svg -- python -m bench.inprocess grpc-small
+    valgrind --tool=callgrind python -m bench.inprocess --requests 2000 grpc-small
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+import numpy as np
+import orjson
+import uvloop
+from starlette.types import Message
+
+from app.dataplane import DataPlane
+from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.servicer import Context, InferenceServicer
+from app.registry import ModelRegistry
+from app.rest import create_app
+from app.settings import ServerSettings
+from bench.payloads import ROW, scenarios
+from bench.servers import MODELS, SMALL_W
+
+Ask = Callable[[], Awaitable[bytes]]
+"""One request, answered: the answer's body (REST) or message (gRPC)."""
+_WARMUP = 200
+
+
+class _Context:
+    """What ModelInfer uses of a grpc.aio ServicerContext, with the metadata h2load sends."""
+
+    def __init__(self) -> None:
+        self.trailing: tuple[tuple[str, str], ...] = ()
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("user-agent", "h2load nghttp2/1.52.0"),)
+
+    def set_trailing_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.trailing = tuple(metadata)
+
+    def time_remaining(self) -> float | None:
+        return None
+
+    async def abort(self, code: object, details: str) -> None:
+        raise RuntimeError(f"{code}: {details}")
+
+
+async def _dataplane() -> DataPlane:
+    settings = ServerSettings(model_repository=MODELS)
+    registry = ModelRegistry(MODELS)
+    await registry.load_repository()
+    dataplane = DataPlane(registry, settings)
+    dataplane.mark_started()
+    return dataplane
+
+
+def _grpc(dataplane: DataPlane) -> Ask:
+    servicer = InferenceServicer(dataplane)
+    body = _body("grpc-small")[5:]  # the message, without gRPC's length prefix
+    context = cast("Context", _Context())
+
+    async def ask() -> bytes:
+        return await servicer.ModelInfer(pb.ModelInferRequest.FromString(body), context)
+
+    return ask
+
+
+def _rest(dataplane: DataPlane) -> Ask:
+    app = create_app(dataplane, dataplane.settings)
+    body = _body("rest-small")
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v2/models/small/infer",
+        "raw_path": b"/v2/models/small/infer",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def ask() -> bytes:
+        sent.clear()
+        await app(dict(scope), receive, send)
+        answer: bytes = sent[-1]["body"]
+        return answer
+
+    return ask
+
+
+def _body(name: str) -> bytes:
+    return next(scenario.body for scenario in scenarios() if scenario.name == name)
+
+
+def _grpc_values(answer: bytes) -> np.ndarray:
+    raw = pb.ModelInferResponse.FromString(answer).raw_output_contents[0]
+    return np.frombuffer(raw, dtype="<f4")
+
+
+def _rest_values(answer: bytes) -> np.ndarray:
+    message: dict[str, Any] = orjson.loads(answer)
+    return np.array(message["outputs"][0]["data"], dtype=np.float32)
+
+
+SCENARIOS = {"grpc-small": (_grpc, _grpc_values), "rest-small": (_rest, _rest_values)}
+"""Each scenario: how to ask, and how to read the output values off the answer."""
+
+
+async def seconds_per_request(scenario: str, requests: int) -> float:
+    """The mean time of `requests` requests of `scenario`, after a check of the answer and a
+    warm-up; ValueError if the answer is wrong."""
+    build, read = SCENARIOS[scenario]
+    ask = build(await _dataplane())
+    values = read(await ask())
+    if not np.allclose(values, (ROW @ SMALL_W).ravel()):
+        raise ValueError(f"{scenario}: the answer holds {values.tolist()}")
+    for _ in range(_WARMUP):
+        await ask()
+    started = time.perf_counter()
+    for _ in range(requests):
+        await ask()
+    return (time.perf_counter() - started) / requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--requests", type=int, default=20_000)
+    options = parser.parse_args()
+    seconds = uvloop.run(seconds_per_request(options.scenario, options.requests))
+    print(f"{options.scenario}: {seconds * 1e6:.1f} us per request in process")
+
+
+if __name__ == "__main__":
+    main()
