@@ -32,6 +32,11 @@ class Scenario:
     def path(self) -> str:
         return GRPC_PATH if self.transport == "grpc" else f"/v2/models/{self.model}/infer"
 
+    @property
+    def message(self) -> bytes:
+        """A gRPC scenario's serialized request: the body without gRPC's 5-byte prefix."""
+        return self.body[5:]
+
 
 def _json_request(array: np.ndarray) -> bytes:
     tensor = {
@@ -72,6 +77,11 @@ def grpc_request(model: str, array: np.ndarray) -> pb.ModelInferRequest:
 def grpc_frame(message: bytes) -> bytes:
     """A gRPC length-prefixed message: uncompressed flag, 4-byte big-endian length, bytes."""
     return struct.pack(">BI", 0, len(message)) + message
+
+
+def scenario(name: str) -> Scenario:
+    """The scenario called `name`."""
+    return next(chosen for chosen in scenarios() if chosen.name == name)
 
 
 def scenarios() -> list[Scenario]:

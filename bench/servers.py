@@ -94,7 +94,7 @@ def capture_rest(base_url: str, scenario: Scenario) -> tuple[bytes, dict[str, st
         headers = {name: answer.headers[name] for name in kept if answer.headers[name]}
     length = headers.get("Inference-Header-Content-Length")
     (output,) = response_from_body(body, int(length) if length else None).outputs
-    _check(scenario, output.data)
+    check_answer(scenario, output.data)
     return body, headers
 
 
@@ -105,13 +105,14 @@ def capture_grpc(base_url: str, scenario: Scenario) -> bytes:
 
     with grpc.insecure_channel(base_url.removeprefix("http://")) as channel:
         call: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(GRPC_PATH)
-        answer = call(scenario.body[5:], timeout=30)
+        answer = call(scenario.message, timeout=30)
     (output,) = response_from_proto(pb.ModelInferResponse.FromString(answer)).outputs
-    _check(scenario, output.data)
+    check_answer(scenario, output.data)
     return answer
 
 
-def _check(scenario: Scenario, data: np.ndarray) -> None:
+def check_answer(scenario: Scenario, data: np.ndarray) -> None:
+    """RuntimeError unless `data` holds the values the scenario's model must answer."""
     expected = ROW @ SMALL_W if scenario.model == "small" else IMAGE
     if not np.allclose(data, expected):
         raise RuntimeError(f"{scenario.name}: oipserve answered wrong values")

@@ -13,10 +13,10 @@ from app.grpc.generated import open_inference_pb2 as pb
 from app.server import Server
 from app.settings import ServerSettings
 from bench import minimal_grpc
-from bench.payloads import GRPC_PATH, ROW, scenarios
+from bench.payloads import GRPC_PATH, ROW, scenario
 from bench.servers import MODELS, SMALL_W
 
-SMALL = next(s for s in scenarios() if s.name == "grpc-small")
+SMALL = scenario("grpc-small")
 
 
 async def _ask(port: int, request_id: str | None) -> tuple[bytes, str]:
@@ -25,7 +25,7 @@ async def _ask(port: int, request_id: str | None) -> tuple[bytes, str]:
     metadata = (("x-request-id", request_id),) if request_id is not None else None
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         infer: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(GRPC_PATH)
-        call = infer(SMALL.body[5:], metadata=metadata, timeout=10)
+        call = infer(SMALL.message, metadata=metadata, timeout=10)
         answer: bytes = await call
         trailing = dict(await call.trailing_metadata() or ())
     return answer, str(trailing["x-request-id"])
