@@ -95,12 +95,11 @@ def _tensor_from_proto(
         raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
     else:
         data = array_from_raw(raw, shape, datatype, what)
-    parameters = tensor.parameters
     return cls.trusted(
         name=name,
         shape=shape,
         datatype=datatype,
-        parameters=parameters_from_proto(parameters) if parameters else None,
+        parameters=parameters_from_proto(tensor.parameters),
         data=data,
     )
 
@@ -149,10 +148,9 @@ def request_from_proto(message: pb.ModelInferRequest) -> InferenceRequest:
         if message.outputs
         else None
     )
-    parameters = message.parameters
     return InferenceRequest.trusted(
         id=message.id or None,
-        parameters=parameters_from_proto(parameters) if parameters else None,
+        parameters=parameters_from_proto(message.parameters),
         inputs=inputs,
         outputs=outputs,
     )
