@@ -45,6 +45,9 @@ class ModelState(StrEnum):
     UNAVAILABLE = "UNAVAILABLE"
 
 
+_READY = ModelState.READY  # a global: Python 3.11 reads enum members slowly (every request)
+
+
 @dataclass(eq=False)
 class ModelVersion:
     """One version of a model, where it stands, and the requests it is answering."""
@@ -254,7 +257,7 @@ class ModelRegistry:
             return named
         newest_ready: ModelVersion | None = None
         for entry in found.values():
-            if entry.state is ModelState.READY:
+            if entry.state is _READY:
                 if entry.settings is not None and entry.settings.default_version == entry.version:
                     return entry
                 newest_ready = entry
@@ -263,7 +266,7 @@ class ModelRegistry:
     def predictor(self, name: str, version: str | None = None) -> tuple[ModelVersion, Predictor]:
         """The resolved version and its predictor; ModelNotReady unless it is ready."""
         entry = self.resolve(name, version)
-        if entry.state is not ModelState.READY or entry.predictor is None:
+        if entry.state is not _READY or entry.predictor is None:
             why = f": {entry.reason}" if entry.reason else ""
             raise ModelNotReady(
                 f"model {name!r} version {entry.version!r} is {entry.state.value.lower()}{why}"

@@ -11,6 +11,7 @@ import numpy as np
 from app.protocol.codecs.datatypes import DTYPES, Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 
+_BYTES, _BOOL = Datatype.BYTES, Datatype.BOOL  # globals: Python 3.11 reads enum members slowly
 _FLOAT = frozenset({Datatype.FP16, Datatype.FP32, Datatype.FP64})
 _NARROW_FLOAT = frozenset({Datatype.FP16, Datatype.FP32})
 # numpy kinds that JSON values of each family may arrive as
@@ -71,7 +72,7 @@ def element_count(shape: list[int]) -> int:
 
 
 def _family(datatype: Datatype) -> str:
-    if datatype is Datatype.BOOL:
+    if datatype is _BOOL:
         return "bool"
     return "float" if datatype in _FLOAT else "int"
 
@@ -80,7 +81,7 @@ def array_from_json(data: object, shape: list[int], datatype: Datatype, what: st
     """Decode JSON tensor data (flat or nested, row-major) into an array of `shape`."""
     if not isinstance(data, list):
         raise InvalidInput(f"{what}: data must be a list, got {type(data).__name__}")
-    if datatype is Datatype.BYTES:
+    if datatype is _BYTES:
         return _bytes_from_json(data, shape, what)
     return array_from_values(data, shape, datatype, what)
 
@@ -210,7 +211,7 @@ _NATIVE = {datatype: dtype.newbyteorder("=") for datatype, dtype in DTYPES.items
 def array_to_json(array: np.ndarray, datatype: Datatype, what: str) -> Any:
     """Flat row-major JSON data for an array: a contiguous array orjson writes natively, or
     a list of strings for BYTES."""
-    if datatype is Datatype.BYTES:
+    if datatype is _BYTES:
         return [_text(item, what) for item in array.ravel()]
     return np.ascontiguousarray(array, dtype=_NATIVE[datatype]).ravel()
 
