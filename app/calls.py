@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import math
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -104,8 +104,13 @@ class Call:
         request.assign_trusted("id", self.id)
         if self.headers:
             request.parameters = {**(request.parameters or {}), **self.headers}
-        if settings is not None and settings.max_batch_size and request.inputs:
-            shape = request.inputs[0].shape
+        if request.inputs:
+            self.take_batch(settings, request.inputs[0].shape)
+
+    def take_batch(self, settings: ModelSettings | None, shape: Sequence[int]) -> None:
+        """Note the batch size, the first dimension of the first input, if the model's
+        settings give it a batch dimension."""
+        if settings is not None and settings.max_batch_size:
             self.batch = shape[0] if shape else 1
 
 

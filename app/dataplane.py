@@ -13,6 +13,7 @@ from app.calls import (
     SUCCESS,
     Call,
     current_call,
+    new_request_id,
     outcome_of,
     reply_headers,
     timeout_seconds,
@@ -20,8 +21,13 @@ from app.calls import (
 )
 from app.extensions import EXTENSION_NAMES, model_config, repository_model
 from app.monitor import Monitor
-from app.predictors.base import Predictor
+from app.predictors.base import (
+    Predictor,
+    Tensors,
+    call as call_function,  # `call` names the Call here
+)
 from app.protocol.errors import ModelNotReady, OIPError, PredictorError, Unsupported
+from app.protocol.prediction import Prediction
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -138,6 +144,48 @@ class DataPlane:
             return self._infer(call, name, request, version)
         return self._infer_in_process(name, request, version)
 
+    async def predict(
+        self,
+        name: str,
+        inputs: Tensors,
+        version: str | None = None,
+        request_id: str | None = None,
+    ) -> Prediction | None:
+        """The predict lane, for a transport's request that holds input arrays and nothing
+        else to interpret (no parameters, no requested outputs): `infer` without building
+        messages, for a model that implements only `predict`. The same checks, bookkeeping
+        and errors as `infer`; None when the model or the inputs are not for this lane (then
+        the transport calls `infer`, which answers them or says what is wrong)."""
+        call = current_call.get()
+        if call is None or call.entry is not None:
+            return None
+        if call.id is None and request_id:
+            call.id = request_id  # as in infer: errors echo it
+        entry, predictor = self.registry.predictor(name, version)
+        if not predictor.predict_only:
+            return None
+        signature = entry.signature
+        if signature is None:
+            signature = entry.signature = Signature(predictor.metadata())
+        if not signature.fits(inputs):
+            return None
+        call.entry = entry
+        if call.id is None:
+            call.id = new_request_id()
+        call.take_batch(entry.settings, next(iter(inputs.values())).shape if inputs else ())
+        call.infer_started = time.perf_counter_ns()
+        entry.enter()
+        try:
+            outputs = await call_function(predictor.predict, inputs)
+        except OIPError:
+            raise
+        except Exception as error:
+            raise _failure(predictor, error) from error
+        finally:
+            entry.leave()
+        call.infer_ended = time.perf_counter_ns()
+        return Prediction(predictor.name, outputs, entry.version, call.id)
+
     async def _infer_in_process(
         self, name: str, request: InferenceRequest, version: str | None
     ) -> InferenceResponse:
@@ -204,13 +252,16 @@ async def _run(predictor: Predictor, request: InferenceRequest) -> InferenceResp
     except OIPError:
         raise
     except Exception as error:
-        log.exception("model %s version %s failed", predictor.name, predictor.version)
-        raise PredictorError(
-            f"model {predictor.name!r} failed: {type(error).__name__}: {error}"
-        ) from error
+        raise _failure(predictor, error) from error
     if not isinstance(response, InferenceResponse):
         raise PredictorError(
             f"model {predictor.name!r}: infer must return an InferenceResponse, "
             f"got {type(response).__name__}"
         )
     return response
+
+
+def _failure(predictor: Predictor, error: Exception) -> PredictorError:
+    """The error of a predictor's own failure (not an OIPError), logged with its trace."""
+    log.exception("model %s version %s failed", predictor.name, predictor.version)
+    return PredictorError(f"model {predictor.name!r} failed: {type(error).__name__}: {error}")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.predictors.base import declared
+from app.predictors.base import Tensors, declared
+from app.protocol.codecs.datatypes import from_dtype
 from app.protocol.errors import InvalidInput, PredictorError
 from app.protocol.types import (
     InferenceRequest,
@@ -19,12 +20,18 @@ class Signature:
     """The declared inputs and outputs of one loaded model version, by name, read once from
     its metadata; each request is checked against them."""
 
-    __slots__ = ("inputs", "metadata", "outputs")
+    __slots__ = ("_fitting", "inputs", "metadata", "outputs")
 
     def __init__(self, metadata: ModelMetadataResponse) -> None:
         self.metadata = metadata
         self.inputs = declared(metadata.inputs)
         self.outputs = declared(metadata.outputs)
+        self._fitting = {
+            name: (spec.datatype, len(spec.shape), _fixed_sizes(spec.shape))
+            for name, spec in self.inputs.items()
+        }
+        """Each declared input as `fits` reads it: datatype, rank, (index, size) of each
+        dimension of fixed size."""
 
     def check(self, request: InferenceRequest) -> None:
         """InvalidInput unless the request's inputs and requested outputs fit the model."""
@@ -32,6 +39,26 @@ class Signature:
             self._check_inputs(request.inputs)
         if request.outputs:
             self._check_requested(request.outputs)
+
+    def fits(self, inputs: Tensors) -> bool:
+        """Whether `inputs` are the declared inputs, each with its datatype and a shape that
+        fits: the predict lane's check. `check` says what is wrong with the others."""
+        if not self.inputs:
+            return True
+        if len(inputs) != len(self.inputs):
+            return False
+        for name, array in inputs.items():
+            expected = self._fitting.get(name)
+            if expected is None:
+                return False
+            datatype, rank, fixed = expected
+            shape = array.shape
+            if from_dtype(array.dtype) is not datatype or len(shape) != rank:
+                return False
+            for index, size in fixed:
+                if shape[index] != size:
+                    return False
+        return True
 
     def _check_inputs(self, inputs: list[RequestInput]) -> None:
         """Each declared input, once, with its datatype and a shape that fits."""
@@ -105,6 +132,10 @@ def _shape_fits(shape: list[int], expected: list[int]) -> bool:
         if want >= 0 and shape[index] != want:
             return False
     return True
+
+
+def _fixed_sizes(shape: list[int]) -> tuple[tuple[int, int], ...]:
+    return tuple((index, size) for index, size in enumerate(shape) if size >= 0)
 
 
 def _names(tensors: list[MetadataTensor]) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from app.calls import GRPC, SUCCESS, Call, current_call
 from app.dataplane import DataPlane
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import InvalidInput, ModelNotFound, ModelNotReady, PredictorError
@@ -15,6 +18,7 @@ from app.protocol.types import InferenceRequest, RequestInput, RequestOutput
 from app.registry import ModelRegistry
 from app.settings import ServerSettings
 from tests.payloads import IRIS_ROWS
+from tests.planes import dataplane_over
 from tests.repo import add_model, tensor
 
 
@@ -230,3 +234,96 @@ async def test_predictor_failures(
     with pytest.raises(error, match=expected):
         await dataplane.infer(model, _request(_input("x", [1.0])))
     assert await dataplane.ready()
+
+
+# The predict lane: `predict`, called by a transport with input arrays.
+
+
+@contextlib.contextmanager
+def _transport_call(plane: DataPlane, model: str) -> Iterator[Call]:
+    """A call opened as a transport opens it, current while the block runs."""
+    call = plane.monitor.begin(GRPC, model)
+    token = current_call.set(call)
+    try:
+        yield call
+    finally:
+        current_call.reset(token)
+
+
+async def test_predict_answers_as_infer_does(dataplane: DataPlane) -> None:
+    with _transport_call(dataplane, "iris") as call:
+        prediction = await dataplane.predict("iris", {"input-0": IRIS_ROWS}, None, "r-9")
+    dataplane.monitor.finish(call, SUCCESS)
+    assert prediction is not None
+    expected = await dataplane.infer("iris", _request(IRIS))
+    assert [(name, datatype) for name, datatype, _ in prediction.outputs] == [
+        ("output-0", Datatype.FP32)
+    ]
+    assert np.array_equal(prediction.outputs[0][2], expected.outputs[0].data)
+    assert (prediction.model_version, prediction.id, call.id) == ("1", "r-9", "r-9")
+    assert call.entry is not None
+    assert call.entry.version == "1"
+    assert call.infer_ended >= call.infer_started > call.started
+    stats = call.entry.stats
+    assert (stats.success, stats.fail) == (2, 0)  # this call and the in-process infer
+    assert dataplane.monitor.series[("iris", "1", "grpc", "success")].count == 1
+
+
+async def test_predict_settles_a_new_id_and_the_batch(tmp_path: Path) -> None:
+    add_model(tmp_path, "batched", "tests.toys:Echo", max_batch_size=8)
+    async with dataplane_over(tmp_path) as plane:
+        with _transport_call(plane, "batched") as call:
+            rows = np.ones((5, 2), np.float32)
+            prediction = await plane.predict("batched", {"x": rows})
+        assert prediction is not None
+        assert prediction.id == call.id
+        assert call.id is not None
+        assert call.id.count("-") == 1
+        assert call.batch == 5
+
+
+async def test_predict_leaves_other_calls_to_infer(dataplane: DataPlane) -> None:
+    rows = {"input-0": IRIS_ROWS}
+    assert await dataplane.predict("iris", rows) is None  # no transport call: in process
+    with _transport_call(dataplane, "params") as call:
+        assert await dataplane.predict("params", {"x": IRIS_ROWS}, None, "p-1") is None
+    assert (call.entry, call.id) == (None, "p-1")  # infer-style model: infer takes over
+
+
+UNFIT_INPUTS: list[dict[str, np.ndarray]] = [
+    {},
+    {"input-0": IRIS_ROWS, "extra": IRIS_ROWS},
+    {"other": IRIS_ROWS},
+    {"input-0": IRIS_ROWS.astype(np.float64)},
+    {"input-0": np.zeros((2, 5), np.float32)},
+    {"input-0": np.zeros(4, np.float32)},
+    {"input-0": np.zeros((1, 1, 4), np.float32)},
+]
+
+
+@pytest.mark.parametrize("inputs", UNFIT_INPUTS)
+async def test_inputs_that_do_not_fit_go_to_infer(
+    dataplane: DataPlane, inputs: dict[str, np.ndarray]
+) -> None:
+    with _transport_call(dataplane, "iris") as call:
+        assert await dataplane.predict("iris", inputs) is None
+    assert call.entry is None  # infer can still take the call, and say what is wrong
+
+
+@pytest.mark.parametrize(
+    ("model", "error", "expected"),
+    [
+        ("failing", PredictorError, "model 'failing' failed: RuntimeError: boom"),
+        ("picky", InvalidInput, "picky: no thanks"),
+        ("wrong-output", PredictorError, "predict must return a dict of arrays, got list"),
+        ("nope", ModelNotFound, "model 'nope' not found"),
+    ],
+)
+async def test_predict_errors_are_infers(
+    dataplane: DataPlane, model: str, error: type[Exception], expected: str
+) -> None:
+    with _transport_call(dataplane, model) as call, pytest.raises(error, match=expected):
+        await dataplane.predict(model, {"x": np.ones(1, np.float32)}, None, "e-1")
+    assert call.id == "e-1"
+    with pytest.raises(error, match=expected):
+        await dataplane.infer(model, _request(_input("x", [1.0])))

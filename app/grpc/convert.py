@@ -17,7 +17,7 @@ from app.grpc.contents import (
     array_to_contents,
 )
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.wire import field_key, packed_int64s, string_field, varint
+from app.grpc.plain import raw_output_fields, response_to_wire_plain
 from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
@@ -38,14 +38,6 @@ ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.Infe
 Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
 _INT64_MAX = 2**63 - 1
-_MODEL_NAME_KEY, _MODEL_VERSION_KEY, _ID_KEY, _OUTPUTS_KEY, _RAW_OUTPUT_KEY = (
-    field_key(pb.ModelInferResponse, field)
-    for field in ("model_name", "model_version", "id", "outputs", "raw_output_contents")
-)
-_NAME_KEY, _DATATYPE_KEY, _SHAPE_KEY = (
-    field_key(pb.ModelInferResponse.InferOutputTensor, field)
-    for field in ("name", "datatype", "shape")
-)
 
 
 def parameters_from_proto(source: MutableMapping[str, pb.InferParameter]) -> Parameters | None:
@@ -216,72 +208,12 @@ def response_to_wire(response: InferenceResponse, raw: bool) -> bytes:
     once, from its array into the result: the message is serialized without them and each
     follows as a field of its own (protobuf readers take fields in any order). Raw answers
     without parameters, the usual kind, are written without building a message at all."""
-    if raw and not response.parameters:
-        plain = _plain_raw_wire(response)
+    if raw:
+        plain = response_to_wire_plain(response)
         if plain is not None:
             return plain
     message, raw_list = _response_message(response, raw)
-    return b"".join([message.SerializeToString(), *_raw_output_fields(raw_list or ())])
-
-
-def _raw_output_fields(chunks: Sequence[Buffer]) -> list[Buffer]:
-    """The raw_output_contents fields holding `chunks`: key, length, bytes for each."""
-    parts: list[Buffer] = []
-    for chunk in chunks:
-        parts += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
-    return parts
-
-
-def _plain_raw_wire(response: InferenceResponse) -> bytes | None:
-    """The serialized ModelInferResponse of a response with raw output contents, fields in
-    number order as protobuf writes them; None if an output has parameters."""
-    model = (response.model_name, response.model_version)
-    parts: list[Buffer] = [
-        _PREFIXES.get(model) or _remember(_PREFIXES, model, _prefix(*model)),
-        string_field(_ID_KEY, response.id or ""),
-    ]
-    contents: list[Buffer] = []
-    for tensor in response.outputs:
-        if tensor.parameters:
-            return None
-        key = (tensor.name, tensor.datatype, *tensor.shape)
-        parts.append(
-            _OUTPUT_HEADERS.get(key) or _remember(_OUTPUT_HEADERS, key, _output_field(tensor))
-        )
-        chunk = raw_view(tensor.data, tensor.datatype)
-        contents += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
-    parts += contents
-    return b"".join(parts)
-
-
-_PREFIXES: dict[tuple[str, str | None], bytes] = {}
-_OUTPUT_HEADERS: dict[tuple[object, ...], bytes] = {}
-_REMEMBERED = 1024
-Key = TypeVar("Key")
-
-
-def _remember(known: dict[Key, bytes], key: Key, encoded: bytes) -> bytes:
-    """Keep `encoded` in `known` (at most _REMEMBERED entries) and return it: the same
-    models, outputs and shapes come back request after request."""
-    if len(known) >= _REMEMBERED:
-        known.clear()
-    known[key] = encoded
-    return encoded
-
-
-def _prefix(name: str, version: str | None) -> bytes:
-    """The model name and version fields."""
-    return string_field(_MODEL_NAME_KEY, name) + string_field(_MODEL_VERSION_KEY, version or "")
-
-
-def _output_field(tensor: ResponseOutput) -> bytes:
-    """The `outputs` field of one tensor (name, datatype, shape) with no parameters."""
-    fields = (
-        string_field(_NAME_KEY, tensor.name)
-        + string_field(_DATATYPE_KEY, tensor.datatype.value)
-        + packed_int64s(_SHAPE_KEY, tensor.shape)
-    )
-    return _OUTPUTS_KEY + varint(len(fields)) + fields
+    return b"".join([message.SerializeToString(), *raw_output_fields(raw_list or ())])
 
 
 def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:

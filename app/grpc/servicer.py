@@ -17,6 +17,7 @@ from app.grpc.convert import (
 from app.grpc.errors import reports_errors
 from app.grpc.extensions import from_proto, repository_request, to_proto
 from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.plain import plain_inputs, prediction_to_wire
 from app.protocol.types import RepositoryIndexRequest
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -63,11 +64,16 @@ class InferenceServicer:
     @tracked
     async def ModelInfer(self, request: pb.ModelInferRequest, context: Context) -> bytes:
         """Answers a serialized ModelInferResponse (raw outputs copied once, see
-        response_to_wire); the handler table sends bytes as they are."""
-        inference = request_from_proto(request)
-        response = await self.dataplane.infer(
-            request.model_name, inference, request.model_version or None
-        )
+        response_to_wire); the handler table sends bytes as they are. A plain request takes
+        the predict lane when its model allows, else the general path."""
+        name = request.model_name
+        version = request.model_version or None
+        inputs = plain_inputs(request)
+        if inputs is not None:
+            prediction = await self.dataplane.predict(name, inputs, version, request.id or None)
+            if prediction is not None:
+                return prediction_to_wire(name, prediction)
+        response = await self.dataplane.infer(name, request_from_proto(request), version)
         return response_to_wire(response, raw=bool(request.raw_input_contents))
 
     @reports_errors

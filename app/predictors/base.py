@@ -10,14 +10,13 @@ from typing import ParamSpec, TypeVar
 
 import numpy as np
 
-from app.protocol.codecs.datatypes import from_dtype
-from app.protocol.errors import PredictorError, Unsupported
+from app.protocol.errors import Unsupported
+from app.protocol.prediction import Prediction
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
     MetadataTensor,
     ModelMetadataResponse,
-    ResponseOutput,
 )
 from app.settings import ModelSettings
 
@@ -94,9 +93,14 @@ class Predictor:
             outputs=self.settings.outputs,
         )
 
+    @property
+    def predict_only(self) -> bool:
+        """Whether `infer` is the default, so that an answer is `predict`'s arrays."""
+        return type(self).infer is Predictor.infer
+
     def run(self, request: InferenceRequest) -> Awaitable[InferenceResponse]:
         """What the server awaits: `infer`, on the loop or in a worker thread as it needs."""
-        if type(self).infer is Predictor.infer:
+        if self.predict_only:
             return self._infer_with_predict(request)
         return call(self.infer, request)
 
@@ -113,33 +117,7 @@ def response_from_arrays(
     request_id: str | None = None,
 ) -> InferenceResponse:
     """An InferenceResponse holding `outputs`, with datatypes read off the arrays."""
-    if not isinstance(outputs, dict):
-        raise PredictorError(
-            f"model {model_name!r}: predict must return a dict of arrays, "
-            f"got {type(outputs).__name__}"
-        )
-    return InferenceResponse.trusted(
-        model_name=model_name,
-        model_version=model_version,
-        id=request_id,
-        parameters=None,
-        outputs=[output_from_array(name, array, model_name) for name, array in outputs.items()],
-    )
-
-
-def output_from_array(name: str, array: object, model_name: str) -> ResponseOutput:
-    """A ResponseOutput for one array returned by a model."""
-    if not isinstance(array, np.ndarray):
-        array = np.asarray(array)
-    datatype = from_dtype(array.dtype)
-    if datatype is None:
-        raise PredictorError(
-            f"model {model_name!r}: output {name!r} has numpy dtype {array.dtype}, "
-            "which no OIP datatype holds"
-        )
-    return ResponseOutput.trusted(
-        name=name, shape=list(array.shape), datatype=datatype, parameters=None, data=array
-    )
+    return Prediction(model_name, outputs, model_version, request_id).response()
 
 
 def declared(tensors: list[MetadataTensor]) -> dict[str, MetadataTensor]:

@@ -8,6 +8,8 @@ import pytest
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
+from app.protocol.codecs.datatypes import Datatype
+from app.protocol.codecs.raw import array_to_raw
 from app.server import Server
 from tests.payloads import IRIS_CLASSES, IRIS_ROWS
 
@@ -147,3 +149,66 @@ async def test_a_failed_model_is_unavailable_with_its_reason(broken_server: Serv
             assert (error.code(), error.details()) == (grpc.StatusCode.UNAVAILABLE, reason)
         request.model_name = "good"
         assert (await stub.ModelInfer(request)).outputs[0].name == "x"
+
+
+def _raw_request(model: str, *arrays: tuple[str, str, np.ndarray]) -> pb.ModelInferRequest:
+    request = pb.ModelInferRequest(model_name=model, id="lane-1")
+    for name, datatype, array in arrays:
+        request.inputs.add(name=name, datatype=datatype, shape=list(array.shape))
+        request.raw_input_contents.append(array_to_raw(array, Datatype(datatype)))
+    return request
+
+
+LANE_REQUESTS = {
+    "iris": _raw_request("iris", ("input-0", "FP32", IRIS_ROWS)),
+    "echo": _raw_request(
+        "echo",
+        ("h", "FP16", np.array([[0.5, -2.0]], np.float16)),
+        ("b", "BOOL", np.array([True, False])),
+        ("s", "BYTES", np.array([b"\x00\xff", b"text"], dtype=object)),
+        ("n", "INT64", np.array([-(2**62), 7], np.int64)),
+    ),
+    "sync-echo": _raw_request("sync-echo", ("u", "UINT8", np.arange(6, dtype=np.uint8))),
+    "scale": _raw_request("scale", ("input-0", "FP32", np.ones((3, 2), np.float32))),
+    "failing": _raw_request("failing", ("x", "FP32", np.ones(1, np.float32))),
+    "wrong-output": _raw_request("wrong-output", ("x", "FP32", np.ones(1, np.float32))),
+    "iris, a wrong shape": _raw_request("iris", ("input-0", "FP32", np.ones((1, 5), np.float32))),
+    "iris, a wrong datatype": _raw_request("iris", ("input-0", "FP64", IRIS_ROWS.astype("<f8"))),
+    "iris, an extra input": _raw_request(
+        "iris", ("input-0", "FP32", IRIS_ROWS), ("more", "FP32", IRIS_ROWS)
+    ),
+    "no such model": _raw_request("nope", ("x", "FP32", np.ones(1, np.float32))),
+}
+
+
+async def _outcome(stub: Stub, request: pb.ModelInferRequest) -> tuple[object, dict[str, object]]:
+    """The answer (or error status and message) and the trailing metadata."""
+    metadata = (("x-tenant", "t-1"),)
+    call = stub.ModelInfer(request, metadata=metadata)
+    try:
+        answer: object = (await call).SerializeToString()
+    except grpc.aio.AioRpcError as error:
+        answer = (error.code(), error.details())
+    return answer, dict(await call.trailing_metadata())
+
+
+@pytest.mark.parametrize("case", LANE_REQUESTS)
+async def test_the_predict_lane_answers_as_the_general_path(
+    channel: grpc.aio.Channel, case: str
+) -> None:
+    """A plain raw request takes the predict lane; the same request with a parameter no
+    model reads takes the general path: both answer the same, errors included."""
+    stub = Stub(channel)
+    plain = LANE_REQUESTS[case]
+    general = pb.ModelInferRequest()
+    general.CopyFrom(plain)
+    general.parameters["note"].string_param = "take the general path"
+    lane_outcome = await _outcome(stub, plain)
+    assert lane_outcome == await _outcome(stub, general)
+    answer, trailing = lane_outcome
+    assert trailing == {"x-request-id": "lane-1", "x-tenant": "t-1"}
+    if case in ("iris", "echo", "sync-echo", "scale"):
+        assert isinstance(answer, bytes)
+        assert pb.ModelInferResponse.FromString(answer).id == "lane-1"
+    else:
+        assert isinstance(answer, tuple)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.grpc import convert
+from app.grpc import plain
 from app.grpc.convert import response_to_proto, response_to_wire
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire import field_key, read_varint, varint
@@ -76,9 +76,9 @@ def test_plain_raw_answers_are_protobufs_own_bytes(
 
 
 def test_remembered_fields_stay_bounded() -> None:
-    for index in range(convert._REMEMBERED + 10):
+    for index in range(plain._REMEMBERED + 10):
         array = np.zeros((1, index), dtype=np.float32)
         response = InferenceResponse(model_name="m", outputs=[_output("y", array, Datatype.FP32)])
         parsed = pb.ModelInferResponse.FromString(response_to_wire(response, raw=True))
         assert list(parsed.outputs[0].shape) == [1, index]
-    assert len(convert._OUTPUT_HEADERS) <= convert._REMEMBERED
+    assert len(plain._OUTPUTS) <= plain._REMEMBERED

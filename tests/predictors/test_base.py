@@ -66,6 +66,7 @@ async def test_predict_style(cls: type[SyncDouble | AsyncDouble], on_loop: bool)
     assert (output.name, output.shape, output.datatype) == ("y", [2], Datatype.FP32)
     assert output.data.tolist() == [2.0, 4.0]
     assert (predictor.thread == threading.get_ident()) is on_loop
+    assert predictor.predict_only
 
 
 class SyncParameters(Predictor):
@@ -88,6 +89,7 @@ async def test_infer_style_sees_the_parameters(
     response = await predictor.run(_request(temperature=0.5, mode="fast"))
     assert response.parameters == {"temperature": 0.5, "mode": "fast"}
     assert (predictor.thread == threading.get_ident()) is on_loop
+    assert not predictor.predict_only
 
 
 async def test_predict_must_be_implemented() -> None:

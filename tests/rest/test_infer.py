@@ -274,3 +274,65 @@ async def test_null_is_nan_both_ways(rest: httpx.AsyncClient, datatype: str) -> 
     answer = await rest.post("/v2/models/echo/infer", json={"inputs": [tensor]})
     assert answer.status_code == 200, answer.text
     assert answer.json()["outputs"][0]["data"] == [None, 1.5]
+
+
+def _json_input(name: str, datatype: str, shape: list[int], data: list[Any]) -> dict[str, Any]:
+    return {"name": name, "datatype": datatype, "shape": shape, "data": data}
+
+
+ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
+LANE_REQUESTS: dict[str, tuple[str, list[dict[str, Any]]]] = {
+    "iris": ("iris", [_json_input("input-0", "FP32", [2, 4], ROWS)]),
+    "echo": (
+        "echo",
+        [
+            _json_input("h", "FP16", [1, 2], [0.5, -2.0]),
+            _json_input("b", "BOOL", [2], [True, False]),
+            _json_input("s", "BYTES", [2], ["a", "é"]),
+            _json_input("n", "INT64", [2], [-(2**62), 7]),
+        ],
+    ),
+    "sync-echo": ("sync-echo", [_json_input("u", "UINT8", [2, 3], [0, 1, 2, 3, 4, 255])]),
+    "scale": ("scale", [_json_input("input-0", "FP32", [3, 1], [1, 2, 3])]),
+    "failing": ("failing", [_json_input("x", "FP32", [1], [1])]),
+    "picky": ("picky", [_json_input("x", "FP32", [1], [1])]),
+    "wrong-output": ("wrong-output", [_json_input("x", "FP32", [1], [1])]),
+    "iris, a wrong shape": ("iris", [_json_input("input-0", "FP32", [1, 2], [1, 2])]),
+    "iris, a wrong datatype": ("iris", [_json_input("input-0", "FP64", [2, 4], ROWS)]),
+    "iris, an extra input": (
+        "iris",
+        [_json_input("input-0", "FP32", [2, 4], ROWS), _json_input("more", "FP32", [1], [1])],
+    ),
+    "no such model": ("nope", [_json_input("x", "FP32", [1], [1])]),
+}
+
+
+async def _outcome(
+    rest: httpx.AsyncClient, model: str, body: dict[str, Any]
+) -> tuple[int, Any, dict[str, str]]:
+    headers = {"x-request-id": "lane-1", "x-tenant": "t-1"}
+    answer = await rest.post(f"/v2/models/{model}/infer", json=body, headers=headers)
+    echoed = {k: v for k, v in answer.headers.items() if k.startswith("x-")}
+    return answer.status_code, answer.json(), echoed
+
+
+@pytest.mark.parametrize("case", LANE_REQUESTS)
+async def test_the_predict_lane_answers_as_the_general_path(
+    rest: httpx.AsyncClient, case: str
+) -> None:
+    """A plain JSON request takes the predict lane; the same request with a parameter no
+    model reads takes the general path: both answer the same, errors included."""
+    model, inputs = LANE_REQUESTS[case]
+    lane = await _outcome(rest, model, {"id": "body-1", "inputs": inputs})
+    general = await _outcome(
+        rest, model, {"id": "body-1", "inputs": inputs, "parameters": {"note": "general"}}
+    )
+    assert lane == general
+    status, body, echoed = lane
+    assert echoed == {"x-request-id": "lane-1", "x-tenant": "t-1"}
+    if case in ("iris", "echo", "sync-echo", "scale"):
+        assert status == 200
+        assert body["id"] == "lane-1"
+    else:
+        assert status in (400, 404, 500)
+        assert set(body) == {"error"}

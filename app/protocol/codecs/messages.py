@@ -32,7 +32,7 @@ BINARY_OUTPUT = "binary_data"  # requested output parameter: this output as bina
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
-class _BinarySection:
+class BinarySection:
     """Hands out consecutive slices of the bytes that follow the JSON header."""
 
     def __init__(self, view: memoryview) -> None:
@@ -75,7 +75,8 @@ def not_an_object(body: object) -> str:
     return f"body must be a JSON object, got {'null' if body is None else type(body).__name__}"
 
 
-def _split(body: Buffer, header_length: int | None) -> tuple[dict[str, Any], _BinarySection]:
+def split_body(body: Buffer, header_length: int | None) -> tuple[dict[str, Any], BinarySection]:
+    """A body's JSON object, and the binary data after it (InvalidInput if malformed)."""
     view = memoryview(body)
     if header_length is None:
         header_length = len(view)
@@ -89,7 +90,7 @@ def _split(body: Buffer, header_length: int | None) -> tuple[dict[str, Any], _Bi
         raise InvalidInput(f"malformed JSON: {error}") from None
     if not isinstance(message, dict):
         raise InvalidInput(not_an_object(message))
-    return message, _BinarySection(view[header_length:])
+    return message, BinarySection(view[header_length:])
 
 
 def _optional(message: dict[str, Any], key: str, kind: type, what: str) -> Any:
@@ -104,7 +105,7 @@ Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
 
 def _tensor(
-    cls: type[Tensor], item: object, index: int, role: str, binary: _BinarySection
+    cls: type[Tensor], item: object, index: int, role: str, binary: BinarySection
 ) -> Tensor:
     if not isinstance(item, dict):
         raise InvalidInput(f"{role} {index}: must be a JSON object")
@@ -128,7 +129,7 @@ def _tensor(
 
 
 def _tensors(
-    cls: type[Tensor], message: dict[str, Any], key: str, binary: _BinarySection
+    cls: type[Tensor], message: dict[str, Any], key: str, binary: BinarySection
 ) -> list[Tensor]:
     items = message.get(key)
     if not isinstance(items, list):
@@ -160,7 +161,11 @@ def _check_boolean(parameters: Parameters | None, key: str, what: str) -> None:
 
 def request_from_body(body: Buffer, header_length: int | None = None) -> InferenceRequest:
     """Decode an inference request body (JSON, or JSON header + binary tensors)."""
-    message, binary = _split(body, header_length)
+    return request_from_parts(*split_body(body, header_length))
+
+
+def request_from_parts(message: dict[str, Any], binary: BinarySection) -> InferenceRequest:
+    """The request of a body split by `split_body`."""
     inputs = _tensors(RequestInput, message, "inputs", binary)
     binary.check_consumed()
     parameters = _optional(message, "parameters", dict, "request")
@@ -175,7 +180,7 @@ def request_from_body(body: Buffer, header_length: int | None = None) -> Inferen
 
 def response_from_body(body: Buffer, header_length: int | None = None) -> InferenceResponse:
     """Decode an inference response body (JSON, or JSON header + binary tensors)."""
-    message, binary = _split(body, header_length)
+    message, binary = split_body(body, header_length)
     outputs = _tensors(ResponseOutput, message, "outputs", binary)
     binary.check_consumed()
     model_name = message.get("model_name")
