@@ -104,14 +104,13 @@ class Call:
         request.assign_trusted("id", self.id)
         if self.headers:
             request.parameters = {**(request.parameters or {}), **self.headers}
-        if request.inputs:
-            self.take_batch(settings, request.inputs[0].shape)
+        if settings is not None and settings.max_batch_size and request.inputs:
+            self.take_batch(request.inputs[0].shape)
 
-    def take_batch(self, settings: ModelSettings | None, shape: Sequence[int]) -> None:
-        """Note the batch size, the first dimension of the first input, if the model's
-        settings give it a batch dimension."""
-        if settings is not None and settings.max_batch_size:
-            self.batch = shape[0] if shape else 1
+    def take_batch(self, shape: Sequence[int]) -> None:
+        """Note the batch size of a model with a batch dimension: the first dimension of
+        the first input, of `shape`."""
+        self.batch = shape[0] if shape else 1
 
 
 def outcome_of(error: BaseException | None) -> str:

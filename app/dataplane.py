@@ -172,7 +172,9 @@ class DataPlane:
         call.entry = entry
         if call.id is None:
             call.id = new_request_id()
-        call.take_batch(entry.settings, next(iter(inputs.values())).shape if inputs else ())
+        settings = entry.settings
+        if settings is not None and settings.max_batch_size and inputs:
+            call.take_batch(next(iter(inputs.values())).shape)
         call.infer_started = time.perf_counter_ns()
         entry.enter()
         try:

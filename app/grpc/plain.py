@@ -61,7 +61,7 @@ def plain_inputs(message: pb.ModelInferRequest) -> dict[str, np.ndarray] | None:
 def prediction_to_wire(model_name: str, prediction: Prediction) -> bytes:
     """The serialized ModelInferResponse of a prediction, outputs as raw contents."""
     model = _model_fields(model_name, prediction.model_version)
-    parts: list[Buffer] = [model, _id_field(prediction.id)]
+    parts: list[Buffer] = [model, string_field(_ID_KEY, prediction.id or "")]
     contents: list[Buffer] = []
     for name, datatype, array in prediction.outputs:
         parts.append(_output_field(name, datatype, array.shape))
@@ -77,7 +77,7 @@ def response_to_wire_plain(response: InferenceResponse) -> bytes | None:
     if response.parameters:
         return None
     model = _model_fields(response.model_name, response.model_version)
-    parts: list[Buffer] = [model, _id_field(response.id)]
+    parts: list[Buffer] = [model, string_field(_ID_KEY, response.id or "")]
     contents: list[Buffer] = []
     for tensor in response.outputs:
         if tensor.parameters:
@@ -95,10 +95,6 @@ def raw_output_fields(chunks: Sequence[Buffer]) -> list[Buffer]:
     for chunk in chunks:
         parts += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
     return parts
-
-
-def _id_field(request_id: str | None) -> bytes:
-    return string_field(_ID_KEY, request_id or "")
 
 
 _MODELS: dict[tuple[str, str | None], bytes] = {}
