@@ -18,7 +18,7 @@ import numpy as np
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire import field_key, packed_int64s, string_field, varint
 from app.protocol.codecs.arrays import check_shape
-from app.protocol.codecs.datatypes import Datatype
+from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
 from app.protocol.prediction import Prediction
@@ -32,7 +32,6 @@ _NAME_KEY, _DATATYPE_KEY, _SHAPE_KEY = (
     field_key(pb.ModelInferResponse.InferOutputTensor, field)
     for field in ("name", "datatype", "shape")
 )
-_DATATYPES = {datatype.value: datatype for datatype in Datatype}
 
 
 def plain_inputs(message: pb.ModelInferRequest) -> dict[str, np.ndarray] | None:
@@ -48,9 +47,9 @@ def plain_inputs(message: pb.ModelInferRequest) -> dict[str, np.ndarray] | None:
         for index in range(count):  # by index: quicker than iterating a repeated field
             tensor = tensors[index]
             name = tensor.name
-            datatype = _DATATYPES.get(tensor.datatype)
-            if not name or datatype is None or tensor.parameters or tensor.HasField("contents"):
+            if not name or tensor.parameters or tensor.HasField("contents"):
                 return None
+            datatype = parse_datatype(tensor.datatype, name)
             shape = check_shape(tensor.shape[:], name)
             inputs[name] = array_from_raw(raw[index], shape, datatype, name)
     except InvalidInput:
@@ -60,15 +59,12 @@ def plain_inputs(message: pb.ModelInferRequest) -> dict[str, np.ndarray] | None:
 
 def prediction_to_wire(model_name: str, prediction: Prediction) -> bytes:
     """The serialized ModelInferResponse of a prediction, outputs as raw contents."""
-    model = _model_fields(model_name, prediction.model_version)
-    parts: list[Buffer] = [model, string_field(_ID_KEY, prediction.id or "")]
-    contents: list[Buffer] = []
+    headers: list[Buffer] = []
+    chunks: list[Buffer] = []
     for name, datatype, array in prediction.outputs:
-        parts.append(_output_field(name, datatype, array.shape))
-        chunk = raw_view(array, datatype)
-        contents += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
-    parts += contents
-    return b"".join(parts)
+        headers.append(_output_field(name, datatype, array.shape))
+        chunks.append(raw_view(array, datatype))
+    return _raw_answer(model_name, prediction.model_version, prediction.id, headers, chunks)
 
 
 def response_to_wire_plain(response: InferenceResponse) -> bytes | None:
@@ -76,17 +72,27 @@ def response_to_wire_plain(response: InferenceResponse) -> bytes | None:
     the response or one of its outputs has parameters."""
     if response.parameters:
         return None
-    model = _model_fields(response.model_name, response.model_version)
-    parts: list[Buffer] = [model, string_field(_ID_KEY, response.id or "")]
-    contents: list[Buffer] = []
+    headers: list[Buffer] = []
+    chunks: list[Buffer] = []
     for tensor in response.outputs:
         if tensor.parameters:
             return None
-        parts.append(_output_field(tensor.name, tensor.datatype, tensor.shape))
-        chunk = raw_view(tensor.data, tensor.datatype)
-        contents += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
-    parts += contents
-    return b"".join(parts)
+        headers.append(_output_field(tensor.name, tensor.datatype, tensor.shape))
+        chunks.append(raw_view(tensor.data, tensor.datatype))
+    return _raw_answer(response.model_name, response.model_version, response.id, headers, chunks)
+
+
+def _raw_answer(
+    model_name: str,
+    model_version: str | None,
+    request_id: str | None,
+    headers: list[Buffer],
+    chunks: list[Buffer],
+) -> bytes:
+    """The answer's fields in number order, as protobuf writes them: model name and
+    version, id, each output's header, each output's raw contents."""
+    parts = [_model_fields(model_name, model_version), string_field(_ID_KEY, request_id or "")]
+    return b"".join([*parts, *headers, *raw_output_fields(chunks)])
 
 
 def raw_output_fields(chunks: Sequence[Buffer]) -> list[Buffer]:
