@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from app.predictors.base import Tensors, declared
 from app.protocol.codecs.datatypes import from_dtype
 from app.protocol.errors import InvalidInput, PredictorError
@@ -20,18 +22,14 @@ class Signature:
     """The declared inputs and outputs of one loaded model version, by name, read once from
     its metadata; each request is checked against them."""
 
-    __slots__ = ("_fitting", "inputs", "metadata", "outputs")
+    __slots__ = ("_shapes", "inputs", "metadata", "outputs")
 
     def __init__(self, metadata: ModelMetadataResponse) -> None:
         self.metadata = metadata
         self.inputs = declared(metadata.inputs)
         self.outputs = declared(metadata.outputs)
-        self._fitting = {
-            name: (spec.datatype, len(spec.shape), _fixed_sizes(spec.shape))
-            for name, spec in self.inputs.items()
-        }
-        """Each declared input as `fits` reads it: datatype, rank, (index, size) of each
-        dimension of fixed size."""
+        self._shapes = {name: _shape_rule(spec.shape) for name, spec in self.inputs.items()}
+        """Each declared input's shape as both checks read it (see `_shape_fits`)."""
 
     def check(self, request: InferenceRequest) -> None:
         """InvalidInput unless the request's inputs and requested outputs fit the model."""
@@ -48,16 +46,13 @@ class Signature:
         if len(inputs) != len(self.inputs):
             return False
         for name, array in inputs.items():
-            expected = self._fitting.get(name)
-            if expected is None:
+            spec = self.inputs.get(name)
+            if (
+                spec is None
+                or from_dtype(array.dtype) is not spec.datatype
+                or not _shape_fits(array.shape, self._shapes[name])
+            ):
                 return False
-            datatype, rank, fixed = expected
-            shape = array.shape
-            if from_dtype(array.dtype) is not datatype or len(shape) != rank:
-                return False
-            for index, size in fixed:
-                if shape[index] != size:
-                    return False
         return True
 
     def _check_inputs(self, inputs: list[RequestInput]) -> None:
@@ -80,7 +75,7 @@ class Signature:
                     f"input {name!r}: datatype {tensor.datatype} does not match "
                     f"{spec.datatype} of model {model!r}"
                 )
-            if not _shape_fits(tensor.shape, spec.shape):
+            if not _shape_fits(tensor.shape, self._shapes[name]):
                 raise InvalidInput(
                     f"input {name!r}: shape {tensor.shape} does not match "
                     f"{spec.shape} of model {model!r}"
@@ -125,17 +120,23 @@ class Signature:
         return selected
 
 
-def _shape_fits(shape: list[int], expected: list[int]) -> bool:
-    if len(shape) != len(expected):
+ShapeRule = tuple[int, tuple[tuple[int, int], ...]]
+"""A declared shape as the checks read it: its rank, and (index, size) of each dimension
+of fixed size (-1, any size, has none)."""
+
+
+def _shape_rule(shape: list[int]) -> ShapeRule:
+    return len(shape), tuple((index, size) for index, size in enumerate(shape) if size >= 0)
+
+
+def _shape_fits(shape: Sequence[int], rule: ShapeRule) -> bool:
+    rank, fixed = rule
+    if len(shape) != rank:
         return False
-    for index, want in enumerate(expected):  # noqa: SIM110  # no generator frame, no zip
-        if want >= 0 and shape[index] != want:
+    for index, size in fixed:  # noqa: SIM110  # no generator frame
+        if shape[index] != size:
             return False
     return True
-
-
-def _fixed_sizes(shape: list[int]) -> tuple[tuple[int, int], ...]:
-    return tuple((index, size) for index, size in enumerate(shape) if size >= 0)
 
 
 def _names(tensors: list[MetadataTensor]) -> str:
