@@ -39,7 +39,7 @@ from app.protocol.types import (
     RepositoryModelRequest,
     ServerMetadataResponse,
 )
-from app.registry import ModelRegistry, ModelState
+from app.registry import ModelRegistry, ModelState, ModelVersion
 from app.settings import ServerSettings
 from app.signatures import Signature
 
@@ -164,9 +164,7 @@ class DataPlane:
         entry, predictor = self.registry.predictor(name, version)
         if not predictor.predict_only:
             return None
-        signature = entry.signature
-        if signature is None:
-            signature = entry.signature = Signature(predictor.metadata())
+        signature = _signature(entry, predictor)
         if not signature.fits(inputs):
             return None
         call.entry = entry
@@ -210,9 +208,7 @@ class DataPlane:
             call.id = request.id  # the body's id, unless a header gave one: errors echo it too
         entry, predictor = self.registry.predictor(name, version)
         call.entry = entry
-        signature = entry.signature
-        if signature is None:  # read once per loaded version
-            signature = entry.signature = Signature(predictor.metadata())
+        signature = _signature(entry, predictor)
         signature.check(request)
         call.settle(request, entry.settings)
         timeout = timeout_seconds(request.parameters)
@@ -261,6 +257,14 @@ async def _run(predictor: Predictor, request: InferenceRequest) -> InferenceResp
             f"got {type(response).__name__}"
         )
     return response
+
+
+def _signature(entry: ModelVersion, predictor: Predictor) -> Signature:
+    """The version's signature, read from its predictor's metadata once per loaded version."""
+    signature = entry.signature
+    if signature is None:
+        signature = entry.signature = Signature(predictor.metadata())
+    return signature
 
 
 def _failure(predictor: Predictor, error: Exception) -> PredictorError:
