@@ -220,14 +220,15 @@ async def test_undeclared_models_take_any_inputs(tmp_path: Path, settings: Serve
         await plane.infer("any", _request(_input("x", [1, 2, 3], "INT8")))
 
 
-@pytest.mark.parametrize(
-    ("model", "error", "expected"),
-    [
-        ("failing", PredictorError, "model 'failing' failed: RuntimeError: boom"),
-        ("picky", InvalidInput, "picky: no thanks"),
-        ("wrong-output", PredictorError, "predict must return a dict of arrays, got list"),
-    ],
-)
+PREDICTOR_FAILURES: list[tuple[str, type[Exception], str]] = [
+    ("failing", PredictorError, "model 'failing' failed: RuntimeError: boom"),
+    ("picky", InvalidInput, "picky: no thanks"),
+    ("wrong-output", PredictorError, "predict must return a dict of arrays, got list"),
+]
+"""Models whose predictor fails, the error the DataPlane raises, and its message."""
+
+
+@pytest.mark.parametrize(("model", "error", "expected"), PREDICTOR_FAILURES)
 async def test_predictor_failures(
     dataplane: DataPlane, model: str, error: type[Exception], expected: str
 ) -> None:
@@ -312,12 +313,7 @@ async def test_inputs_that_do_not_fit_go_to_infer(
 
 @pytest.mark.parametrize(
     ("model", "error", "expected"),
-    [
-        ("failing", PredictorError, "model 'failing' failed: RuntimeError: boom"),
-        ("picky", InvalidInput, "picky: no thanks"),
-        ("wrong-output", PredictorError, "predict must return a dict of arrays, got list"),
-        ("nope", ModelNotFound, "model 'nope' not found"),
-    ],
+    [*PREDICTOR_FAILURES, ("nope", ModelNotFound, "model 'nope' not found")],
 )
 async def test_predict_errors_are_infers(
     dataplane: DataPlane, model: str, error: type[Exception], expected: str
