@@ -10,6 +10,9 @@ import grpc
 from app.grpc.generated import open_inference_pb2 as pb
 
 SERVICE = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"]
+SERIALIZED_REPLIES = frozenset({"ModelInfer"})
+"""RPCs whose servicer method answers the serialized message (bytes): grpc sends it as it
+is, with no serializer call."""
 
 
 def _message_classes(method_name: str) -> tuple[Any, Any]:
@@ -25,20 +28,12 @@ def method_handlers(servicer: object) -> grpc.GenericRpcHandler:
         implementation = getattr(servicer, method.name, None)
         if implementation is None:
             continue
-        request, _ = _message_classes(method.name)
+        request, response = _message_classes(method.name)
+        serializer = None if method.name in SERIALIZED_REPLIES else response.SerializeToString
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            implementation, request_deserializer=request.FromString, response_serializer=_serialize
+            implementation, request_deserializer=request.FromString, response_serializer=serializer
         )
     return grpc.method_handlers_generic_handler(SERVICE.full_name, handlers)
-
-
-def _serialize(message: Any) -> bytes:
-    """A reply's wire form: messages are serialized, bytes (a message the servicer has
-    serialized itself) go out as they are."""
-    if isinstance(message, bytes):
-        return message
-    serialized: bytes = message.SerializeToString()
-    return serialized
 
 
 class Stub:
