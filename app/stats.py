@@ -21,7 +21,7 @@ class VersionStats:
         "infer_ns",
         "inference_count",
         "input_ns",
-        "last_inference",
+        "last_ended",
         "output_ns",
         "success",
         "success_ns",
@@ -31,7 +31,8 @@ class VersionStats:
         self.success = self.success_ns = self.fail = self.fail_ns = 0
         self.input_ns = self.infer_ns = self.output_ns = 0
         self.inference_count = 0
-        self.last_inference = 0
+        self.last_ended = 0
+        """The perf_counter_ns() at which the last success ended (0: none yet)."""
 
     def record_success(
         self, started: int, infer_started: int, infer_ended: int, ended: int, batch: int
@@ -42,11 +43,18 @@ class VersionStats:
         self.infer_ns += infer_ended - infer_started
         self.output_ns += ended - infer_ended
         self.inference_count += batch
-        self.last_inference = time.time_ns() // 1_000_000
+        self.last_ended = ended  # the clock read once per request; wall time on report
 
     def record_failure(self, started: int, ended: int) -> None:
         self.fail += 1
         self.fail_ns += ended - started
+
+    @property
+    def last_inference(self) -> int:
+        """When the last success ended, in milliseconds since the epoch (0: none yet)."""
+        if not self.last_ended:
+            return 0
+        return (time.time_ns() - (time.perf_counter_ns() - self.last_ended)) // 1_000_000
 
     def report(self, name: str, version: str) -> ModelStatistics:
         """The statistics extension's message for this version."""

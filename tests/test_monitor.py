@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -35,14 +36,18 @@ async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
 
 
 async def test_successes_count_per_version_with_batch_size(plane: DataPlane) -> None:
+    v1, v2 = plane.registry.versions("echo")
+    assert v2.stats.last_inference == 0  # no success yet
+    before = time.time_ns() // 1_000_000
     for _ in range(3):
         await plane.infer("echo", _request([4, 2]))
+    after = time.time_ns() // 1_000_000
+    await asyncio.sleep(0.05)  # read later: still the time the last success ended
+    assert before <= v2.stats.last_inference <= after + 1
     await plane.infer("echo", _request([1, 2]), "1")
-    v1, v2 = plane.registry.versions("echo")
     assert (v1.stats.success, v1.stats.inference_count) == (1, 1)
     assert (v2.stats.success, v2.stats.inference_count, v2.stats.fail) == (3, 12, 0)
     assert v2.stats.success_ns >= v2.stats.infer_ns > 0
-    assert v2.stats.last_inference > 1_700_000_000_000
     assert plane.monitor.series[("echo", "2", "inprocess", "success")].count == 3
 
 
