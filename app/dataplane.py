@@ -21,11 +21,8 @@ from app.calls import (
 )
 from app.extensions import EXTENSION_NAMES, model_config, repository_model
 from app.monitor import Monitor
-from app.predictors.base import (
-    Predictor,
-    Tensors,
-    call as call_function,  # `call` names the Call here
-)
+from app.plans import plan_of
+from app.predictors.base import Predictor, Tensors
 from app.protocol.errors import ModelNotReady, OIPError, PredictorError, Unsupported
 from app.protocol.prediction import Prediction
 from app.protocol.types import (
@@ -39,9 +36,8 @@ from app.protocol.types import (
     RepositoryModelRequest,
     ServerMetadataResponse,
 )
-from app.registry import ModelRegistry, ModelState, ModelVersion
+from app.registry import ModelRegistry, ModelState
 from app.settings import ServerSettings
-from app.signatures import Signature
 
 log = logging.getLogger("oipserve.dataplane")
 
@@ -162,21 +158,19 @@ class DataPlane:
         if call.id is None and request_id:
             call.id = request_id  # as in infer: errors echo it
         entry, predictor = self.registry.predictor(name, version)
-        if not predictor.predict_only:
-            return None
-        signature = _signature(entry, predictor)
-        if not signature.fits(inputs):
+        plan = entry.plan or plan_of(entry, predictor)
+        predict = plan.predict
+        if predict is None or not plan.signature.fits(inputs):
             return None
         call.entry = entry
         if call.id is None:
             call.id = new_request_id()
-        settings = entry.settings
-        if settings is not None and settings.max_batch_size and inputs:
+        if plan.batched and inputs:
             call.take_batch(next(iter(inputs.values())).shape)
         call.infer_started = time.perf_counter_ns()
         entry.enter()
         try:
-            outputs = await call_function(predictor.predict, inputs)
+            outputs = await predict(inputs)
         except OIPError:
             raise
         except Exception as error:
@@ -184,7 +178,7 @@ class DataPlane:
         finally:
             entry.leave()
         call.infer_ended = time.perf_counter_ns()
-        return Prediction(predictor.name, outputs, entry.version, call.id)
+        return Prediction(entry.name, outputs, entry.version, call.id)
 
     async def _infer_in_process(
         self, name: str, request: InferenceRequest, version: str | None
@@ -208,7 +202,7 @@ class DataPlane:
             call.id = request.id  # the body's id, unless a header gave one: errors echo it too
         entry, predictor = self.registry.predictor(name, version)
         call.entry = entry
-        signature = _signature(entry, predictor)
+        signature = plan_of(entry, predictor).signature
         signature.check(request)
         call.settle(request, entry.settings)
         timeout = timeout_seconds(request.parameters)
@@ -257,14 +251,6 @@ async def _run(predictor: Predictor, request: InferenceRequest) -> InferenceResp
             f"got {type(response).__name__}"
         )
     return response
-
-
-def _signature(entry: ModelVersion, predictor: Predictor) -> Signature:
-    """The version's signature, read from its predictor's metadata once per loaded version."""
-    signature = entry.signature
-    if signature is None:
-        signature = entry.signature = Signature(predictor.metadata())
-    return signature
 
 
 def _failure(predictor: Predictor, error: Exception) -> PredictorError:

@@ -33,7 +33,7 @@ from app.settings import (
 from app.stats import VersionStats
 
 if TYPE_CHECKING:
-    from app.signatures import Signature
+    from app.plans import Plan
 
 log = logging.getLogger("oipserve.registry")
 
@@ -63,9 +63,8 @@ class ModelVersion:
     required: bool = False
     """Readiness waits for this version (loaded at start-up, or replacing one that was)."""
     inflight: int = 0
-    signature: Signature | None = field(default=None, repr=False)
-    """What requests are checked against, read from the predictor's metadata by the
-    DataPlane at its first request."""
+    plan: Plan | None = field(default=None, repr=False)
+    """How the DataPlane serves it, read from the predictor at its first request."""
     _idle: asyncio.Event | None = field(default=None, repr=False)
 
     def enter(self) -> None:
@@ -255,6 +254,9 @@ class ModelRegistry:
                     f"model {name!r} has no version {version!r} (versions: {known})"
                 )
             return named
+        if len(found) == 1:  # the usual model, with one version: that version
+            (entry,) = found.values()
+            return entry
         newest_ready: ModelVersion | None = None
         for entry in found.values():
             if entry.state is _READY:
@@ -305,7 +307,7 @@ async def _load_version(entry: ModelVersion) -> None:
 
 
 async def _unload(entry: ModelVersion) -> None:
-    predictor, entry.predictor = entry.predictor, None
+    predictor, entry.predictor, entry.plan = entry.predictor, None, None
     entry.state, entry.reason = ModelState.UNAVAILABLE, "unloaded"
     if predictor is None:
         return

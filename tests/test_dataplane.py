@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from app.calls import GRPC, SUCCESS, Call, current_call
 from app.dataplane import DataPlane
+from app.plans import Plan
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import InvalidInput, ModelNotFound, ModelNotReady, PredictorError
 from app.protocol.types import InferenceRequest, RequestInput, RequestOutput
@@ -281,6 +283,27 @@ async def test_predict_settles_a_new_id_and_the_batch(tmp_path: Path) -> None:
         assert call.id is not None
         assert call.id.count("-") == 1
         assert call.batch == 5
+
+
+async def test_predict_runs_a_plain_predict_in_a_worker_thread(tmp_path: Path) -> None:
+    add_model(tmp_path, "which", "tests.toys:WhichThread")
+    async with dataplane_over(tmp_path) as plane:
+        entry = plane.registry.resolve("which")
+        assert entry.plan is None  # made at the first request
+        threads: list[int] = []
+        plans: list[Plan | None] = []
+        for _ in range(2):
+            with _transport_call(plane, "which") as call:
+                prediction = await plane.predict("which", {"x": np.ones(1, np.float32)})
+            assert prediction is not None
+            outputs = {name: array for name, _, array in prediction.outputs}
+            assert outputs["id"][0] == call.id  # the call is current in the worker thread
+            threads.append(int(outputs["thread"][0]))
+            plans.append(entry.plan)
+        assert plans[0] is plans[1] is not None  # one plan per loaded version
+        assert threading.get_ident() not in threads
+        await plane.registry.unload("which")
+        assert (entry.plan, entry.predictor) == (None, None)  # the plan goes with its predictor
 
 
 async def test_predict_leaves_other_calls_to_infer(dataplane: DataPlane) -> None:

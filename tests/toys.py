@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.calls import current_call
 from app.predictors import Predictor, Tensors
 from app.protocol.errors import InvalidInput
 from app.protocol.types import InferenceRequest, InferenceResponse, ResponseOutput
@@ -27,6 +28,14 @@ class SyncEcho(Predictor):
 
     def predict(self, inputs: Tensors) -> Tensors:
         return dict(inputs)
+
+
+class WhichThread(Predictor):
+    """Answers the id of the thread its plain `predict` ran in, with the request's id."""
+
+    def predict(self, inputs: Tensors) -> Tensors:
+        call = current_call.get()
+        return {"thread": np.array([threading.get_ident()]), "id": np.array([call and call.id])}
 
 
 class Scale(Predictor):

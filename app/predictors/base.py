@@ -32,12 +32,12 @@ def call(
 ) -> Awaitable[Result]:
     """`function(...)` to await: its coroutine if it is a coroutine function, else a run in
     a worker thread, so that blocking model code never stalls the event loop."""
-    if _is_coroutine_function(function):
+    if is_coroutine_function(function):
         return function(*args, **kwargs)  # type: ignore[return-value]  # a coroutine here
     return asyncio.to_thread(function, *args, **kwargs)  # type: ignore[arg-type]  # plain here
 
 
-def _is_coroutine_function(function: Callable[..., object]) -> bool:
+def is_coroutine_function(function: Callable[..., object]) -> bool:
     """`inspect.iscoroutinefunction`, with a quick answer for the usual `async def` method
     (this runs on every request)."""
     code = getattr(getattr(function, "__func__", function), "__code__", None)
