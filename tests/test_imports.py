@@ -37,7 +37,8 @@ RULES: dict[str, set[str]] = {
     "app.batching": CORE,
     "app.stats": CORE,
     "app.signatures": CORE,
-    "app.registry": CORE | {"app.registry", "app.stats", "app.signatures"},
+    "app.registry": CORE | {"app.registry", "app.stats", "app.plans"},
+    "app.plans": CORE | {"app.registry", "app.signatures"},
     "app.calls": CORE | {"app.registry"},
     "app.monitor": CORE | {"app.registry", "app.calls"},
     "app.extensions": CORE | {"app.registry"},
@@ -46,7 +47,7 @@ RULES: dict[str, set[str]] = {
     "app.memory": set(),
     "app.dataplane": CORE
     | {"app.registry", "app.dataplane", "app.batching", "app.calls", "app.monitor"}
-    | {"app.extensions", "app.signatures"},
+    | {"app.extensions", "app.plans"},
     "app.rest": {"app", "app.protocol", "app.settings", "app.dataplane", "app.rest"}
     | {"app.calls", "app.metrics"},
     "app.grpc": {"app", "app.protocol", "app.settings", "app.dataplane", "app.grpc", "app.calls"},
@@ -64,7 +65,7 @@ EVERYTHING = {"app.server", "app.cli", "app.__main__", "app"}
 NO_TRANSPORTS = (
     *("app.protocol", "app.settings", "app.predictors", "app.registry", "app.dataplane"),
     *("app.calls", "app.monitor", "app.stats", "app.extensions", "app.metrics", "app.logs"),
-    *("app.memory", "app.signatures"),
+    *("app.memory", "app.signatures", "app.plans"),
 )
 
 
