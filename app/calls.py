@@ -17,7 +17,6 @@ from app.protocol.types import InferenceRequest, Parameters
 
 if TYPE_CHECKING:
     from app.registry import ModelVersion
-    from app.settings import ModelSettings
 
 REST = "rest"
 GRPC = "grpc"
@@ -96,15 +95,15 @@ class Call:
         extra = self.reply_headers if self.reply_headers is not None else self.headers
         return [(REQUEST_ID, self.id), *(extra or {}).items()]
 
-    def settle(self, request: InferenceRequest, settings: ModelSettings | None) -> None:
+    def settle(self, request: InferenceRequest, batched: bool) -> None:
         """Settle the request id (header, else body, else a new one), pass the X- headers
-        on as request parameters, and note the batch size."""
+        on as request parameters, and note the batch size if the model is `batched`."""
         if self.id is None:
             self.id = request.id or new_request_id()
         request.assign_trusted("id", self.id)
         if self.headers:
             request.parameters = {**(request.parameters or {}), **self.headers}
-        if settings is not None and settings.max_batch_size and request.inputs:
+        if batched and request.inputs:
             self.take_batch(request.inputs[0].shape)
 
     def take_batch(self, shape: Sequence[int]) -> None:

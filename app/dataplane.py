@@ -202,9 +202,10 @@ class DataPlane:
             call.id = request.id  # the body's id, unless a header gave one: errors echo it too
         entry, predictor = self.registry.predictor(name, version)
         call.entry = entry
-        signature = plan_of(entry, predictor).signature
+        plan = entry.plan or plan_of(entry, predictor)
+        signature = plan.signature
         signature.check(request)
-        call.settle(request, entry.settings)
+        call.settle(request, plan.batched)
         timeout = timeout_seconds(request.parameters)
         call.infer_started = time.perf_counter_ns()
         entry.enter()
