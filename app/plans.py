@@ -4,11 +4,10 @@ predictor's `predict` ready to await."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from app.predictors.base import Predictor, Tensors, is_coroutine_function
+from app.predictors.base import Predictor, Tensors, as_coroutine_function
 from app.signatures import Signature
 
 if TYPE_CHECKING:
@@ -24,7 +23,9 @@ class Plan:
 
     def __init__(self, entry: ModelVersion, predictor: Predictor) -> None:
         self.signature = Signature(predictor.metadata())
-        self.predict: Predict | None = _awaitable(predictor) if predictor.predict_only else None
+        self.predict: Predict | None = (
+            as_coroutine_function(predictor.predict) if predictor.predict_only else None
+        )
         """The lane's `predict`, None for a predictor that implements `infer` (its answers
         are not only predict's arrays)."""
         settings = entry.settings
@@ -38,16 +39,3 @@ def plan_of(entry: ModelVersion, predictor: Predictor) -> Plan:
     if plan is None:
         plan = entry.plan = Plan(entry, predictor)
     return plan
-
-
-def _awaitable(predictor: Predictor) -> Predict:
-    """The predictor's `predict` as a coroutine function: itself when it is one, else a run
-    in a worker thread (as `app.predictors.base.call` runs it)."""
-    predict = predictor.predict
-    if is_coroutine_function(predict):
-        return predict  # type: ignore[return-value]  # a coroutine function here
-
-    async def in_thread(inputs: Tensors) -> Tensors:
-        return await asyncio.to_thread(predict, inputs)  # type: ignore[arg-type]  # plain here
-
-    return in_thread

@@ -32,12 +32,26 @@ def call(
 ) -> Awaitable[Result]:
     """`function(...)` to await: its coroutine if it is a coroutine function, else a run in
     a worker thread, so that blocking model code never stalls the event loop."""
-    if is_coroutine_function(function):
+    if _is_coroutine_function(function):
         return function(*args, **kwargs)  # type: ignore[return-value]  # a coroutine here
     return asyncio.to_thread(function, *args, **kwargs)  # type: ignore[arg-type]  # plain here
 
 
-def is_coroutine_function(function: Callable[..., object]) -> bool:
+def as_coroutine_function(
+    function: Callable[Args, Result | Awaitable[Result]],
+) -> Callable[Args, Awaitable[Result]]:
+    """`function` as a coroutine function that runs as `call` runs it: itself when it is
+    one, else a run in a worker thread. Decided once, for a function called per request."""
+    if _is_coroutine_function(function):
+        return function  # type: ignore[return-value]  # a coroutine function here
+
+    async def in_thread(*args: Args.args, **kwargs: Args.kwargs) -> Result:
+        return await asyncio.to_thread(function, *args, **kwargs)  # type: ignore[arg-type]  # plain here
+
+    return in_thread
+
+
+def _is_coroutine_function(function: Callable[..., object]) -> bool:
     """`inspect.iscoroutinefunction`, with a quick answer for the usual `async def` method
     (this runs on every request)."""
     code = getattr(getattr(function, "__func__", function), "__code__", None)
