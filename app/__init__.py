@@ -48,7 +48,7 @@ _EXPORTS: dict[str, str] = {
     "ServerNotReady": "app.protocol.errors",
     "ServerSettings": "app.settings",
     "ServerUnreachable": "app.client.errors",
-    "Tensors": "app.predictors.base",
+    "Tensors": "app.protocol.payload",
     "USE_CLIENT_DEFAULT": "app.client.defaults",
     "Unavailable": "app.protocol.errors",
     "Unsupported": "app.protocol.errors",
@@ -103,7 +103,6 @@ if TYPE_CHECKING:
     )
     from app.predictors.base import (
         Predictor as Predictor,
-        Tensors as Tensors,
     )
     from app.protocol.codecs.datatypes import (
         Datatype as Datatype,
@@ -121,6 +120,9 @@ if TYPE_CHECKING:
         ServerNotReady as ServerNotReady,
         Unavailable as Unavailable,
         Unsupported as Unsupported,
+    )
+    from app.protocol.payload import (
+        Tensors as Tensors,
     )
     from app.protocol.types import (
         InferenceRequest as InferenceRequest,

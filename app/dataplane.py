@@ -2,47 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Coroutine
-from typing import Any
-
 from app import __version__
-from app.calls import (
-    INPROCESS,
-    SUCCESS,
-    Call,
-    current_call,
-    new_request_id,
-    outcome_of,
-    reply_headers,
-    timeout_seconds,
-    within,
-)
-from app.extensions import EXTENSION_NAMES, model_config, repository_model
-from app.monitor import Monitor
-from app.plans import plan_of
-from app.predictors.base import Predictor, Tensors
-from app.protocol.errors import ModelNotReady, OIPError, PredictorError, Unsupported
-from app.protocol.prediction import Prediction
+from app.context import RequestContext, enter_context, leave_context, new_request_id
+from app.deadlines import tightened, timeout_seconds, within
+from app.model_config import model_config
+from app.monitor import SUCCESS, Monitor, outcome_of
+from app.protocol.errors import ModelNotReady, Unsupported
+from app.protocol.payload import Encoded, Payload
 from app.protocol.types import (
-    InferenceRequest,
     InferenceResponse,
     ModelConfig,
     ModelMetadataResponse,
     ModelStatisticsResponse,
     RepositoryIndexRequest,
     RepositoryIndexResponse,
+    RepositoryModel,
     RepositoryModelRequest,
     ServerMetadataResponse,
 )
-from app.registry import ModelRegistry, ModelState
+from app.registry import ModelRegistry, ModelState, ModelVersion
+from app.resolver import Kind, Target
 from app.settings import ServerSettings
 
-log = logging.getLogger("oipserve.dataplane")
-
-EXTENSIONS: list[str] = ["binary_tensor_data", *EXTENSION_NAMES]
-"""Protocol extensions this server speaks, advertised in the server metadata."""
+EXTENSIONS = ["binary_tensor_data", "model_repository", "statistics", "model_configuration"]
+"""Protocol extensions this server speaks, advertised in the server metadata (by the names
+Triton gives them)."""
 
 
 class DataPlane:
@@ -74,17 +58,28 @@ class DataPlane:
             name=self.settings.server_name, version=__version__, extensions=list(EXTENSIONS)
         )
 
-    async def model_ready(self, name: str, version: str | None = None) -> bool:
-        """Whether the model (version) serves; False for a model folder not loaded."""
-        if not self.registry.known(name) and name in self.registry.folders():
+    async def model_ready(self, target: Target) -> bool:
+        """Whether the target serves (False for a model folder not loaded); NotFound for a
+        target the server does not know."""
+        name = target.name
+        known = self.registry.known(name)
+        if target.kind is Kind.MODEL and not known and name in self.registry.folders():
+            return False  # a model folder, not loaded
+        try:
+            self.registry.serving(target)
+        except ModelNotReady:
             return False
-        return self.registry.resolve(name, version).state is ModelState.READY
+        return True
 
-    async def model_metadata(self, name: str, version: str | None = None) -> ModelMetadataResponse:
-        _, predictor = self.registry.predictor(name, version)
-        metadata = predictor.metadata()
-        if version is None:
-            ready = [v.version for v in self.registry.versions(name) if v.state is ModelState.READY]
+    async def model_metadata(self, target: Target) -> ModelMetadataResponse:
+        """The metadata of the target's version (of the model, with its ready versions,
+        when the target names none)."""
+        entry = self.registry.serving(target)
+        assert entry.predictor is not None
+        metadata = entry.predictor.metadata()
+        if target.version is None:
+            versions = self.registry.versions(target.name)
+            ready = [v.version for v in versions if v.state is ModelState.READY]
             metadata = metadata.model_copy(update={"versions": ready})
         return metadata
 
@@ -117,7 +112,17 @@ class DataPlane:
         entries = self.registry.index()
         if request.ready:
             entries = [entry for entry in entries if entry.state is ModelState.READY]
-        return RepositoryIndexResponse(models=[repository_model(entry) for entry in entries])
+        return RepositoryIndexResponse(
+            models=[
+                RepositoryModel(
+                    name=entry.name,
+                    version=entry.version,
+                    state=entry.state.value,
+                    reason=entry.reason,
+                )
+                for entry in entries
+            ]
+        )
 
     async def repository_load(self, name: str, request: RepositoryModelRequest) -> None:
         """Load model `name`, or reload it if its folder changed."""
@@ -129,104 +134,49 @@ class DataPlane:
         _no_parameters(request, "unload", allowed={"unload_dependents"})
         await self.registry.unload(name)
 
-    def infer(
-        self, name: str, request: InferenceRequest, version: str | None = None
-    ) -> Coroutine[Any, Any, InferenceResponse]:
-        """Run one inference: resolve the model, check the request against its signature,
-        predict, keep the requested outputs and echo the request id. The transport's call
-        (request id, X- headers) is used if it has one; else this is an in-process call."""
-        call = current_call.get()
-        if call is not None and call.entry is None:
-            return self._infer(call, name, request, version)
-        return self._infer_in_process(name, request, version)
-
-    async def predict(
-        self,
-        name: str,
-        inputs: Tensors,
-        version: str | None = None,
-        request_id: str | None = None,
-    ) -> Prediction | None:
-        """The predict lane, for a transport's request that holds input arrays and nothing
-        else to interpret (no parameters, no requested outputs): `infer` without building
-        messages, for a model that implements only `predict`. The same checks, bookkeeping
-        and errors as `infer`; None when the model or the inputs are not for this lane (then
-        the transport calls `infer`, which answers them or says what is wrong)."""
-        call = current_call.get()
-        if call is None or call.entry is not None:
-            return None
-        if call.id is None and request_id:
-            call.id = request_id  # as in infer: errors echo it
-        entry, predictor = self.registry.predictor(name, version)
-        plan = entry.plan or plan_of(entry, predictor)
-        predict = plan.predict
-        if predict is None or not plan.signature.fits(inputs):
-            return None
-        call.entry = entry
-        if call.id is None:
-            call.id = new_request_id()
-        if plan.batched and inputs:
-            call.take_batch(next(iter(inputs.values())).shape)
-        call.infer_started = time.perf_counter_ns()
-        entry.enter()
-        try:
-            outputs = await predict(inputs)
-        except OIPError:
-            raise
-        except Exception as error:
-            raise _failure(predictor, error) from error
-        finally:
-            entry.leave()
-        call.infer_ended = time.perf_counter_ns()
-        return Prediction(entry.name, outputs, entry.version, call.id)
-
-    async def _infer_in_process(
-        self, name: str, request: InferenceRequest, version: str | None
+    async def infer(
+        self, target: Target, payload: Encoded, context: RequestContext
     ) -> InferenceResponse:
-        call = self.monitor.begin(INPROCESS, name)
-        token = current_call.set(call)
+        """Answer one inference request, whichever front it came by: decode the payload,
+        settle the request id (so that every answer, errors included, carries it), find the
+        servable the target names (once), and call it through its plan within the request's
+        deadline. Every outcome is counted, timed and logged here."""
+        token = enter_context(context)
+        context.model = target.name
+        self.monitor.begin(context)
+        entry = None
         try:
-            response = await self._infer(call, name, request, version)
+            request = payload.decode()
+            if context.id is None:
+                context.id = request.id or new_request_id()
+            entry = self.registry.serving(target)
+            context.version = entry.version
+            response = await self._call(entry, request, context)
         except BaseException as error:
-            self.monitor.finish(call, outcome_of(error))
+            if context.id is None:
+                context.id = new_request_id()  # before the log line that names it
+            self.monitor.finish(context, entry, outcome_of(error, context))
             raise
         finally:
-            current_call.reset(token)
-        self.monitor.finish(call, SUCCESS)
+            leave_context(token)
+        self.monitor.finish(context, entry, SUCCESS)
         return response
 
-    async def _infer(
-        self, call: Call, name: str, request: InferenceRequest, version: str | None
+    async def _call(
+        self, entry: ModelVersion, payload: Payload, context: RequestContext
     ) -> InferenceResponse:
-        if call.id is None and request.id:
-            call.id = request.id  # the body's id, unless a header gave one: errors echo it too
-        entry, predictor = self.registry.predictor(name, version)
-        call.entry = entry
-        plan = entry.plan or plan_of(entry, predictor)
-        signature = plan.signature
-        signature.check(request)
-        call.settle(request, plan.batched)
-        timeout = timeout_seconds(request.parameters)
-        call.infer_started = time.perf_counter_ns()
+        """The version's answer through its plan, within the request's deadline."""
+        plan = entry.plan
+        assert plan is not None
+        timeout = timeout_seconds(payload.parameters)
+        deadline = context.deadline = tightened(context.deadline, timeout)
         entry.enter()
         try:
-            if timeout is None:
-                response = await _run(predictor, request)
-            else:
-                response = await within(_run(predictor, request), timeout, call, predictor.name)
+            if deadline is None:
+                return await plan(payload, context)
+            return await within(plan(payload, context), deadline, f"model {entry.name!r}")
         finally:
             entry.leave()
-        call.infer_ended = time.perf_counter_ns()
-        if request.outputs:
-            response.outputs = signature.select_outputs(request, response)
-        if response.model_name != name:  # the predict path answers with all three already
-            response.assign_trusted("model_name", name)
-        if response.model_version != entry.version:
-            response.assign_trusted("model_version", entry.version)
-        if response.id != call.id:
-            response.assign_trusted("id", call.id)
-        call.reply_headers = reply_headers(call.headers, response.parameters)
-        return response
 
 
 def _no_parameters(
@@ -237,24 +187,3 @@ def _no_parameters(
         raise Unsupported(
             f"{action} parameter {unknown[0]!r} is not supported: models load from their folder"
         )
-
-
-async def _run(predictor: Predictor, request: InferenceRequest) -> InferenceResponse:
-    try:
-        response = await predictor.run(request)
-    except OIPError:
-        raise
-    except Exception as error:
-        raise _failure(predictor, error) from error
-    if not isinstance(response, InferenceResponse):
-        raise PredictorError(
-            f"model {predictor.name!r}: infer must return an InferenceResponse, "
-            f"got {type(response).__name__}"
-        )
-    return response
-
-
-def _failure(predictor: Predictor, error: Exception) -> PredictorError:
-    """The error of a predictor's own failure (not an OIPError), logged with its trace."""
-    log.exception("model %s version %s failed", predictor.name, predictor.version)
-    return PredictorError(f"model {predictor.name!r} failed: {type(error).__name__}: {error}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from app.calls import current_call
+from app.context import current_context
 
 CALL_FIELDS = ("request_id", "model", "version", "protocol", "status", "latency_ms")
 """Record attributes about the request a line belongs to, when there is one."""
@@ -20,16 +20,16 @@ CALL_FIELDS = ("request_id", "model", "version", "protocol", "status", "latency_
 _THIRD_PARTY = ("uvicorn", "uvicorn.error", "uvicorn.access", "grpc", "asyncio")
 
 
-class CallFilter(logging.Filter):
-    """Adds the current call's request id, model and version to each record."""
+class ContextFilter(logging.Filter):
+    """Adds the current request's id, model, version and front to each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        call = current_call.get()
-        if call is not None and not hasattr(record, "request_id"):
-            record.request_id = call.id
-            record.model = call.model
-            record.version = call.version
-            record.protocol = call.protocol
+        context = current_context()
+        if context is not None and not hasattr(record, "request_id"):
+            record.request_id = context.id
+            record.model = context.model
+            record.version = context.version
+            record.protocol = context.front
         return True
 
 
@@ -74,7 +74,7 @@ def setup_logging(level: str, fmt: str) -> None:
     """Send every record (ours, uvicorn's, grpc's) through one stderr handler."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JSONFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(CallFilter())
+    handler.addFilter(ContextFilter())
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from app.calls import GRPC, REST
+from app.context import GRPC, REST
 from app.monitor import BUCKETS, Monitor
 from app.protocol.errors import Unsupported
 from app.registry import ModelRegistry, ModelState
@@ -54,9 +54,9 @@ def _inflight_metric(monitor: Monitor) -> Metric:
         labels=["model", "protocol"],
     )
     counts = dict.fromkeys(_inflight_labels(monitor), 0)
-    for call in monitor.inflight:
-        model = call.model if monitor.registry.known(call.model) else ""
-        counts[model, call.protocol] = counts.get((model, call.protocol), 0) + 1
+    for context in monitor.inflight:
+        model = context.model if monitor.registry.known(context.model) else ""
+        counts[model, context.front] = counts.get((model, context.front), 0) + 1
     for labels, count in sorted(counts.items()):
         inflight.add_metric(labels, count)
     return inflight

@@ -1,5 +1,5 @@
-"""The Monitor: opens and closes every inference `Call`, counting it in the version's
-statistics and the request metrics, tracking what is in flight, and logging its end.
+"""The Monitor: counts every inference request as it ends, in its model version's statistics
+and the request metrics, tracks what is in flight, and logs the end of each.
 
 Everything here runs on the event loop for every request, so it only touches plain counters:
 Prometheus series are built from them when /metrics is scraped (app.metrics)."""
@@ -7,13 +7,13 @@ Prometheus series are built from them when /metrics is scraped (app.metrics)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from bisect import bisect_left
 
-from app.calls import SUCCESS, Call
-from app.registry import ModelRegistry
+from app.context import CANCELLED, RequestContext
+from app.protocol.errors import OIPError
+from app.registry import ModelRegistry, ModelVersion
 
 log = logging.getLogger("oipserve.requests")
 
@@ -22,7 +22,27 @@ BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 SeriesKey = tuple[str, str, str, str]
-"""(model, version, protocol, outcome)."""
+"""(model, version, front, outcome)."""
+SUCCESS = "success"
+DEADLINE_EXCEEDED = "deadline_exceeded"
+"""Outcomes of requests; the others are CANCELLED and the error statuses in lower case
+(`outcome_of`)."""
+
+
+def outcome_of(error: BaseException | None, context: RequestContext) -> str:
+    """The outcome label of the request of `context` that ended with `error` (None:
+    success); a cancelled request is `deadline_exceeded` once its deadline has passed."""
+    if error is None:
+        return SUCCESS
+    if isinstance(error, OIPError):
+        return error.status.name.lower()
+    if isinstance(error, asyncio.CancelledError):
+        if context.cancelled:
+            return context.cancelled
+        deadline = context.deadline
+        passed = deadline is not None and time.monotonic() >= deadline
+        return DEADLINE_EXCEEDED if passed else CANCELLED
+    return "internal"
 
 
 class Series:
@@ -42,93 +62,83 @@ class Series:
 
 
 class Monitor:
-    """Begins and finishes calls; holds the request series and the calls in flight."""
+    """Holds the request series and the requests in flight."""
 
     def __init__(self, registry: ModelRegistry, log_requests: bool = False) -> None:
         self.registry = registry
         self.request_level = logging.INFO if log_requests else logging.DEBUG
         """The level of the line logged when a request ends."""
         self.series: dict[SeriesKey, Series] = {}
-        self.inflight: set[Call] = set()
-        self.reported: set[Call] = set()
-        """The calls in flight when the listeners closed: each is logged at INFO as it
+        self.inflight: set[RequestContext] = set()
+        self.reported: set[RequestContext] = set()
+        """The requests in flight when the listeners closed: each is logged at INFO as it
         finishes (the shutdown report)."""
-        self._idle: asyncio.Event | None = None
 
-    def begin(self, protocol: str, model: str) -> Call:
-        """A new call of `protocol` for `model`, now in flight."""
-        call = Call(protocol, model, time.perf_counter_ns())
-        self.inflight.add(call)
-        return call
+    def begin(self, context: RequestContext) -> None:
+        """The request of `context` is in flight."""
+        self.inflight.add(context)
 
-    def finish(self, call: Call, outcome: str) -> None:
-        """Count the call's end with its `outcome` (SUCCESS, or see `outcome_of`)."""
+    def finish(self, context: RequestContext, entry: ModelVersion | None, outcome: str) -> None:
+        """Count the end of a request answered by `entry` (None: it failed before a version
+        was resolved) with `outcome` (SUCCESS, or see `outcome_of`)."""
         ended = time.perf_counter_ns()
-        self.inflight.discard(call)
-        outcome = call.cancelled or outcome
-        entry = call.entry
+        self.inflight.discard(context)
+        started = context.started
+        model = context.model
         if entry is not None:
             if outcome == SUCCESS:
                 entry.stats.record_success(
-                    call.started, call.infer_started, call.infer_ended, ended, call.batch
+                    started, context.infer_started, context.infer_ended, ended, context.batch
                 )
             else:
-                entry.stats.record_failure(call.started, ended)
-            key = (call.model, entry.version, call.protocol, outcome)
+                entry.stats.record_failure(started, ended)
+            key = (model, entry.version, context.front, outcome)
         else:
-            model = call.model if self.registry.known(call.model) else ""
-            key = (model, "", call.protocol, outcome)
+            key = (model if self.registry.known(model) else "", "", context.front, outcome)
         series = self.series.get(key)
         if series is None:
             series = self.series[key] = Series()
-        series.observe((ended - call.started) / 1e9)
-        if self._idle is not None and not self.inflight:
-            self._idle.set()
-        if self.reported and call in self.reported:
-            self.reported.discard(call)
-            self._log(call, outcome, ended, logging.INFO, "finished in-flight request")
+        series.observe((ended - started) / 1e9)
+        if self.reported and context in self.reported:
+            self.reported.discard(context)
+            self._log(context, key, ended, logging.INFO, "finished in-flight request")
         elif log.isEnabledFor(self.request_level):
-            self._log(call, outcome, ended, self.request_level, "request")
+            self._log(context, key, ended, self.request_level, "request")
 
-    def _log(self, call: Call, outcome: str, ended: int, level: int, what: str) -> None:
-        latency_ms = round((ended - call.started) / 1e6, 3)
+    def _log(
+        self, context: RequestContext, key: SeriesKey, ended: int, level: int, what: str
+    ) -> None:
+        model, version, front, outcome = key
+        latency_ms = round((ended - context.started) / 1e6, 3)
         log.log(
             level,
             "%s %s%s over %s: %s in %.3f ms",
             what,
-            call.model,
-            f"/{call.version}" if call.version else "",
-            call.protocol,
+            model,
+            f"/{version}" if version else "",
+            front,
             outcome,
             latency_ms,
             extra={
-                "request_id": call.id,
-                "model": call.model,
-                "version": call.version,
-                "protocol": call.protocol,
+                "request_id": context.id,
+                "model": model,
+                "version": version,
+                "protocol": front,
                 "status": outcome,
                 "latency_ms": latency_ms,
             },
         )
 
     def report_inflight(self) -> str:
-        """The listeners have closed: the calls in flight now are logged as they finish.
+        """The listeners have closed: the requests in flight now are logged as they finish.
         How many there are (see `describe_inflight`)."""
         self.reported = set(self.inflight)
         return self.describe_inflight()
 
     def describe_inflight(self) -> str:
-        """How many calls are in flight, per protocol: '3 (grpc 1, rest 2)'."""
+        """How many requests are in flight, per front: '3 (grpc 1, rest 2)'."""
         counts: dict[str, int] = {}
-        for call in self.inflight:
-            counts[call.protocol] = counts.get(call.protocol, 0) + 1
+        for context in self.inflight:
+            counts[context.front] = counts.get(context.front, 0) + 1
         detail = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
         return f"{len(self.inflight)} ({detail})" if detail else "0"
-
-    async def wait_idle(self, grace: float) -> bool:
-        """Wait until no call is in flight (at most `grace` s); False if some still are."""
-        if self.inflight:
-            self._idle = asyncio.Event()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), grace)
-        return not self.inflight

@@ -1,41 +1,99 @@
-"""What the DataPlane reads of a loaded model version on every request, read from its
-predictor once: the signature requests are checked against and, for the predict lane, the
-predictor's `predict` ready to await."""
+"""A Plan: how one loaded model version is called, decided once, when the registry loads it.
+
+It holds the signature requests are checked against, and either the predictor's `predict`
+(arrays in, arrays out) or its `infer` (a whole request), ready to await: the method itself
+when it is `async`, else a run in a worker thread. A request object is built only for
+`infer`; `predict` gets the payload's arrays as they were decoded.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
-from app.predictors.base import Predictor, Tensors, as_coroutine_function
+from app.context import RequestContext
+from app.predictors.base import Predictor, as_coroutine_function
+from app.protocol.errors import OIPError, PredictorError
+from app.protocol.payload import Payload, Tensors, response_from_arrays
+from app.protocol.types import InferenceRequest, InferenceResponse, Parameters
 from app.signatures import Signature
 
-if TYPE_CHECKING:
-    from app.registry import ModelVersion
+log = logging.getLogger("oipserve.dataplane")
 
-Predict = Callable[[Tensors], Awaitable[Tensors]]
+Predict = Callable[[Tensors], Awaitable[object]]
+Infer = Callable[[InferenceRequest], Awaitable[object]]
 
 
 class Plan:
-    """How one loaded version is served."""
+    """Calls one loaded model version."""
 
-    __slots__ = ("batched", "predict", "signature")
+    __slots__ = ("batched", "infer", "name", "predict", "signature", "version")
 
-    def __init__(self, entry: ModelVersion, predictor: Predictor) -> None:
+    def __init__(self, predictor: Predictor) -> None:
+        self.name = predictor.name
+        self.version = predictor.version
         self.signature = Signature(predictor.metadata())
-        self.predict: Predict | None = (
-            as_coroutine_function(predictor.predict) if predictor.predict_only else None
-        )
-        """The lane's `predict`, None for a predictor that implements `infer` (its answers
-        are not only predict's arrays)."""
-        settings = entry.settings
-        self.batched = settings is not None and bool(settings.max_batch_size)
-        """Whether the first dimension of the first input is the batch size."""
+        self.predict: Predict | None = None
+        self.infer: Infer | None = None
+        if predictor.predict_only:
+            self.predict = as_coroutine_function(predictor.predict)
+        else:
+            self.infer = as_coroutine_function(predictor.infer)
+        self.batched = bool(predictor.settings.max_batch_size)
+        """Whether the first dimension of the inputs is the batch."""
+
+    async def __call__(self, payload: Payload, context: RequestContext) -> InferenceResponse:
+        """Check the payload, run the predictor, keep the requested outputs."""
+        self.signature.check(payload)
+        if self.batched and payload.inputs:
+            shape = next(iter(payload.inputs.values())).shape
+            context.batch = shape[0] if shape else 1
+        context.infer_started = time.perf_counter_ns()
+        try:
+            if self.predict is not None:
+                outputs = await self.predict(payload.inputs)
+                response = response_from_arrays(self.name, outputs, self.version, context.id)
+            else:
+                response = await self._infer(payload, context)
+        except OIPError:
+            raise
+        except Exception as error:
+            log.exception("model %s version %s failed", self.name, self.version)
+            raise PredictorError(
+                f"model {self.name!r} failed: {type(error).__name__}: {error}"
+            ) from error
+        context.infer_ended = time.perf_counter_ns()
+        if payload.outputs:
+            response.outputs = self.signature.select_outputs(payload.outputs, response)
+        return response
+
+    async def _infer(self, payload: Payload, context: RequestContext) -> InferenceResponse:
+        """The predictor's answer to the whole request, its X- headers as parameters."""
+        assert self.infer is not None
+        request = payload.request()
+        request.assign_trusted("id", context.id)
+        if context.headers:
+            request.parameters = {**(request.parameters or {}), **context.headers}
+        response = await self.infer(request)
+        if not isinstance(response, InferenceResponse):
+            raise PredictorError(
+                f"model {self.name!r}: infer must return an InferenceResponse, "
+                f"got {type(response).__name__}"
+            )
+        for field, value in ("model_name", self.name), ("model_version", self.version):
+            if getattr(response, field) != value:
+                response.assign_trusted(field, value)
+        response.assign_trusted("id", context.id)
+        context.reply_headers = _reply_headers(context.headers, response.parameters)
+        return response
 
 
-def plan_of(entry: ModelVersion, predictor: Predictor) -> Plan:
-    """The version's plan, made at its first request."""
-    plan = entry.plan
-    if plan is None:
-        plan = entry.plan = Plan(entry, predictor)
-    return plan
+def _reply_headers(
+    headers: dict[str, str] | None, parameters: Parameters | None
+) -> dict[str, str] | None:
+    """The X- headers of an answer: the request's, then the response's `x-` parameters."""
+    if not parameters:
+        return headers
+    own = {k: v for k, v in parameters.items() if k.startswith("x-") and type(v) is str}
+    return {**headers, **own} if headers else own or None

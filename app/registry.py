@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from app.client.interface import InferenceClient
+from app.plans import Plan
 from app.predictors.base import Predictor, call
 from app.predictors.loader import build_predictor
-from app.protocol.errors import ModelNotFound, ModelNotReady, PredictorError
+from app.protocol.errors import ModelNotFound, ModelNotReady, NotFound, PredictorError
+from app.resolver import Kind, Target
 from app.settings import (
     MODEL_SETTINGS_FILE,
     Fingerprint,
@@ -32,9 +34,6 @@ from app.settings import (
 )
 from app.stats import VersionStats
 
-if TYPE_CHECKING:
-    from app.plans import Plan
-
 log = logging.getLogger("oipserve.registry")
 
 
@@ -43,9 +42,6 @@ class ModelState(StrEnum):
     READY = "READY"
     UNLOADING = "UNLOADING"
     UNAVAILABLE = "UNAVAILABLE"
-
-
-_READY = ModelState.READY  # a global: Python 3.11 reads enum members slowly (every request)
 
 
 @dataclass(eq=False)
@@ -64,7 +60,7 @@ class ModelVersion:
     """Readiness waits for this version (loaded at start-up, or replacing one that was)."""
     inflight: int = 0
     plan: Plan | None = field(default=None, repr=False)
-    """How the DataPlane serves it, read from the predictor at its first request."""
+    """How the DataPlane calls it: made when it loads, dropped when it unloads."""
     _idle: asyncio.Event | None = field(default=None, repr=False)
 
     def enter(self) -> None:
@@ -93,6 +89,8 @@ class ModelRegistry:
     def __init__(self, repository: Path, grace: float = 10.0) -> None:
         self.repository = repository
         self.grace = grace
+        self.client: InferenceClient | None = None
+        """What predictors call other models with (`Predictor.client`), set by the server."""
         self._models: dict[str, dict[str, ModelVersion]] = {}
         self._fingerprints: dict[str, Fingerprint] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -145,7 +143,7 @@ class ModelRegistry:
                 if old is not None:
                     entry.stats = old.stats
             self._models[name] = _by_version({**{e.version: e for e in fresh}, **current})
-            await asyncio.gather(*(_load_version(entry) for entry in fresh))
+            await asyncio.gather(*(self._load_version(entry) for entry in fresh))
             failures = await self._swap(name, current, fresh)
             if not failures:  # a failed load is tried again by the next load
                 self._fingerprints[name] = fingerprint
@@ -259,7 +257,7 @@ class ModelRegistry:
             return entry
         newest_ready: ModelVersion | None = None
         for entry in found.values():
-            if entry.state is _READY:
+            if entry.state is ModelState.READY:
                 if entry.settings is not None and entry.settings.default_version == entry.version:
                     return entry
                 newest_ready = entry
@@ -267,13 +265,50 @@ class ModelRegistry:
 
     def predictor(self, name: str, version: str | None = None) -> tuple[ModelVersion, Predictor]:
         """The resolved version and its predictor; ModelNotReady unless it is ready."""
-        entry = self.resolve(name, version)
-        if entry.state is not _READY or entry.predictor is None:
+        entry = self.serving(Target(Kind.MODEL, name, version))
+        assert entry.predictor is not None
+        return entry, entry.predictor
+
+    def serving(self, target: Target) -> ModelVersion:
+        """The ready model version `target` names, to call through its plan; ModelNotReady
+        if it is not ready, NotFound if it is unknown. Pipelines and explainers are not
+        served yet: their targets are NotFound."""
+        if target.kind is not Kind.MODEL:
+            raise NotFound(
+                f"{target.kind} {target.name!r} not found: this server does not serve "
+                f"{target.kind}s yet"
+            )
+        entry = self.resolve(target.name, target.version)
+        if entry.plan is None or entry.state is not ModelState.READY:
             why = f": {entry.reason}" if entry.reason else ""
             raise ModelNotReady(
-                f"model {name!r} version {entry.version!r} is {entry.state.value.lower()}{why}"
+                f"model {target.name!r} version {entry.version!r} is "
+                f"{entry.state.value.lower()}{why}"
             )
-        return entry, entry.predictor
+        return entry
+
+    async def _load_version(self, entry: ModelVersion) -> None:
+        """Build, load and plan the version's predictor; on failure the version is
+        UNAVAILABLE with the reason."""
+        assert entry.settings is not None
+        started = time.perf_counter()
+        try:
+            predictor = build_predictor(entry.settings)
+            if self.client is not None:
+                predictor.client = self.client
+            await call(predictor.load)
+            plan = Plan(predictor)
+        except Exception as error:
+            entry.state, entry.reason = ModelState.UNAVAILABLE, f"{type(error).__name__}: {error}"
+            log.error(
+                "model %s version %s failed to load: %s", entry.name, entry.version, entry.reason
+            )
+            return
+        entry.load_seconds = time.perf_counter() - started
+        entry.predictor, entry.plan, entry.state = predictor, plan, ModelState.READY
+        log.info(
+            "model %s version %s ready in %.2fs", entry.name, entry.version, entry.load_seconds
+        )
 
     def all_ready(self) -> bool:
         """Whether every version loaded at start-up is ready (or on its way out): loads
@@ -289,21 +324,6 @@ def _by_version(entries: dict[str, ModelVersion]) -> dict[str, ModelVersion]:
     """The entries (by version) in version order, oldest first: the order `resolve` and
     `versions` read them in."""
     return {key: entries[key] for key in sorted(entries, key=version_key)}
-
-
-async def _load_version(entry: ModelVersion) -> None:
-    assert entry.settings is not None
-    started = time.perf_counter()
-    try:
-        predictor = build_predictor(entry.settings)
-        await call(predictor.load)
-    except Exception as error:
-        entry.state, entry.reason = ModelState.UNAVAILABLE, f"{type(error).__name__}: {error}"
-        log.error("model %s version %s failed to load: %s", entry.name, entry.version, entry.reason)
-        return
-    entry.load_seconds = time.perf_counter() - started
-    entry.predictor, entry.state = predictor, ModelState.READY
-    log.info("model %s version %s ready in %.2fs", entry.name, entry.version, entry.load_seconds)
 
 
 async def _unload(entry: ModelVersion) -> None:

@@ -11,79 +11,36 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from typing import Protocol
 
-import uvicorn
-from fastapi import FastAPI
-
+from app.client.inprocess import InProcessClient
 from app.dataplane import DataPlane
-from app.grpc.server import GrpcServer, build_server
+from app.grpc.server import GrpcListener
 from app.memory import tune_malloc
 from app.registry import ModelRegistry, ModelState
 from app.rest import create_app, create_metrics_app
+from app.rest.server import HTTPListener
 from app.settings import ModelSettingsError, ServerSettings
 
 log = logging.getLogger("oipserve")
 
 
-class _HTTPServer(uvicorn.Server):
-    """uvicorn inside our loop: signals belong to `Server`, not to uvicorn."""
+class Listener(Protocol):
+    """A port the server answers on, started, closed and waited for the same way."""
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-async def _run_http(server: uvicorn.Server) -> None:
-    """uvicorn's serve(), whose sys.exit on a failed bind becomes a plain return (a
-    SystemExit escaping a task would stop the whole event loop)."""
-    with contextlib.suppress(SystemExit):
-        await server.serve()
-
-
-class _Listener:
-    """One uvicorn server running as a task of our loop."""
-
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            http="httptools",
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            server_header=False,
-        )
-        self.server = _HTTPServer(config)
-        self.task: asyncio.Task[None] | None = None
-        self.port = 0
+    announce: str
+    """The log line saying where it listens, with `{address}` for host:port."""
+    port: int
+    """The port bound, once started."""
 
     async def start(self) -> int:
-        self.task = asyncio.create_task(_run_http(self.server))
-        while not self.server.started:
-            if self.task.done():
-                config = self.server.config
-                raise OSError(f"cannot listen for HTTP on {config.host}:{config.port}")
-            await asyncio.sleep(0.01)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        return self.port
+        """Listen; the port bound (OSError if it cannot be)."""
 
     def close(self, grace: float) -> None:
-        """Stop accepting connections now and ask the open ones to close once their answer
-        is sent (uvicorn would notice `should_exit` only on its next 0.1 s tick); requests
-        in flight get `grace` seconds, then are cancelled."""
-        self.server.config.timeout_graceful_shutdown = grace  # type: ignore[assignment]  # uvicorn reads it as seconds; floats work
-        self.server.should_exit = True
-        for listening in getattr(self.server, "servers", ()):  # set once uvicorn has bound
-            listening.close()
-        for connection in list(self.server.server_state.connections):
-            connection.shutdown()
+        """Stop taking connections and calls now; those in flight get `grace` seconds."""
 
     async def wait(self) -> None:
         """Until the requests in flight have finished (or were cancelled)."""
-        if self.task is not None:
-            await self.task
 
 
 class Server:
@@ -94,36 +51,50 @@ class Server:
         self.settings = settings
         self.registry = ModelRegistry(settings.model_repository, grace=settings.grace_seconds)
         self.dataplane = DataPlane(self.registry, settings)
-        self.http_port = 0
-        self.grpc_port = 0
-        self.metrics_port: int | None = None
-        self._http = _Listener(
-            create_app(self.dataplane, settings), settings.host, settings.http_port
+        self.registry.client = InProcessClient(self.dataplane)
+        host = settings.host
+        self._rest = HTTPListener(
+            create_app(self.dataplane, settings),
+            host,
+            settings.http_port,
+            "REST listening on http://{address} (docs at /docs)",
         )
-        self._metrics: _Listener | None = None
-        self._grpc: GrpcServer | None = None
+        self._grpc = GrpcListener(self.dataplane, settings)
+        self._metrics: HTTPListener | None = None
+        if settings.metrics_port is not None:
+            self._metrics = HTTPListener(
+                create_metrics_app(self.dataplane),
+                host,
+                settings.metrics_port,
+                "metrics on http://{address}/metrics",
+            )
+        self.listeners: list[Listener] = [self._rest, self._grpc, *filter(None, [self._metrics])]
+        """Every port the server answers on."""
         self._stop_requested = asyncio.Event()
         self._cut_drain = asyncio.Event()
         self._drain = False
         self._stopped = False
 
+    @property
+    def http_port(self) -> int:
+        return self._rest.port
+
+    @property
+    def grpc_port(self) -> int:
+        return self._grpc.port
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port of /metrics alone (None: only the REST port serves it)."""
+        return self._metrics.port if self._metrics is not None else None
+
     async def start(self) -> None:
         """Listen on every port (readiness is 503 meanwhile), then load the models."""
         names = self.settings.startup_models()
         self._check_names(names)
-        host = self.settings.host
-        self.http_port = await self._http.start()
-        self._grpc = build_server(self.dataplane, self.settings)
-        self.grpc_port = self._grpc.port
-        await self._grpc.start()
-        log.info("REST listening on http://%s:%d (docs at /docs)", host, self.http_port)
-        log.info("gRPC listening on %s:%d", host, self.grpc_port)
-        if self.settings.metrics_port is not None:
-            self._metrics = _Listener(
-                create_metrics_app(self.dataplane), host, self.settings.metrics_port
-            )
-            self.metrics_port = await self._metrics.start()
-            log.info("metrics on http://%s:%d/metrics", host, self.metrics_port)
+        for listener in self.listeners:
+            port = await listener.start()
+            log.info(listener.announce.format(address=f"{self.settings.host}:{port}"))
         await self.registry.load_repository(names)
         self.dataplane.mark_started()
         await self._report_models()
@@ -182,11 +153,9 @@ class Server:
     async def _close_listeners(self, grace: float) -> asyncio.Future[list[None]]:
         """Stop taking connections and calls on every port, now; the future is done once
         the requests in flight have finished (or were cancelled after `grace` s)."""
-        listeners = [self._http, *([self._metrics] if self._metrics else [])]
-        for listener in listeners:
+        for listener in self.listeners:
             listener.close(grace)
-        grpc_stop = [self._grpc.stop(grace)] if self._grpc is not None else []
-        stopped = asyncio.gather(*(listener.wait() for listener in listeners), *grpc_stop)
+        stopped = asyncio.gather(*(listener.wait() for listener in self.listeners))
         await asyncio.sleep(0)  # the gRPC stop's first step runs: no more calls are taken
         return stopped
 

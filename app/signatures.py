@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.predictors.base import Tensors, declared
-from app.protocol.codecs.datatypes import from_dtype
+from app.protocol.codecs.datatypes import from_dtype, to_dtype
 from app.protocol.errors import InvalidInput, PredictorError
+from app.protocol.payload import Payload, Tensors
 from app.protocol.types import (
-    InferenceRequest,
     InferenceResponse,
     MetadataTensor,
     ModelMetadataResponse,
-    RequestInput,
     RequestOutput,
     ResponseOutput,
 )
@@ -22,66 +20,46 @@ class Signature:
     """The declared inputs and outputs of one loaded model version, by name, read once from
     its metadata; each request is checked against them."""
 
-    __slots__ = ("_shapes", "inputs", "metadata", "outputs")
+    __slots__ = ("_dtypes", "_shapes", "inputs", "metadata", "outputs")
 
     def __init__(self, metadata: ModelMetadataResponse) -> None:
         self.metadata = metadata
-        self.inputs = declared(metadata.inputs)
-        self.outputs = declared(metadata.outputs)
+        self.inputs = {tensor.name: tensor for tensor in metadata.inputs}
+        self.outputs = {tensor.name: tensor for tensor in metadata.outputs}
         self._shapes = {name: _shape_rule(spec.shape) for name, spec in self.inputs.items()}
-        """Each declared input's shape as both checks read it (see `_shape_fits`)."""
+        """Each declared input's shape as `_shape_fits` reads it."""
+        self._dtypes = {name: to_dtype(spec.datatype) for name, spec in self.inputs.items()}
+        """The dtype of each declared input's arrays."""
 
-    def check(self, request: InferenceRequest) -> None:
-        """InvalidInput unless the request's inputs and requested outputs fit the model."""
+    def check(self, payload: Payload) -> None:
+        """InvalidInput unless the payload's inputs and requested outputs fit the model."""
         if self.inputs:
-            self._check_inputs(request.inputs)
-        if request.outputs:
-            self._check_requested(request.outputs)
+            self._check_inputs(payload.inputs)
+        if payload.outputs:
+            self._check_requested(payload.outputs)
 
-    def fits(self, inputs: Tensors) -> bool:
-        """Whether `inputs` are the declared inputs, each with its datatype and a shape that
-        fits: the predict lane's check. `check` says what is wrong with the others."""
-        if not self.inputs:
-            return True
-        if len(inputs) != len(self.inputs):
-            return False
-        for name, array in inputs.items():
-            spec = self.inputs.get(name)
-            if (
-                spec is None
-                or from_dtype(array.dtype) is not spec.datatype
-                or not _shape_fits(array.shape, self._shapes[name])
-            ):
-                return False
-        return True
-
-    def _check_inputs(self, inputs: list[RequestInput]) -> None:
-        """Each declared input, once, with its datatype and a shape that fits."""
+    def _check_inputs(self, inputs: Tensors) -> None:
+        """Each declared input, with its datatype and a shape that fits."""
         model = self.metadata.name
-        seen: set[str] = set()
-        for tensor in inputs:
-            name = tensor.name
-            if name in seen:
-                raise InvalidInput(f"input {name!r} is given more than once")
-            seen.add(name)
+        for name, array in inputs.items():
             spec = self.inputs.get(name)
             if spec is None:
                 raise InvalidInput(
                     f"input {name!r} is not an input of model {model!r}; "
                     f"inputs: {_names(self.metadata.inputs)}"
                 )
-            if tensor.datatype != spec.datatype:
+            if array.dtype != self._dtypes[name]:
                 raise InvalidInput(
-                    f"input {name!r}: datatype {tensor.datatype} does not match "
+                    f"input {name!r}: datatype {from_dtype(array.dtype)} does not match "
                     f"{spec.datatype} of model {model!r}"
                 )
-            if not _shape_fits(tensor.shape, self._shapes[name]):
+            if not _shape_fits(array.shape, self._shapes[name]):
                 raise InvalidInput(
-                    f"input {name!r}: shape {tensor.shape} does not match "
+                    f"input {name!r}: shape {list(array.shape)} does not match "
                     f"{spec.shape} of model {model!r}"
                 )
-        if len(seen) < len(self.inputs):  # every name seen is declared: some are missing
-            missing = next(name for name in self.inputs if name not in seen)
+        if len(inputs) < len(self.inputs):  # every name given is declared: some are missing
+            missing = next(name for name in self.inputs if name not in inputs)
             raise InvalidInput(
                 f"model {model!r} expects input {missing!r}, which the request does not have"
             )
@@ -101,12 +79,12 @@ class Signature:
                 )
 
     def select_outputs(
-        self, request: InferenceRequest, response: InferenceResponse
+        self, wanted_outputs: list[RequestOutput], response: InferenceResponse
     ) -> list[ResponseOutput]:
         """The requested outputs, in the requested order."""
         produced = {output.name: output for output in response.outputs}
         selected = []
-        for wanted in request.outputs or ():
+        for wanted in wanted_outputs:
             output = produced.get(wanted.name)
             if output is None:
                 model = self.metadata.name

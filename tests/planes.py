@@ -11,9 +11,13 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from app.client.inprocess import InProcessClient
+from app.context import INPROCESS, RequestContext, open_context
 from app.dataplane import DataPlane
-from app.protocol.types import InferenceRequest, RequestInput
+from app.protocol.payload import Payload
+from app.protocol.types import InferenceRequest, InferenceResponse, RequestInput
 from app.registry import ModelRegistry
+from app.resolver import target_of
 from app.settings import ServerSettings
 
 
@@ -24,9 +28,10 @@ async def dataplane_over(
     """A started DataPlane over `repository`, the models `names` (all when None) loaded
     unless not `load`; every model unloaded afterwards."""
     registry = ModelRegistry(repository, grace=5)
+    plane = DataPlane(registry, ServerSettings(model_repository=repository))
+    registry.client = InProcessClient(plane)
     if load:
         await registry.load_repository(names)
-    plane = DataPlane(registry, ServerSettings(model_repository=repository))
     plane.mark_started()
     try:
         yield plane
@@ -42,9 +47,23 @@ def one_value(value: float = 1.0, id: str | None = None) -> InferenceRequest:
     )
 
 
+async def infer(
+    plane: DataPlane,
+    name: str,
+    request: InferenceRequest,
+    version: str | None = None,
+    context: RequestContext | None = None,
+) -> InferenceResponse:
+    """`request` to model `name` through the DataPlane, as a front hands it over (an
+    in-process request unless `context` says otherwise)."""
+    context = context or open_context(INPROCESS)
+    target = target_of(name, version, context.seldon_model)
+    return await plane.infer(target, Payload.of(request), context)
+
+
 async def output_value(plane: DataPlane, name: str, version: str | None = None) -> float:
     """The first output value of model `name` for `one_value()`."""
-    response = await plane.infer(name, one_value(), version)
+    response = await infer(plane, name, one_value(), version)
     return float(response.outputs[0].data[0])
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.dataplane import DataPlane
-from app.extensions import EXTENSION_NAMES, config_data_type
+from app.dataplane import EXTENSIONS, DataPlane
+from app.model_config import config_data_type
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import ModelNotFound, ModelNotReady, Unsupported
 from app.protocol.types import (
@@ -19,7 +19,8 @@ from app.protocol.types import (
     RepositoryModelRequest,
     RequestInput,
 )
-from tests.planes import dataplane_over
+from app.resolver import target_of
+from tests.planes import dataplane_over, infer
 from tests.repo import add_model, tensor
 
 SIGNATURE: dict[str, Any] = {
@@ -48,8 +49,8 @@ async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
 
 async def test_server_metadata_advertises_the_extensions(plane: DataPlane) -> None:
     metadata = await plane.server_metadata()
-    assert set(EXTENSION_NAMES) <= set(metadata.extensions)
-    assert {"model_repository", "statistics", "model_configuration"} <= set(EXTENSION_NAMES)
+    assert metadata.extensions == EXTENSIONS
+    assert {"model_repository", "statistics", "model_configuration"} <= set(EXTENSIONS)
 
 
 async def test_config_of_an_unbatched_model_keeps_full_dims(plane: DataPlane) -> None:
@@ -97,7 +98,7 @@ async def test_statistics_cover_ready_versions(plane: DataPlane) -> None:
             RequestInput(name="text", shape=[2], datatype="BYTES", data=text),
         ]
     )
-    await plane.infer("batched", request)
+    await infer(plane, "batched", request)
     every = await plane.model_statistics()
     assert [(s.name, s.version) for s in every.model_stats] == [
         ("batched", "1"),
@@ -131,7 +132,7 @@ async def test_index_lists_loaded_failed_and_unloaded_models(plane: DataPlane) -
 
 async def test_load_and_unload_through_the_dataplane(plane: DataPlane) -> None:
     await plane.repository_load("later", RepositoryModelRequest())
-    assert await plane.model_ready("later")
+    assert await plane.model_ready(target_of("later"))
     await plane.repository_unload(
         "later", RepositoryModelRequest(parameters={"unload_dependents": True})
     )

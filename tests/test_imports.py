@@ -26,32 +26,37 @@ TRANSPORT_LIBRARIES = {
 }
 PROTOCOL_LIBRARIES = {"pydantic", "numpy", "orjson"}
 CORE = {"app", "app.protocol", "app.settings", "app.predictors"}
+FRONT = {"app", "app.protocol", "app.settings", "app.dataplane", "app.context", "app.resolver"}
+"""What every front may import: a front hands the DataPlane a target, a payload and the
+context it opened, and imports no other front."""
 # Each module (by dotted prefix) and the app modules it may import (by dotted prefix). `app`
 # alone means the package root (its `__version__` and public names).
 RULES: dict[str, set[str]] = {
     "app.protocol": {"app.protocol"},
     "app.settings": {"app.protocol"},
+    "app.context": set(),
+    "app.resolver": {"app.protocol", "app.context"},
+    "app.deadlines": {"app.protocol"},
     "app.predictors": CORE | {"app.client"},
     "app.pipelines": CORE | {"app.client"},
     "app.explainers": CORE | {"app.client"},
     "app.batching": CORE,
     "app.stats": CORE,
     "app.signatures": CORE,
-    "app.registry": CORE | {"app.registry", "app.stats", "app.plans"},
-    "app.plans": CORE | {"app.registry", "app.signatures"},
-    "app.calls": CORE | {"app.registry"},
-    "app.monitor": CORE | {"app.registry", "app.calls"},
-    "app.extensions": CORE | {"app.registry"},
-    "app.metrics": CORE | {"app.registry", "app.calls", "app.monitor"},
-    "app.logs": {"app.calls"},
+    "app.plans": CORE | {"app.signatures", "app.context"},
+    "app.registry": CORE
+    | {"app.registry", "app.stats", "app.plans", "app.resolver", "app.client.interface"},
+    "app.monitor": CORE | {"app.registry", "app.context"},
+    "app.model_config": CORE,
+    "app.metrics": CORE | {"app.registry", "app.context", "app.monitor"},
+    "app.logs": {"app.context"},
     "app.memory": set(),
     "app.dataplane": CORE
-    | {"app.registry", "app.dataplane", "app.batching", "app.calls", "app.monitor"}
-    | {"app.extensions", "app.plans"},
-    "app.rest": {"app", "app.protocol", "app.settings", "app.dataplane", "app.rest"}
-    | {"app.calls", "app.metrics"},
-    "app.grpc": {"app", "app.protocol", "app.settings", "app.dataplane", "app.grpc", "app.calls"},
-    "app.kafka": {"app", "app.protocol", "app.settings", "app.dataplane", "app.kafka"},
+    | {"app.registry", "app.dataplane", "app.batching", "app.context", "app.deadlines"}
+    | {"app.monitor", "app.model_config", "app.resolver"},
+    "app.rest": FRONT | {"app.rest", "app.metrics"},
+    "app.grpc": FRONT | {"app.grpc"},
+    "app.kafka": FRONT | {"app.kafka"},
     "app.client": {
         "app",
         "app.protocol",
@@ -60,12 +65,13 @@ RULES: dict[str, set[str]] = {
         "app.grpc.service",
         "app.grpc.generated",
     },
+    "app.client.inprocess": FRONT | {"app.client", "app.deadlines"},
 }
 EVERYTHING = {"app.server", "app.cli", "app.__main__", "app"}
 NO_TRANSPORTS = (
     *("app.protocol", "app.settings", "app.predictors", "app.registry", "app.dataplane"),
-    *("app.calls", "app.monitor", "app.stats", "app.extensions", "app.metrics", "app.logs"),
-    *("app.memory", "app.signatures", "app.plans"),
+    *("app.context", "app.resolver", "app.deadlines", "app.plans", "app.signatures"),
+    *("app.monitor", "app.stats", "app.model_config", "app.metrics", "app.logs", "app.memory"),
 )
 
 
@@ -148,6 +154,32 @@ def test_protocol_imports_only_its_libraries(path: Path) -> None:
     tops = {name.split(".")[0] for name in _imports(path)}
     foreign = tops - PROTOCOL_LIBRARIES - set(sys.stdlib_module_names) - {"app", "__future__"}
     assert not foreign, f"{_module_name(path)} imports {sorted(foreign)}"
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """The import graph of app's modules (the composition root and the lazy public names
+    aside) has no cycle."""
+    graph = {
+        _module_name(path): {
+            name for name in _imports(path) if name.split(".")[0] == "app" and name != "app"
+        }
+        for path in _sources()
+        if _module_name(path) not in EVERYTHING
+    }
+    done: set[str] = set()
+
+    def visit(module: str, trail: list[str]) -> None:
+        if module in trail:
+            cycle = [*trail[trail.index(module) :], module]
+            pytest.fail(f"import cycle: {' -> '.join(cycle)}")
+        if module in done or module not in graph:
+            return
+        for imported in sorted(graph[module]):
+            visit(imported, [*trail, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
 
 
 def test_the_walker_resolves_modules_and_names() -> None:

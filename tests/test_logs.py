@@ -10,21 +10,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.calls import REST, Call, current_call
-from app.logs import CallFilter, JSONFormatter, TextFormatter, setup_logging
+from app.context import REST, RequestContext, enter_context, leave_context, open_context
+from app.logs import ContextFilter, JSONFormatter, TextFormatter, setup_logging
 
 
 def _record(message: str = "hello %s", *args: object, **extra: object) -> logging.LogRecord:
     record = logging.LogRecord("oipserve.test", logging.INFO, __file__, 1, message, args, None)
     record.__dict__.update(extra)
-    CallFilter().filter(record)
+    ContextFilter().filter(record)
     return record
 
 
-def _in_call(call_id: str) -> Call:
-    call = Call(REST, "iris", 0)
-    call.id = call_id
-    return call
+def _in_request(request_id: str) -> RequestContext:
+    context = open_context(REST, [("x-request-id", request_id)])
+    context.model = "iris"
+    return context
 
 
 def test_lines_outside_a_call_have_no_call_fields() -> None:
@@ -35,11 +35,11 @@ def test_lines_outside_a_call_have_no_call_fields() -> None:
 
 
 def test_lines_inside_a_call_carry_its_id_and_model() -> None:
-    token = current_call.set(_in_call("req-7"))
+    token = enter_context(_in_request("req-7"))
     try:
         record = _record("hello %s", "there")
     finally:
-        current_call.reset(token)
+        leave_context(token)
     line = json.loads(JSONFormatter().format(record))
     assert line["message"] == "hello there"
     assert (line["request_id"], line["model"], line["protocol"]) == ("req-7", "iris", "rest")
@@ -60,12 +60,12 @@ def test_explicit_fields_win_and_exceptions_are_kept() -> None:
 
 
 async def test_worker_threads_see_the_call() -> None:
-    token = current_call.set(_in_call("in-thread"))
+    token = enter_context(_in_request("in-thread"))
     try:
         record = await asyncio.to_thread(_record, "from a thread")
     finally:
-        current_call.reset(token)
-    assert record.request_id == "in-thread"  # type: ignore[attr-defined]  # set by CallFilter
+        leave_context(token)
+    assert record.request_id == "in-thread"  # type: ignore[attr-defined]  # set by ContextFilter
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.calls import REST
+from app.context import REST, open_context
 from app.dataplane import DataPlane
 from app.metrics import metrics_registry, render
 from app.protocol.errors import ModelNotFound
 from app.protocol.types import InferenceRequest, RequestInput
-from tests.planes import dataplane_over, one_value
+from tests.planes import dataplane_over, infer, one_value
 from tests.repo import add_model
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -47,10 +47,12 @@ async def test_series_count_requests_and_models(plane: DataPlane) -> None:
         inputs=[RequestInput(name="input-0", shape=[1], datatype="FP32", data=data)]
     )
     for _ in range(3):
-        await plane.infer("echo", request)
+        await infer(plane, "echo", request)
     with pytest.raises(ModelNotFound):
-        await plane.infer("echo", request, "7")
-    plane.monitor.begin(REST, "echo")  # one still in flight
+        await infer(plane, "echo", request, "7")
+    in_flight = open_context(REST)
+    in_flight.model = "echo"
+    plane.monitor.begin(in_flight)  # one still in flight
     samples = scrape(render(metrics_registry(plane.monitor)).decode())
 
     ok = labels(model="echo", version="1", protocol="inprocess", outcome="success")
@@ -82,7 +84,7 @@ async def test_idle_unloaded_and_never_loaded_models_have_samples(
     for protocol in ("rest", "grpc"):
         assert idle[inflight, labels(model="echo", protocol=protocol)] == 0
     assert (inflight, labels(model="echo", protocol="inprocess")) not in idle
-    await plane.infer("echo", one_value())
+    await infer(plane, "echo", one_value())
     await plane.registry.unload("echo")
     add_model(tmp_path, "later", "tests.toys:Echo")
     after = samples()

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.calls import CANCELLED, GRPC, REST, SUCCESS, outcome_of
+from app.context import CANCELLED, GRPC, REST, RequestContext, open_context
 from app.dataplane import DataPlane
-from app.monitor import BUCKETS, Series
+from app.monitor import BUCKETS, SUCCESS, Series, outcome_of
 from app.protocol.errors import InvalidInput, ModelNotFound
 from app.protocol.types import InferenceRequest, RequestInput
-from tests.planes import dataplane_over
+from tests.planes import dataplane_over, infer
 from tests.repo import add_model, tensor
 
 
@@ -40,11 +40,11 @@ async def test_successes_count_per_version_with_batch_size(plane: DataPlane) -> 
     assert v2.stats.last_inference == 0  # no success yet
     before = time.time_ns() // 1_000_000
     for _ in range(3):
-        await plane.infer("echo", _request([4, 2]))
+        await infer(plane, "echo", _request([4, 2]))
     after = time.time_ns() // 1_000_000
     await asyncio.sleep(0.05)  # read later: still the time the last success ended
     assert before <= v2.stats.last_inference <= after + 1
-    await plane.infer("echo", _request([1, 2]), "1")
+    await infer(plane, "echo", _request([1, 2]), "1")
     assert (v1.stats.success, v1.stats.inference_count) == (1, 1)
     assert (v2.stats.success, v2.stats.inference_count, v2.stats.fail) == (3, 12, 0)
     assert v2.stats.success_ns >= v2.stats.infer_ns > 0
@@ -53,11 +53,11 @@ async def test_successes_count_per_version_with_batch_size(plane: DataPlane) -> 
 
 async def test_failures_count_with_their_status(plane: DataPlane) -> None:
     with pytest.raises(InvalidInput):
-        await plane.infer("picky", _request())
+        await infer(plane, "picky", _request())
     with pytest.raises(InvalidInput):  # rejected by the checks, before the predictor
-        await plane.infer("picky", InferenceRequest(inputs=[]))
+        await infer(plane, "picky", InferenceRequest(inputs=[]))
     with pytest.raises(ModelNotFound):
-        await plane.infer("nope", _request())
+        await infer(plane, "nope", _request())
     picky = plane.registry.resolve("picky")
     assert (picky.stats.success, picky.stats.fail) == (0, 2)
     counts = {key: series.count for key, series in plane.monitor.series.items()}
@@ -67,26 +67,35 @@ async def test_failures_count_with_their_status(plane: DataPlane) -> None:
     }
 
 
-async def test_calls_in_flight_are_described_and_awaited(plane: DataPlane) -> None:
-    calls = [plane.monitor.begin(REST, "echo"), plane.monitor.begin(REST, "x")]
-    calls.append(plane.monitor.begin(GRPC, "echo"))
+def _in_flight(plane: DataPlane, front: str, model: str) -> RequestContext:
+    context = open_context(front)
+    context.model = model
+    plane.monitor.begin(context)
+    return context
+
+
+async def test_requests_in_flight_are_described(plane: DataPlane) -> None:
+    contexts = [_in_flight(plane, REST, "echo"), _in_flight(plane, REST, "x")]
+    contexts.append(_in_flight(plane, GRPC, "echo"))
     assert plane.monitor.describe_inflight() == "3 (grpc 1, rest 2)"
-    assert not await plane.monitor.wait_idle(0.05)
-    for call in calls[:2]:
-        plane.monitor.finish(call, SUCCESS)
-    waiting = asyncio.create_task(plane.monitor.wait_idle(5))
-    await asyncio.sleep(0.01)
-    plane.monitor.finish(calls[2], CANCELLED)
-    assert await waiting
+    for context in contexts[:2]:
+        plane.monitor.finish(context, None, SUCCESS)
+    plane.monitor.finish(contexts[2], None, CANCELLED)
     assert plane.monitor.describe_inflight() == "0"
     assert plane.monitor.series[("echo", "", "grpc", "cancelled")].count == 1
     assert plane.monitor.series[("", "", "rest", "success")].count == 1
 
 
 def test_outcomes_and_buckets() -> None:
-    assert outcome_of(None) == "success"
-    assert outcome_of(ModelNotFound("x")) == "not_found"
-    assert outcome_of(RuntimeError()) == "internal"
+    context = open_context(GRPC)
+    assert outcome_of(None, context) == "success"
+    assert outcome_of(ModelNotFound("x"), context) == "not_found"
+    assert outcome_of(RuntimeError(), context) == "internal"
+    assert outcome_of(asyncio.CancelledError(), context) == "cancelled"
+    context.deadline = time.monotonic()
+    assert outcome_of(asyncio.CancelledError(), context) == "deadline_exceeded"
+    context.cancelled = "cancelled"  # the front cancelled it: the client went away
+    assert outcome_of(asyncio.CancelledError(), context) == "cancelled"
     series = Series()
     for seconds in (0.0005, 0.0006, 100.0):
         series.observe(seconds)

@@ -14,7 +14,7 @@ from app.protocol.errors import ModelNotFound, ModelNotReady, PredictorError
 from app.protocol.types import InferenceResponse
 from app.registry import ModelRegistry, ModelState
 from app.settings import ModelSettingsError
-from tests.planes import dataplane_over, one_value, output_value, touch_settings
+from tests.planes import dataplane_over, infer, one_value, output_value, touch_settings
 from tests.repo import add_model
 from tests.toys import Tracked, recorded
 
@@ -211,7 +211,7 @@ async def _slow_request_running(
     """A 0.3 s Recorder model loaded, and a request `id` to it under way."""
     folder = add_model(repository, "slow", "tests.toys:Recorder", parameters={"seconds": 0.3})
     await plane.registry.load("slow")
-    running = asyncio.create_task(plane.infer("slow", one_value(id=id)))
+    running = asyncio.create_task(infer(plane, "slow", one_value(id=id)))
     await asyncio.sleep(0.1)
     return folder, running
 
@@ -224,13 +224,13 @@ async def test_requests_in_flight_during_an_unload_finish_first(
     unloading = asyncio.create_task(plane.registry.unload("slow"))
     await asyncio.sleep(0.05)
     with pytest.raises(ModelNotReady, match="'slow' version '1' is unloading"):
-        await plane.infer("slow", one_value())
+        await infer(plane, "slow", one_value())
     response = await running
     await unloading
     assert response.id == "r1"
     assert recorded(folder) == ["load", "start r1", "end r1", "unload"]
     with pytest.raises(ModelNotFound, match="model 'slow' is unloaded"):
-        await plane.infer("slow", one_value())
+        await infer(plane, "slow", one_value())
 
 
 async def test_a_reload_drains_the_old_build_before_unloading_it(
@@ -243,7 +243,7 @@ async def test_a_reload_drains_the_old_build_before_unloading_it(
         if recorded(folder)[-1] == "load":
             break
         await asyncio.sleep(0.01)
-    assert (await plane.infer("slow", one_value(id="new"))).id == "new"
+    assert (await infer(plane, "slow", one_value(id="new"))).id == "new"
     await reloading  # returns once the old build has drained and unloaded
     assert (await running).id == "old"
     assert recorded(folder) == [

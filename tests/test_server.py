@@ -73,6 +73,40 @@ async def test_not_ready_while_models_load(tmp_path: Path, gate: threading.Event
     await server.stop(grace=1)
 
 
+async def _model_ready(server: Server, name: str) -> tuple[int, bool]:
+    """Model readiness over REST (the status) and gRPC (the flag), which must agree."""
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel,
+    ):
+        answer = await client.get(f"/v2/models/{name}/ready")
+        ready = (await Stub(channel).ModelReady(pb.ModelReadyRequest(name=name))).ready
+    assert answer.json() == {"name": name, "ready": ready}
+    return answer.status_code, ready
+
+
+async def test_a_model_is_ready_only_while_its_version_is(
+    tmp_path: Path, gate: threading.Event
+) -> None:
+    add_model(tmp_path, "slow", "tests.toys:GatedLoad")
+    server = Server(
+        ServerSettings(model_repository=tmp_path, host="127.0.0.1", http_port=0, grpc_port=0)
+    )
+    starting = asyncio.create_task(server.start())
+    await until(lambda: server.registry.known("slow"))
+    assert server.registry.resolve("slow").state == "LOADING"
+    assert await _model_ready(server, "slow") == (400, False)
+    gate.set()
+    await starting
+    assert await _model_ready(server, "slow") == (200, True)
+    body = {"inputs": [{"name": "x", "shape": [1], "datatype": "INT8", "data": [5]}]}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
+        assert (await client.post("/v2/models/slow/infer", json=body)).status_code == 200
+    await server.registry.unload("slow")
+    assert await _model_ready(server, "slow") == (400, False)  # unloaded, its folder is there
+    await server.stop(grace=1)
+
+
 @pytest.fixture
 async def gated_server(tmp_path: Path) -> AsyncIterator[tuple[Server, Gated]]:
     add_model(tmp_path, "gated", "tests.toys:Gated")
@@ -151,6 +185,22 @@ class Sender:
     "ignore:Exception ignored in. <(socket.socket|function _SelectorTransport.__del__)"
     ":pytest.PytestUnraisableExceptionWarning"
 )
+async def test_a_model_is_not_ready_while_it_unloads(gated_server: tuple[Server, Gated]) -> None:
+    server, predictor = gated_server
+    body = {"inputs": [{"name": "x", "shape": [1], "datatype": "INT8", "data": [5]}]}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
+        in_flight = asyncio.create_task(client.post("/v2/models/gated/infer", json=body))
+        await asyncio.to_thread(predictor.entered.wait, 10)
+        unloading = asyncio.create_task(server.registry.unload("gated"))
+        await until(lambda: server.registry.resolve("gated").state == "UNLOADING")
+        assert await _model_ready(server, "gated") == (400, False)
+        predictor.gate.set()
+        assert (await in_flight).status_code == 200  # the request in flight finishes
+        await unloading
+    assert await _model_ready(server, "gated") == (400, False)
+    assert await _model_ready(server, "echo") == (200, True)
+
+
 async def test_the_shutdown_report_names_only_what_was_in_flight(
     gated_server: tuple[Server, Gated], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 from app.dataplane import DataPlane
 from app.protocol.errors import ModelNotFound
 from app.settings import ModelSettingsError, read_model_folder
-from tests.planes import dataplane_over, one_value, output_value
+from tests.planes import dataplane_over, infer, one_value, output_value
 from tests.repo import add_model
 
 
@@ -102,7 +102,7 @@ async def test_named_and_integer_versions_default_to_the_newest(
 async def test_default_version_setting_picks_the_default(tmp_path: Path, plane: DataPlane) -> None:
     _scale(tmp_path, 2, versions=["1", "2"], default_version="1")
     await plane.registry.load_repository()
-    response = await plane.infer("scale", one_value())
+    response = await infer(plane, "scale", one_value())
     assert response.model_version == "1"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.calls import current_call
+from app.context import current_context
 from app.predictors import Predictor, Tensors
 from app.protocol.errors import InvalidInput
 from app.protocol.types import InferenceRequest, InferenceResponse, ResponseOutput
@@ -34,8 +34,9 @@ class WhichThread(Predictor):
     """Answers the id of the thread its plain `predict` ran in, with the request's id."""
 
     def predict(self, inputs: Tensors) -> Tensors:
-        call = current_call.get()
-        return {"thread": np.array([threading.get_ident()]), "id": np.array([call and call.id])}
+        context = current_context()
+        request_id = context and context.id
+        return {"thread": np.array([threading.get_ident()]), "id": np.array([request_id])}
 
 
 class Scale(Predictor):

@@ -17,8 +17,9 @@ from typing import Any
 import grpc
 
 from app.client.arguments import Metadata, check_seconds, grpc_metadata
-from app.client.defaults import USE_CLIENT_DEFAULT, ClosingClient, UseClientDefault
+from app.client.defaults import USE_CLIENT_DEFAULT, UseClientDefault
 from app.client.errors import Scope, ServerUnreachable, closed, error_for_grpc
+from app.client.interface import InferenceClient
 from app.client.tensors import InferRequest, InferResponse
 from app.client.wire import answer_from, from_protocol, to_protocol
 from app.grpc.convert import (
@@ -103,7 +104,7 @@ def _target(url: str, use_ssl: bool) -> tuple[str, bool]:
     return url, use_ssl
 
 
-class InferenceGRPCClient(ClosingClient):
+class InferenceGRPCClient(InferenceClient):
     """Calls an OIP server over gRPC. Every call takes `timeout` (seconds; None for none;
     the client's by default) and `headers` (gRPC metadata, added to `metadata`)."""
 

@@ -14,9 +14,10 @@ import orjson
 from app.client import v1, v2
 from app.client.arguments import check_optional, check_seconds
 from app.client.config import RESTConfig
-from app.client.defaults import USE_CLIENT_DEFAULT, ClosingClient
+from app.client.defaults import USE_CLIENT_DEFAULT
 from app.client.errors import Scope
 from app.client.http import HTTPSender, Timeout, check, json_body, parse
+from app.client.interface import InferenceClient
 from app.client.targets import (
     URL,
     Payload,
@@ -46,7 +47,7 @@ def check_call(call: str, headers: object, timeout: object) -> None:
     check_seconds(call, timeout, also=(tuple, httpx.Timeout))
 
 
-class InferenceRESTClient(ClosingClient):
+class InferenceRESTClient(InferenceClient):
     """Calls an OIP (v2) or KServe v1 server over HTTP. Use it as an async context manager,
     or call `close()`."""
 
@@ -237,22 +238,30 @@ class InferenceRESTClient(ClosingClient):
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> bool:
         """Whether a model (version) is ready; also KServe's `is_model_ready(base_url, name)`.
-        A model the server does not know raises ModelNotFound."""
+        Over v2, as KServe's client, False for any answer but a success (a model the server
+        does not know included); over v1 that raises ModelNotFound."""
         check_call("is_model_ready", headers, timeout)
         url, name, version = model_target("is_model_ready", name, version)
         if self._config.protocol == "v1":
             path = f"/v1/models/{quote(name, safe='')}"
         else:
             path = v2.model_path(name, version) + "/ready"
-        body = await self._health(self._base(url) + path, Scope.MODEL, headers, timeout)
+        refused = self._config.protocol == "v2"
+        url = self._base(url) + path
+        body = await self._health(url, Scope.MODEL, headers, timeout, any_refusal=refused)
         return health_flag(body, "ready")
 
-    async def _health(self, url: str, scope: Scope, headers: Headers, timeout: Timeout) -> Any:
-        """The JSON of a health answer (None for an empty body); False for a 503."""
+    async def _health(
+        self, url: str, scope: Scope, headers: Headers, timeout: Timeout, any_refusal: bool = False
+    ) -> Any:
+        """The JSON of a health answer (None for an empty body); False for a 503, or with
+        `any_refusal` for any answer but a success."""
         answer = await self._http.send(
             "GET", url, headers=headers, timeout=timeout, retry_unavailable=False
         )
-        if answer.status_code == httpx.codes.SERVICE_UNAVAILABLE:
+        if answer.status_code == httpx.codes.SERVICE_UNAVAILABLE or (
+            any_refusal and not answer.is_success
+        ):
             return False
         return json_body(check(answer, scope))
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 import numpy as np
 
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.wire import field_key, read_varint, varint
+from app.grpc.wire_format import field_key, read_varint, varint
 from app.protocol.codecs.arrays import array_from_values, element_count
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import InvalidInput

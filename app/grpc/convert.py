@@ -7,8 +7,9 @@ Tensors travel either typed (`contents`, one repeated field per datatype family)
 from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
-from typing import TypeVar
+from typing import Any
 
+import numpy as np
 import orjson
 
 from app.grpc.contents import (
@@ -17,11 +18,12 @@ from app.grpc.contents import (
     array_to_contents,
 )
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.plain import raw_output_fields, response_to_wire_plain
+from app.grpc.raw_answers import raw_output_fields, response_to_wire_plain
 from app.protocol.codecs.arrays import check_shape
-from app.protocol.codecs.datatypes import parse_datatype
+from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
+from app.protocol.payload import Payload, Tensors
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -35,7 +37,6 @@ from app.protocol.types import (
 )
 
 ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.InferOutputTensor
-Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
 _INT64_MAX = 2**63 - 1
 
@@ -73,8 +74,9 @@ def parameters_to_proto(
 
 
 def _tensor_from_proto(
-    cls: type[Tensor], tensor: ProtoTensor, raw: bytes | None, role: str, index: int
-) -> Tensor:
+    tensor: ProtoTensor, raw: bytes | None, role: str, index: int
+) -> tuple[str, list[int], Datatype, np.ndarray]:
+    """One tensor's name, shape, datatype and data (from `raw` when given)."""
     name = tensor.name
     if not name:
         raise InvalidInput(f"{role} {index}: 'name' must be a non-empty string")
@@ -87,25 +89,17 @@ def _tensor_from_proto(
         raise InvalidInput(f"{what}: has typed contents, but the message uses raw contents")
     else:
         data = array_from_raw(raw, shape, datatype, what)
-    return cls.trusted(
-        name=name,
-        shape=shape,
-        datatype=datatype,
-        parameters=parameters_from_proto(tensor.parameters),
-        data=data,
-    )
+    return name, shape, datatype, data
 
 
-def _tensors_from_proto(
-    cls: type[Tensor], tensors: Sequence[ProtoTensor], raw: Sequence[bytes], role: str
-) -> list[Tensor]:
-    # by index: protobuf's repeated fields index quicker than they iterate
+def _raw_contents(tensors: Sequence[ProtoTensor], raw: Sequence[bytes], role: str) -> list[Any]:
+    """Each tensor's raw contents, or None each when the message has none."""
     count = len(tensors)
     if not raw:
-        return [_tensor_from_proto(cls, tensors[i], None, role, i) for i in range(count)]
+        return [None] * count
     if len(raw) != count:
         raise InvalidInput(f"message has {len(raw)} raw contents for {count} {role}s")
-    return [_tensor_from_proto(cls, tensors[i], raw[i], role, i) for i in range(count)]
+    return list(raw)
 
 
 def _tensor_to_proto(
@@ -127,9 +121,31 @@ def needs_raw(tensors: Sequence[RequestInput | ResponseOutput]) -> bool:
     return any(tensor.datatype not in CONTENTS_FIELD for tensor in tensors)
 
 
-def request_from_proto(message: pb.ModelInferRequest) -> InferenceRequest:
-    """The request a ModelInferRequest carries (the model name and version stay outside)."""
-    inputs = _tensors_from_proto(RequestInput, message.inputs, message.raw_input_contents, "input")
+class ProtoRequest:
+    """A ModelInferRequest, decoded when the DataPlane asks."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: pb.ModelInferRequest) -> None:
+        self.message = message
+
+    def decode(self) -> Payload:
+        return payload_from_proto(self.message)
+
+
+def payload_from_proto(message: pb.ModelInferRequest) -> Payload:
+    """The payload a ModelInferRequest carries (the model name and version stay outside)."""
+    tensors = message.inputs
+    inputs: Tensors = {}
+    given: dict[str, Parameters] = {}
+    for index, raw in enumerate(_raw_contents(tensors, message.raw_input_contents, "input")):
+        tensor = tensors[index]  # by index: protobuf's repeated fields index quicker
+        name, _, _, data = _tensor_from_proto(tensor, raw, "input", index)
+        if name in inputs:
+            raise InvalidInput(f"input {name!r} is given more than once")
+        inputs[name] = data
+        if tensor.parameters:
+            given[name] = parameters_from_proto(tensor.parameters)  # type: ignore[assignment]  # not empty
     outputs = (
         [
             RequestOutput.trusted(
@@ -140,12 +156,13 @@ def request_from_proto(message: pb.ModelInferRequest) -> InferenceRequest:
         if message.outputs
         else None
     )
-    return InferenceRequest.trusted(
-        id=message.id or None,
-        parameters=parameters_from_proto(message.parameters),
-        inputs=inputs,
-        outputs=outputs,
-    )
+    parameters = parameters_from_proto(message.parameters)
+    return Payload(inputs, message.id or None, parameters, outputs, given or None)
+
+
+def request_from_proto(message: pb.ModelInferRequest) -> InferenceRequest:
+    """The request a ModelInferRequest carries (the model name and version stay outside)."""
+    return payload_from_proto(message).request()
 
 
 def request_to_proto(
@@ -167,9 +184,20 @@ def request_to_proto(
 
 
 def response_from_proto(message: pb.ModelInferResponse) -> InferenceResponse:
-    outputs = _tensors_from_proto(
-        ResponseOutput, message.outputs, message.raw_output_contents, "output"
-    )
+    tensors = message.outputs
+    outputs = []
+    for index, raw in enumerate(_raw_contents(tensors, message.raw_output_contents, "output")):
+        tensor = tensors[index]
+        name, shape, datatype, data = _tensor_from_proto(tensor, raw, "output", index)
+        outputs.append(
+            ResponseOutput.trusted(
+                name=name,
+                shape=shape,
+                datatype=datatype,
+                parameters=parameters_from_proto(tensor.parameters),
+                data=data,
+            )
+        )
     return InferenceResponse.trusted(
         model_name=message.model_name,
         model_version=message.model_version or None,

@@ -19,7 +19,8 @@ CODES: dict[Status, grpc.StatusCode] = {status: grpc.StatusCode[status.grpc] for
 Servicer = TypeVar("Servicer")
 Request = TypeVar("Request")
 Reply = TypeVar("Reply")
-Method = Callable[[Servicer, Request, grpc.aio.ServicerContext[Request, Reply]], Awaitable[Reply]]
+Context = grpc.aio.ServicerContext[Any, Any]
+Method = Callable[[Servicer, Request, Context], Awaitable[Reply]]
 
 
 def reports_errors(method: Method[Servicer, Request, Reply]) -> Method[Servicer, Request, Reply]:
@@ -27,9 +28,7 @@ def reports_errors(method: Method[Servicer, Request, Reply]) -> Method[Servicer,
     anything else is a bug, logged and reported as INTERNAL."""
 
     @functools.wraps(method)
-    async def wrapper(
-        self: Servicer, request: Request, context: grpc.aio.ServicerContext[Request, Reply]
-    ) -> Reply:
+    async def wrapper(self: Servicer, request: Request, context: Context) -> Reply:
         try:
             return await method(self, request, context)
         except Exception as error:

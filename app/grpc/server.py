@@ -1,6 +1,9 @@
-"""Builds the grpc.aio server: inference service, health, reflection, message limits."""
+"""The grpc.aio server (inference service, health, reflection, message limits) as a
+listener of the server."""
 
 from __future__ import annotations
+
+import asyncio
 
 import grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
@@ -12,25 +15,43 @@ from app.grpc.servicer import InferenceServicer
 from app.settings import ServerSettings
 
 
-class GrpcServer:
-    """The grpc.aio server, its bound port, and its health service."""
+class GrpcListener:
+    """The grpc.aio server (inference service, health, reflection) as one of the server's
+    listeners."""
 
-    def __init__(self, server: grpc.aio.Server, health: HealthServicer, port: int) -> None:
-        self.server = server
-        self.health = health
-        self.port = port
+    announce = "gRPC listening on {address}"
 
-    async def start(self) -> None:
+    def __init__(self, dataplane: DataPlane, settings: ServerSettings) -> None:
+        self.dataplane = dataplane
+        self.settings = settings
+        self.health = HealthServicer(dataplane)
+        self.server: grpc.aio.Server | None = None
+        self.port = 0
+        self._stopping: asyncio.Future[None] | None = None
+
+    async def start(self) -> int:
+        """Listen; the port bound (OSError if it cannot be)."""
+        self.server, self.port = build_server(self.dataplane, self.settings, self.health)
         await self.server.start()
+        return self.port
 
-    async def stop(self, grace: float) -> None:
-        """End the health Watch streams, then give the RPCs in flight `grace` seconds."""
+    def close(self, grace: float) -> None:
+        """End the health Watch streams and stop taking calls; the calls in flight get
+        `grace` seconds."""
         self.health.close()
-        await self.server.stop(grace)
+        if self.server is not None:
+            self._stopping = asyncio.ensure_future(self.server.stop(grace))
+
+    async def wait(self) -> None:
+        """Until the calls in flight have finished (or were cancelled)."""
+        if self._stopping is not None:
+            await self._stopping
 
 
-def build_server(dataplane: DataPlane, settings: ServerSettings) -> GrpcServer:
-    """A grpc.aio server bound to settings.host:grpc_port (not started)."""
+def build_server(
+    dataplane: DataPlane, settings: ServerSettings, health: HealthServicer
+) -> tuple[grpc.aio.Server, int]:
+    """A grpc.aio server bound to settings.host:grpc_port (not started), and its port."""
     limit = settings.grpc_max_message_bytes
     server = grpc.aio.server(
         options=[
@@ -39,7 +60,6 @@ def build_server(dataplane: DataPlane, settings: ServerSettings) -> GrpcServer:
             ("grpc.max_send_message_length", limit),
         ]
     )
-    health = HealthServicer(dataplane)
     server.add_generic_rpc_handlers(
         (
             method_handlers(InferenceServicer(dataplane)),
@@ -54,7 +74,7 @@ def build_server(dataplane: DataPlane, settings: ServerSettings) -> GrpcServer:
         port = 0
     if port == 0:
         raise OSError(f"cannot listen for gRPC on {address}")
-    return GrpcServer(server, health, port)
+    return server, port
 
 
 def _reflection_handlers(services: tuple[str, ...]) -> grpc.GenericRpcHandler:

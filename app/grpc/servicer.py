@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import grpc
 
+from app.context import GRPC, open_context
 from app.dataplane import DataPlane
-from app.grpc.calls import tracked
 from app.grpc.convert import (
+    ProtoRequest,
     model_metadata_to_proto,
-    request_from_proto,
     response_to_wire,
     server_metadata_to_proto,
 )
 from app.grpc.errors import reports_errors
-from app.grpc.extensions import from_proto, repository_request, to_proto
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.plain import plain_inputs, prediction_to_wire
+from app.grpc.json_mapping import from_proto, repository_request, to_proto
 from app.protocol.types import RepositoryIndexRequest
+from app.resolver import Target, target_of
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -45,7 +46,7 @@ class InferenceServicer:
     async def ModelReady(
         self, request: pb.ModelReadyRequest, context: Context
     ) -> pb.ModelReadyResponse:
-        ready = await self.dataplane.model_ready(request.name, request.version or None)
+        ready = await self.dataplane.model_ready(_target(request, context))
         return pb.ModelReadyResponse(ready=ready)
 
     @reports_errors
@@ -58,22 +59,25 @@ class InferenceServicer:
     async def ModelMetadata(
         self, request: pb.ModelMetadataRequest, context: Context
     ) -> pb.ModelMetadataResponse:
-        metadata = await self.dataplane.model_metadata(request.name, request.version or None)
+        metadata = await self.dataplane.model_metadata(_target(request, context))
         return model_metadata_to_proto(metadata)
 
-    @tracked
+    @reports_errors
     async def ModelInfer(self, request: pb.ModelInferRequest, context: Context) -> bytes:
         """Answers a serialized ModelInferResponse (raw outputs copied once, see
-        response_to_wire); the handler table sends bytes as they are. A plain request takes
-        the predict lane when its model allows, else the general path."""
-        name = request.model_name
-        version = request.model_version or None
-        inputs = plain_inputs(request)
-        if inputs is not None:
-            prediction = await self.dataplane.predict(name, inputs, version, request.id or None)
-            if prediction is not None:
-                return prediction_to_wire(name, prediction)
-        response = await self.dataplane.infer(name, request_from_proto(request), version)
+        response_to_wire); the handler table sends bytes as they are. The request id and
+        X- metadata come back as trailing metadata, errors included."""
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
+        call = open_context(GRPC, context.invocation_metadata() or (), deadline)
+        try:
+            name, version = request.model_name, request.model_version or None
+            target = target_of(name, version, call.seldon_model)
+            response = await self.dataplane.infer(target, ProtoRequest(request), call)
+        except Exception:
+            context.set_trailing_metadata(call.echo())
+            raise
+        context.set_trailing_metadata(call.echo())
         return response_to_wire(response, raw=bool(request.raw_input_contents))
 
     @reports_errors
@@ -112,3 +116,9 @@ class InferenceServicer:
     ) -> pb.RepositoryModelUnloadResponse:
         await self.dataplane.repository_unload(request.model_name, repository_request(request))
         return pb.RepositoryModelUnloadResponse()
+
+
+def _target(request: pb.ModelReadyRequest | pb.ModelMetadataRequest, context: Context) -> Target:
+    """The target a model RPC names, by the message or by `seldon-model` metadata."""
+    header = open_context(GRPC, context.invocation_metadata() or ()).seldon_model
+    return target_of(request.name, request.version or None, header)

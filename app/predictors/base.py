@@ -6,22 +6,15 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from app.protocol.errors import Unsupported
-from app.protocol.prediction import Prediction
-from app.protocol.types import (
-    InferenceRequest,
-    InferenceResponse,
-    MetadataTensor,
-    ModelMetadataResponse,
-)
+from app.protocol.payload import Tensors, response_from_arrays
+from app.protocol.types import InferenceRequest, InferenceResponse, ModelMetadataResponse
 from app.settings import ModelSettings
 
-Tensors = dict[str, np.ndarray]
-"""Tensors by name: what `predict` takes and returns."""
+if TYPE_CHECKING:
+    from app.client.interface import InferenceClient
 
 Args = ParamSpec("Args")
 Result = TypeVar("Result")
@@ -32,18 +25,16 @@ def call(
 ) -> Awaitable[Result]:
     """`function(...)` to await: its coroutine if it is a coroutine function, else a run in
     a worker thread, so that blocking model code never stalls the event loop."""
-    if _is_coroutine_function(function):
-        return function(*args, **kwargs)  # type: ignore[return-value]  # a coroutine here
-    return asyncio.to_thread(function, *args, **kwargs)  # type: ignore[arg-type]  # plain here
+    return as_coroutine_function(function)(*args, **kwargs)
 
 
 def as_coroutine_function(
     function: Callable[Args, Result | Awaitable[Result]],
 ) -> Callable[Args, Awaitable[Result]]:
-    """`function` as a coroutine function that runs as `call` runs it: itself when it is
-    one, else a run in a worker thread. Decided once, for a function called per request."""
-    if _is_coroutine_function(function):
-        return function  # type: ignore[return-value]  # a coroutine function here
+    """`function` as a coroutine function: itself when it is one, else a run in a worker
+    thread. Decided once, for a function called per request."""
+    if inspect.iscoroutinefunction(function):
+        return function
 
     async def in_thread(*args: Args.args, **kwargs: Args.kwargs) -> Result:
         return await asyncio.to_thread(function, *args, **kwargs)  # type: ignore[arg-type]  # plain here
@@ -51,19 +42,15 @@ def as_coroutine_function(
     return in_thread
 
 
-def _is_coroutine_function(function: Callable[..., object]) -> bool:
-    """`inspect.iscoroutinefunction`, with a quick answer for the usual `async def` method
-    (this runs on every request)."""
-    code = getattr(getattr(function, "__func__", function), "__code__", None)
-    if code is not None and code.co_flags & inspect.CO_COROUTINE:
-        return True
-    return inspect.iscoroutinefunction(function)
-
-
 class Predictor:
     """Serves one model version. Override `predict` (arrays in, arrays out) or `infer` (the
     whole request, with its parameters). `load`, `unload`, `predict` and `infer` may be
     plain or `async` methods: plain ones run in a worker thread."""
+
+    client: InferenceClient
+    """Calls other models of the server, in process (the request's id and X- headers
+    carried on): set by the server before `load`. Replace it with a REST or gRPC client to
+    call another server."""
 
     def __init__(self, settings: ModelSettings) -> None:
         self.settings = settings
@@ -112,28 +99,7 @@ class Predictor:
         """Whether `infer` is the default, so that an answer is `predict`'s arrays."""
         return type(self).infer is Predictor.infer
 
-    def run(self, request: InferenceRequest) -> Awaitable[InferenceResponse]:
-        """What the server awaits: `infer`, on the loop or in a worker thread as it needs."""
-        if self.predict_only:
-            return self._infer_with_predict(request)
-        return call(self.infer, request)
-
     async def _infer_with_predict(self, request: InferenceRequest) -> InferenceResponse:
         inputs = {tensor.name: tensor.data for tensor in request.inputs}
         outputs = await call(self.predict, inputs)
         return response_from_arrays(self.name, outputs, self.version, request.id)
-
-
-def response_from_arrays(
-    model_name: str,
-    outputs: Tensors,
-    model_version: str | None = None,
-    request_id: str | None = None,
-) -> InferenceResponse:
-    """An InferenceResponse holding `outputs`, with datatypes read off the arrays."""
-    return Prediction(model_name, outputs, model_version, request_id).response()
-
-
-def declared(tensors: list[MetadataTensor]) -> dict[str, MetadataTensor]:
-    """Declared tensors by name."""
-    return {tensor.name: tensor for tensor in tensors}

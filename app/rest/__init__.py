@@ -6,27 +6,27 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.dataplane import DataPlane
-from app.rest.calls import TrackedInfer
 from app.rest.docs import install_openapi
 from app.rest.errors import install_error_handlers
 from app.rest.extensions import all_statistics_router, extensions_router
 from app.rest.infer import InferEndpoint
+from app.rest.limits import BodyLimit
 from app.rest.metrics import metrics_router
 from app.rest.repository import repository_router
-from app.rest.routing import OIPApplication
+from app.rest.routing import InferRoutes
 from app.rest.v2 import infer_routes, v2_router
 from app.settings import ServerSettings
 
 
 def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
-    """A FastAPI application serving the Open Inference Protocol over `dataplane` (an
-    OIPApplication: inference goes through its direct routes)."""
-    limit = settings.http_max_body_bytes
-    app = OIPApplication(
+    """A FastAPI application serving the Open Inference Protocol over `dataplane`.
+
+    Its own middleware (the inference routes, innermost, then the body limit) wraps every
+    route; middleware added with `app.add_middleware` goes around it."""
+    app = FastAPI(
         title=settings.server_name,
         version=__version__,
         description="Open Inference Protocol (KServe v2) model server.",
-        max_body_size=limit,
     )
     install_error_handlers(app)
     app.include_router(all_statistics_router(dataplane))  # before v2's /v2/models/{m}
@@ -34,8 +34,10 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     app.include_router(extensions_router(dataplane))
     app.include_router(repository_router(dataplane))
     app.include_router(metrics_router(dataplane))
-    for route in infer_routes(TrackedInfer(dataplane, InferEndpoint(dataplane, limit))):
-        app.add_direct_route(route)
+    routes = infer_routes(InferEndpoint(dataplane))
+    app.router.routes.extend(routes)  # documented there; InferRoutes answers them
+    app.add_middleware(InferRoutes, routes=routes)
+    app.add_middleware(BodyLimit, limit=settings.http_max_body_bytes)
     install_openapi(app)
     return app
 

@@ -1,10 +1,11 @@
 """The one place REST maps errors to answers: `{"error": "<message>"}` with the status from
-the shared table. FastAPI's own 422 and Starlette's 404/405/413 take the same shape, and raw
-ASGI answers (the direct inference route, the body limit) go through `send_error`."""
+the shared table. FastAPI's own 422 and Starlette's 404/405 take the same shape, and raw
+ASGI answers (the inference routes, the body limit) go through `send_error`."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -15,10 +16,10 @@ from starlette.types import Send
 
 from app.protocol.codecs.messages import not_an_object
 from app.protocol.errors import OIPError, PayloadTooLarge, Status
-from app.rest.limits import too_large
 from app.rest.responses import JSONBody
 
 log = logging.getLogger("oipserve.rest")
+Headers = Sequence[tuple[bytes, bytes]]
 _NOT_AN_OBJECT = frozenset({"model_type", "model_attributes_type", "dict_type"})
 """Pydantic's error types for a value that should have been an object."""
 
@@ -32,12 +33,16 @@ def error_status(error: Exception, method: str, path: str) -> tuple[int, str]:
     return Status.INTERNAL.http, f"internal error: {type(error).__name__}"
 
 
-async def send_error(send: Send, error: Exception, method: str, path: str) -> None:
-    """Answer `error` on a raw ASGI connection (the direct routes and the body limit). A body
-    over the limit also closes the connection, so that the rest of it is never read."""
+async def send_error(
+    send: Send, error: Exception, method: str, path: str, extra: Headers = ()
+) -> None:
+    """Answer `error` on a raw ASGI connection (the direct routes and the body limit), with
+    the `extra` headers. A body over the limit also closes the connection, so that the rest
+    of it is never read."""
     status, message = error_status(error, method, path)
     body = orjson.dumps({"error": message})
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    headers += extra
     if isinstance(error, PayloadTooLarge):
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -77,8 +82,6 @@ async def _http_error(request: Request, error: Exception) -> JSONBody:
     message = error.detail if isinstance(error.detail, str) else str(error.detail)
     if error.status_code == 404:
         message = f"no route for {request.method} {request.url.path}"
-    elif error.status_code == 413 and isinstance(request.app.max_body_size, int):
-        message = too_large(request.app.max_body_size).message  # FastAPI's own body limit
     return JSONBody({"error": message}, status_code=error.status_code, headers=error.headers)
 
 

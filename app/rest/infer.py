@@ -1,76 +1,111 @@
 """`POST /v2/models/{model}[/versions/{version}]/infer`, the REST hot path, as a raw ASGI app.
 
-body (JSON, or JSON header + binary tensors) -> InferenceRequest (one orjson parse, tensor
-data straight into numpy) -> DataPlane.infer -> body (orjson from numpy, or raw bytes); a
-plain JSON body -> input arrays -> DataPlane.predict -> JSON, with no messages built. No
-Request object, no Pydantic validation of the body, no FastAPI middleware: `OIPApplication`
-dispatches here directly. Per-request features (request ids, metrics, deadlines) belong in
-`InferEndpoint.__call__` or `answer`.
+The body (JSON, or a JSON header and binary tensors) goes to the DataPlane as it came; the
+DataPlane decodes it into a Payload (one orjson parse, tensor data straight into numpy) once
+it has found the model. The answer is written by orjson from numpy, or as raw bytes. No
+Request object, no Pydantic validation of the body: `InferRoutes` hands the request here,
+inside the middleware stack.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.types import Receive, Scope, Send
 
+from app.context import REST, RequestContext, open_context
 from app.dataplane import DataPlane
 from app.protocol.codecs.messages import (
     binary_output_names,
     parse_header_length,
-    request_from_parts,
+    payload_from_body,
     response_to_body,
-    split_body,
 )
-from app.protocol.codecs.plain import plain_inputs, prediction_to_body
+from app.protocol.payload import Payload
+from app.protocol.types import InferenceResponse
+from app.resolver import target_of
+from app.rest.disconnects import Disconnects
 from app.rest.errors import send_error
 from app.rest.limits import CONTENT_LENGTH, read_body
 
 Headers = list[tuple[bytes, bytes]]
 _HEADER_LENGTH = b"inference-header-content-length"
-_JSON: Headers = [(b"content-type", b"application/json")]
+_JSON = b"application/json"
 _BINARY = b"application/octet-stream"
 
 
-class InferEndpoint:
-    """Answers inference requests over `dataplane`; bodies over `max_body_bytes` are 413s."""
+class RequestBody:
+    """An inference request body, decoded when the DataPlane asks; the payload is kept."""
 
-    def __init__(self, dataplane: DataPlane, max_body_bytes: int) -> None:
+    __slots__ = ("body", "header_length", "payload")
+
+    def __init__(self, body: bytes, header_length: str | None) -> None:
+        self.body = body
+        self.header_length = header_length
+        self.payload: Payload | None = None
+
+    def decode(self) -> Payload:
+        length = parse_header_length(self.header_length)
+        self.payload = payload_from_body(self.body, length)
+        return self.payload
+
+
+class InferEndpoint:
+    """Answers inference requests over `dataplane`."""
+
+    def __init__(self, dataplane: DataPlane) -> None:
         self.dataplane = dataplane
-        self.max_body_bytes = max_body_bytes
+        self.disconnects = Disconnects()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_length = header_length = None
+        header_length = None
+        headers = []
         for name, value in scope["headers"]:
-            if name == CONTENT_LENGTH:
-                content_length = value
-            elif name == _HEADER_LENGTH:
+            if name == _HEADER_LENGTH:
                 header_length = value.decode("latin-1")
+            else:
+                headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        context = open_context(REST, headers)
+        task = asyncio.current_task()
+        assert task is not None
         try:
-            body = await read_body(receive, content_length, self.max_body_bytes)
-            headers, payload = await self.answer(scope["path_params"], header_length, body)
+            path = scope["path_params"]
+            target = target_of(path["model_name"], path.get("model_version"), context.seldon_model)
+            request = RequestBody(await read_body(receive), header_length)
+            self.disconnects.add(context, receive, task)
+            try:
+                response = await self.dataplane.infer(target, request, context)
+            finally:
+                self.disconnects.remove(context)
+            answer, body = _encode(response, request.payload)
+        except asyncio.CancelledError:
+            if context.cancelled and not task.uncancel():
+                return  # the client is gone: nothing to answer
+            raise
         except Exception as error:
-            await send_error(send, error, "POST", scope["path"])
+            await send_error(send, error, "POST", scope["path"], _echo(context))
             return
-        headers.append((CONTENT_LENGTH, str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        answer += _echo(context)
+        answer.append((CONTENT_LENGTH, str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": answer})
+        await send({"type": "http.response.body", "body": body})
 
-    async def answer(
-        self, path_params: dict[str, str], header_length: str | None, body: bytes
-    ) -> tuple[Headers, bytes]:
-        """The response headers and body for one inference request body. A plain JSON
-        request takes the predict lane when its model allows, else the general path."""
-        name, version = path_params["model_name"], path_params.get("model_version")
-        length = parse_header_length(header_length)
-        message, section = split_body(body, length)
-        inputs = plain_inputs(message) if length is None else None
-        if inputs is not None:
-            prediction = await self.dataplane.predict(name, inputs, version, message.get("id"))
-            if prediction is not None:
-                return list(_JSON), prediction_to_body(name, prediction)
-        request = request_from_parts(message, section)
-        response = await self.dataplane.infer(name, request, version)
-        binary = binary_output_names(request, [output.name for output in response.outputs])
-        payload, json_length = response_to_body(response, binary)
-        if json_length is None:
-            return list(_JSON), payload
-        return [(b"content-type", _BINARY), (_HEADER_LENGTH, str(json_length).encode())], payload
+
+def _encode(response: InferenceResponse, payload: Payload | None) -> tuple[Headers, bytes]:
+    """The answer's content headers and body: JSON, or binary outputs where asked for."""
+    binary = (
+        binary_output_names(payload, (output.name for output in response.outputs))
+        if payload is not None
+        else ()
+    )
+    body, json_length = response_to_body(response, binary)
+    if json_length is None:
+        return [(b"content-type", _JSON)], body
+    return [(b"content-type", _BINARY), (_HEADER_LENGTH, str(json_length).encode())], body
+
+
+def _echo(context: RequestContext) -> Headers:
+    """The request id and X- headers to send back, as ASGI headers."""
+    return [
+        (key.encode("latin-1"), value.encode("latin-1", "replace")) for key, value in context.echo()
+    ]

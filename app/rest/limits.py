@@ -1,11 +1,13 @@
-"""The REST request body limit (--http-max-body-mb): bodies beyond are 413s, found out from
-Content-Length before reading when it is given, else while counting the body as it streams."""
+"""The REST request body limit (--http-max-body-mb), as pure ASGI middleware: a body beyond it
+is a 413, found out from Content-Length before reading when it is given, else while the body
+streams (the endpoint reading it gets PayloadTooLarge, which its error handler answers)."""
 
 from __future__ import annotations
 
-from starlette.types import Receive, Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.protocol.errors import InvalidInput, PayloadTooLarge
+from app.rest.errors import send_error
 
 CONTENT_LENGTH = b"content-length"
 
@@ -19,33 +21,55 @@ def too_large(limit: int, size: int | None = None) -> PayloadTooLarge:
     )
 
 
-def check_declared(content_length: bytes | None, limit: int) -> None:
-    """PayloadTooLarge if the Content-Length header's value is over `limit`."""
-    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
-        raise too_large(limit, int(content_length))
+class BodyLimit:
+    """Answers 413 for a declared body over `limit` bytes; counts an undeclared one."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        if declared is None:
+            await self.app(scope, self._counted(receive), send)
+        elif declared > self.limit:
+            await send_error(send, too_large(self.limit, declared), scope["method"], scope["path"])
+        else:  # the server delivers no more than the declared length
+            await self.app(scope, receive, send)
+
+    def _counted(self, receive: Receive) -> Receive:
+        size = 0
+
+        async def counted() -> Message:
+            nonlocal size
+            message = await receive()
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                raise too_large(self.limit)
+            return message
+
+        return counted
 
 
-def declared_length(scope: Scope) -> bytes | None:
-    """The Content-Length header's value, if any."""
+def _declared_length(scope: Scope) -> int | None:
+    """The Content-Length header's value, if it has a valid one."""
     for name, value in scope["headers"]:
         if name == CONTENT_LENGTH:
-            return bytes(value)
+            return int(value) if value.isdigit() else None
     return None
 
 
-async def read_body(receive: Receive, content_length: bytes | None, limit: int) -> bytes:
-    """The whole request body, or PayloadTooLarge as soon as it is known to exceed `limit`."""
-    check_declared(content_length, limit)
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body."""
     parts: list[bytes] = []
-    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise InvalidInput("the client disconnected before sending the whole body")
         chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
         if not message.get("more_body", False):
             return b"".join([*parts, chunk]) if parts else chunk
         parts.append(chunk)

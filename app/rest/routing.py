@@ -1,11 +1,11 @@
-"""Direct routes: documented by FastAPI, answered by a raw ASGI app before the middleware stack.
+"""The inference routes: documented by FastAPI like any route, answered by a raw ASGI app.
 
-FastAPI's per-request machinery (middlewares, the router walk, Request objects, dependency
-solving) costs several times what the inference itself does for a small tensor. A direct
-route keeps its place in the OpenAPI schema (FastAPI reads `endpoint`'s signature and
-`openapi_extra`), while `OIPApplication` hands matching requests straight to its ASGI app.
-Per-request features of such a route (request ids, metrics, deadlines) therefore live in that
-ASGI app, not in middleware.
+FastAPI's per-route machinery (the router walk, Request objects, dependency solving) costs
+several times what the inference itself does for a small tensor. `InferRoutes` is the
+innermost middleware of the application: every middleware around it (the server's own and
+a user's) sees the inference requests, which it hands straight to their ASGI app; any other
+request goes on to FastAPI's router. A `DirectRoute` keeps its place in the OpenAPI schema
+(FastAPI reads `endpoint`'s signature and `openapi_extra`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path
+from fastapi import Path
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from app.protocol.errors import PayloadTooLarge
-from app.rest.errors import send_error
-from app.rest.limits import check_declared, declared_length
 
 Endpoint = Callable[..., Coroutine[Any, Any, Any]]
 ModelName = Annotated[
@@ -55,35 +51,23 @@ class DirectRoute(APIRoute):
         self.methods: set[str] = set(methods)
 
 
-class OIPApplication(FastAPI):
-    """FastAPI, plus direct routes dispatched ahead of the middleware stack and the router."""
+class InferRoutes:
+    """Pure ASGI middleware: requests for one of `routes` go to its app, the others to `app`."""
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self._direct: list[DirectRoute] = []
-
-    def add_direct_route(self, route: DirectRoute) -> None:
-        self.router.routes.append(route)
-        self._direct.append(route)
+    def __init__(self, app: ASGIApp, routes: list[DirectRoute]) -> None:
+        self.app = app
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for route in self._direct:
+            for route in self.routes:
                 if scope["method"] in route.methods and (
                     match := route.path_regex.match(scope["path"])
                 ):
                     scope["path_params"] = match.groupdict()
                     await route.app(scope, receive, send)
                     return
-            if self.max_body_size is not None:
-                # FastAPI would answer a declared oversize body in plain text; a body that
-                # streams past the limit reaches the HTTPException handler (app.rest.errors)
-                try:
-                    check_declared(declared_length(scope), self.max_body_size)
-                except PayloadTooLarge as error:
-                    await send_error(send, error, scope["method"], scope["path"])
-                    return
-        await super().__call__(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def without_version(endpoint: Endpoint) -> Endpoint:

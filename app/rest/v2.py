@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from starlette.types import ASGIApp
 
+from app.context import SELDON_MODEL
 from app.dataplane import DataPlane
 from app.protocol.types import (
     ErrorResponse,
@@ -17,6 +18,7 @@ from app.protocol.types import (
     ServerMetadataResponse,
     ServerReadyResponse,
 )
+from app.resolver import target_of
 from app.rest.docs import INFER_REQUEST_BODY
 from app.rest.responses import JSONBody
 from app.rest.routing import DirectRoute, Endpoint, ModelName, ModelVersion, without_version
@@ -30,6 +32,22 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     ]
 }
 _NOT_READY: dict[int | str, dict[str, Any]] = {503: {"description": "Not ready"}}
+_MODEL_NOT_READY: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    400: {
+        "model": ModelReadyResponse,
+        "description": 'The model (version) is not ready: `"ready": false` (or a malformed '
+        "seldon-model header: `error`)",
+    },
+}
+SeldonModel = Annotated[
+    str | None,
+    Header(
+        alias=SELDON_MODEL,
+        description="Names the target instead of the path: `name` or `name.model` (a model), "
+        "`name.pipeline`, `name.explainer`",
+    ),
+]
 _INFER_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     413: {"model": ErrorResponse, "description": "The body is over --http-max-body-mb"},
@@ -61,12 +79,21 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
         ready = await dataplane.ready()
         return JSONBody({"ready": ready}, status_code=200 if ready else 503)
 
-    async def model_metadata(model_name: ModelName, model_version: ModelVersion) -> JSONBody:
-        return JSONBody(await dataplane.model_metadata(model_name, model_version))
+    async def model_metadata(
+        model_name: ModelName, model_version: ModelVersion, seldon_model: SeldonModel = None
+    ) -> JSONBody:
+        target = target_of(model_name, model_version, seldon_model)
+        return JSONBody(await dataplane.model_metadata(target))
 
-    async def model_ready(model_name: ModelName, model_version: ModelVersion) -> JSONBody:
-        ready = await dataplane.model_ready(model_name, model_version)
-        return JSONBody({"name": model_name, "ready": ready}, status_code=200 if ready else 503)
+    async def model_ready(
+        model_name: ModelName, model_version: ModelVersion, seldon_model: SeldonModel = None
+    ) -> JSONBody:
+        """200 when ready; 400, as Triton answers, when the model (version) exists but is
+        not ready (the protocol asks for a 4xx)."""
+        target = target_of(model_name, model_version, seldon_model)
+        ready = await dataplane.model_ready(target)
+        body = {"name": target.name, "ready": ready}
+        return JSONBody(body, status_code=200 if ready else 400)
 
     for base, adapt in [
         ("/models/{model_name}", without_version),
@@ -83,13 +110,15 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
             base + "/ready",
             adapt(model_ready),
             response_model=ModelReadyResponse,
-            responses=_ERRORS,
+            responses=_MODEL_NOT_READY,
             summary="Model readiness",
         )
     return router
 
 
-async def infer(model_name: ModelName, model_version: ModelVersion) -> InferenceResponse:
+async def infer(
+    model_name: ModelName, model_version: ModelVersion, seldon_model: SeldonModel = None
+) -> InferenceResponse:
     """Run the model on the request's tensors. JSON in and out, or the binary tensor data
     extension: a JSON header of `Inference-Header-Content-Length` bytes followed by raw
     tensors, in either direction (`binary_data_output`, `binary_data` per output)."""

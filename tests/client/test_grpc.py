@@ -13,11 +13,13 @@ import pytest
 
 from app.client import InferenceGRPCClient, InferInput, InferRequest, ServerUnreachable
 from app.client.grpc import retry_service_config
+from app.context import GRPC, open_context
 from app.dataplane import DataPlane
-from app.grpc.convert import request_from_proto, response_to_proto
+from app.grpc.convert import ProtoRequest, response_to_proto
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.servicer import Context, InferenceServicer
 from app.protocol.errors import DeadlineExceeded, ModelNotFound, ModelNotReady
+from app.resolver import target_of
 from app.server import Server
 from tests.client.conftest import SLOW_SECONDS
 from tests.client.servers import HOST, Certificates, free_port, grpc_server
@@ -52,7 +54,8 @@ class Recording(InferenceServicer):
             await context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
         if not self.typed:
             return await super().ModelInfer(request, context)
-        response = await self.dataplane.infer(request.model_name, request_from_proto(request))
+        target = target_of(request.model_name)
+        response = await self.dataplane.infer(target, ProtoRequest(request), open_context(GRPC))
         return response_to_proto(response, raw=False).SerializeToString()
 
 

@@ -23,7 +23,7 @@ from app.client import (
 )
 from app.dataplane import DataPlane
 from app.grpc.servicer import InferenceServicer
-from app.protocol.errors import OIPError, Status
+from app.protocol.errors import ModelNotFound, OIPError, Status
 from app.registry import ModelRegistry
 from app.rest import create_app
 from app.server import Server
@@ -119,7 +119,6 @@ async def test_infer_parity(
         ("is_server_ready", ()),
         ("server_metadata", ()),
         ("is_model_ready", ("iris",)),
-        ("is_model_ready", ("nope",)),
         ("model_metadata", ("versioned",)),
         ("model_metadata", ("nope",)),
     ],
@@ -133,6 +132,16 @@ async def test_health_and_metadata_parity(
     over_rest = await outcome(lambda: getattr(rest_client, call)(*args))
     over_grpc = await outcome(lambda: getattr(grpc_client, call)(*args))
     assert over_rest == over_grpc
+
+
+async def test_an_unknown_model_is_not_ready_over_rest_and_not_found_over_grpc(
+    rest_client: InferenceRESTClient, grpc_client: InferenceGRPCClient
+) -> None:
+    """The one difference, as in KServe's clients: the REST client reads any refusal of a
+    v2 readiness request as False; the gRPC client raises what the server answered."""
+    assert await rest_client.is_model_ready("nope") is False
+    with pytest.raises(ModelNotFound, match="model 'nope' not found"):
+        await grpc_client.is_model_ready("nope")
 
 
 async def both(

@@ -132,8 +132,10 @@ async def test_health_and_metadata(in_process: InferenceRESTClient) -> None:
     model = await in_process.model_metadata("versioned")
     assert (model.name, model.versions) == ("versioned", ["1", "2", "10"])
     assert (await in_process.model_metadata("iris", "1")).inputs[0].shape == [-1, 4]
+    assert not await in_process.is_model_ready("versioned", "3")  # a 404, as KServe's client
+    assert not await in_process.is_model_ready("nope")
     with pytest.raises(ModelNotFound, match="'versioned' has no version '3'"):
-        await in_process.is_model_ready("versioned", "3")
+        await in_process.model_metadata("versioned", "3")
 
 
 async def test_a_server_that_is_not_ready_says_false(settings: ServerSettings) -> None:

@@ -9,8 +9,8 @@ import grpc
 import httpx
 import pytest
 
-from app.grpc.extensions import from_proto, repository_request, to_proto
 from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.json_mapping import from_proto, repository_request, to_proto
 from app.grpc.service import Stub
 from app.protocol.types import ModelConfig, ModelStatisticsResponse, RepositoryIndexResponse
 from app.server import Server

@@ -10,7 +10,7 @@ from google.protobuf import descriptor_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from app.dataplane import DataPlane
-from app.grpc.server import _host, build_server
+from app.grpc.server import GrpcListener, _host
 from app.settings import ServerSettings
 
 
@@ -51,14 +51,14 @@ async def test_reflection_describes_the_inference_service(channel: grpc.aio.Chan
     assert "ServerLive" in methods
 
 
-def test_a_busy_port_is_an_os_error(dataplane: DataPlane) -> None:
+async def test_a_busy_port_is_an_os_error(dataplane: DataPlane) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         settings = ServerSettings(host="127.0.0.1", grpc_port=port)
         with pytest.raises(OSError, match=f"cannot listen for gRPC on 127.0.0.1:{port}"):
-            build_server(dataplane, settings)
+            await GrpcListener(dataplane, settings).start()
 
 
 @pytest.mark.parametrize(

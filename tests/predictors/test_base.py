@@ -10,10 +10,13 @@ import httpx
 import numpy as np
 import pytest
 
+from app.context import INPROCESS, open_context
 from app.dataplane import DataPlane
-from app.predictors.base import Predictor, Tensors, call, response_from_arrays
+from app.plans import Plan
+from app.predictors.base import Predictor, call
 from app.protocol.codecs.datatypes import Datatype
-from app.protocol.errors import PredictorError, Unsupported
+from app.protocol.errors import Unsupported
+from app.protocol.payload import Payload, Tensors
 from app.protocol.types import InferenceRequest, InferenceResponse, MetadataTensor, RequestInput
 from app.settings import ModelSettings
 from tests.repo import add_model
@@ -60,7 +63,7 @@ class AsyncDouble(Predictor):
 @pytest.mark.parametrize(("cls", "on_loop"), [(SyncDouble, False), (AsyncDouble, True)])
 async def test_predict_style(cls: type[SyncDouble | AsyncDouble], on_loop: bool) -> None:
     predictor = cls(_settings())
-    response = await predictor.run(_request())
+    response = await Plan(predictor)(Payload.of(_request()), open_context(INPROCESS))
     assert response.model_name == "toy"
     (output,) = response.outputs
     assert (output.name, output.shape, output.datatype) == ("y", [2], Datatype.FP32)
@@ -86,7 +89,8 @@ async def test_infer_style_sees_the_parameters(
     cls: type[SyncParameters | AsyncParameters], on_loop: bool
 ) -> None:
     predictor = cls(_settings())
-    response = await predictor.run(_request(temperature=0.5, mode="fast"))
+    payload = Payload.of(_request(temperature=0.5, mode="fast"))
+    response = await Plan(predictor)(payload, open_context(INPROCESS))
     assert response.parameters == {"temperature": 0.5, "mode": "fast"}
     assert (predictor.thread == threading.get_ident()) is on_loop
     assert not predictor.predict_only
@@ -94,7 +98,7 @@ async def test_infer_style_sees_the_parameters(
 
 async def test_predict_must_be_implemented() -> None:
     with pytest.raises(Unsupported, match="model 'toy' implements neither predict nor infer"):
-        await Predictor(_settings()).run(_request())
+        await Plan(Predictor(_settings()))(Payload.of(_request()), open_context(INPROCESS))
 
 
 def test_metadata_comes_from_the_settings() -> None:
@@ -105,32 +109,6 @@ def test_metadata_comes_from_the_settings() -> None:
     assert (metadata.name, metadata.versions, metadata.platform) == ("toy", ["3"], "numpy")
     assert metadata.inputs == metadata.outputs == [tensor]
     assert (predictor.name, predictor.version, predictor.path) == ("toy", "3", Path("."))
-
-
-def test_response_from_arrays_reads_datatypes() -> None:
-    response = response_from_arrays(
-        "m",
-        {
-            "f": np.zeros((2, 2), dtype=np.float16),
-            "i": [[1, 2, 3]],  # type: ignore[dict-item]  # a list: made an array
-            "b": np.array([True]),
-            "s": np.array(["a", "b"]),
-        },
-    )
-    found = {o.name: (o.datatype, o.shape) for o in response.outputs}
-    assert found == {
-        "f": (Datatype.FP16, [2, 2]),
-        "i": (Datatype.INT64, [1, 3]),
-        "b": (Datatype.BOOL, [1]),
-        "s": (Datatype.BYTES, [2]),
-    }
-
-
-def test_response_from_arrays_rejects_what_no_datatype_holds() -> None:
-    with pytest.raises(PredictorError, match="predict must return a dict of arrays, got list"):
-        response_from_arrays("m", [np.zeros(1)])  # type: ignore[arg-type]  # deliberately wrong
-    with pytest.raises(PredictorError, match="output 'c' has numpy dtype complex64, which no OIP"):
-        response_from_arrays("m", {"c": np.zeros(1, dtype=np.complex64)})
 
 
 async def test_sync_predict_never_stalls_the_event_loop(

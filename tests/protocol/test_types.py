@@ -87,8 +87,8 @@ def _decoded_messages() -> list[BaseModel]:
         response_from_proto,
         response_to_proto,
     )
-    from app.predictors.base import response_from_arrays
     from app.protocol.codecs.messages import request_from_body, response_from_body
+    from app.protocol.payload import response_from_arrays
 
     row = np.array([[1.0, 2.0]], dtype=np.float32)
     rest_request = request_from_body(

@@ -70,7 +70,7 @@ async def test_unload_then_load_a_model(rest: httpx.AsyncClient) -> None:
     assert gone.status_code == 404
     assert gone.json() == {"error": "model 'iris' is unloaded"}
     ready = await rest.get("/v2/models/iris/ready")
-    assert (ready.status_code, ready.json()) == (503, {"name": "iris", "ready": False})
+    assert (ready.status_code, ready.json()) == (400, {"name": "iris", "ready": False})
     index = (await rest.post("/v2/repository/index")).json()
     assert {"name": "iris", "version": "", "state": "UNAVAILABLE", "reason": "unloaded"} in index
     loaded = await rest.post("/v2/repository/models/iris/load", json={})

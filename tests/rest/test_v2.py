@@ -195,7 +195,7 @@ async def broken(
 async def test_a_failed_model_is_reported(broken: httpx.AsyncClient) -> None:
     reason = "model 'bad' version '1' is unavailable: FileNotFoundError: weights.bin is missing"
     ready = await broken.get("/v2/models/bad/ready")
-    assert (ready.status_code, ready.json()) == (503, {"name": "bad", "ready": False})
+    assert (ready.status_code, ready.json()) == (400, {"name": "bad", "ready": False})
     metadata = await broken.get("/v2/models/bad")
     assert (metadata.status_code, metadata.json()) == (503, {"error": reason})
     body = {"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]}

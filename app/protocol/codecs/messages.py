@@ -8,14 +8,16 @@ tensor carries `parameters.binary_data_size` instead of `data`.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
+import numpy as np
 import orjson
 
 from app.protocol.codecs.arrays import array_from_json, array_to_json, check_shape
-from app.protocol.codecs.datatypes import parse_datatype
+from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
+from app.protocol.payload import Payload, Tensors
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -101,12 +103,12 @@ def _optional(message: dict[str, Any], key: str, kind: type, what: str) -> Any:
 
 
 _KIND_NAMES: dict[type, str] = {dict: "JSON object", str: "string", list: "list"}
-Tensor = TypeVar("Tensor", RequestInput, ResponseOutput)
 
 
 def _tensor(
-    cls: type[Tensor], item: object, index: int, role: str, binary: BinarySection
-) -> Tensor:
+    item: object, index: int, role: str, binary: BinarySection
+) -> tuple[str, list[int], Datatype, Parameters | None, np.ndarray]:
+    """One tensor's name, shape, datatype, parameters and data."""
     if not isinstance(item, dict):
         raise InvalidInput(f"{role} {index}: must be a JSON object")
     name = item.get("name")
@@ -125,17 +127,14 @@ def _tensor(
         data = array_from_json(item["data"], shape, datatype, what)
     else:
         raise InvalidInput(f"{what}: has no 'data'")
-    return cls.trusted(name=name, shape=shape, datatype=datatype, parameters=parameters, data=data)
+    return name, shape, datatype, parameters, data
 
 
-def _tensors(
-    cls: type[Tensor], message: dict[str, Any], key: str, binary: BinarySection
-) -> list[Tensor]:
+def _tensor_list(message: dict[str, Any], key: str) -> list[Any]:
     items = message.get(key)
     if not isinstance(items, list):
         raise InvalidInput(f"'{key}' must be a list of tensors")
-    role = key.removesuffix("s")
-    return [_tensor(cls, item, index, role, binary) for index, item in enumerate(items)]
+    return items
 
 
 def _requested_outputs(message: dict[str, Any]) -> list[RequestOutput] | None:
@@ -159,29 +158,45 @@ def _check_boolean(parameters: Parameters | None, key: str, what: str) -> None:
         raise InvalidInput(f"{what}: parameter '{key}' must be a boolean (true or false)")
 
 
-def request_from_body(body: Buffer, header_length: int | None = None) -> InferenceRequest:
+def payload_from_body(body: Buffer, header_length: int | None = None) -> Payload:
     """Decode an inference request body (JSON, or JSON header + binary tensors)."""
-    return request_from_parts(*split_body(body, header_length))
+    return payload_from_parts(*split_body(body, header_length))
 
 
-def request_from_parts(message: dict[str, Any], binary: BinarySection) -> InferenceRequest:
-    """The request of a body split by `split_body`."""
-    inputs = _tensors(RequestInput, message, "inputs", binary)
+def payload_from_parts(message: dict[str, Any], binary: BinarySection) -> Payload:
+    """The payload of a request body split by `split_body`."""
+    inputs: Tensors = {}
+    given: dict[str, Parameters] = {}
+    for index, item in enumerate(_tensor_list(message, "inputs")):
+        name, _, _, tensor_parameters, data = _tensor(item, index, "input", binary)
+        if name in inputs:
+            raise InvalidInput(f"input {name!r} is given more than once")
+        inputs[name] = data
+        if tensor_parameters:
+            given[name] = tensor_parameters
     binary.check_consumed()
     parameters = _optional(message, "parameters", dict, "request")
     _check_boolean(parameters, BINARY_OUTPUTS, "request")
-    return InferenceRequest.trusted(
-        id=_optional(message, "id", str, "request"),
-        parameters=parameters,
-        inputs=inputs,
-        outputs=_requested_outputs(message),
-    )
+    request_id = _optional(message, "id", str, "request")
+    return Payload(inputs, request_id, parameters, _requested_outputs(message), given or None)
+
+
+def request_from_body(body: Buffer, header_length: int | None = None) -> InferenceRequest:
+    """Decode an inference request body into an InferenceRequest."""
+    return payload_from_body(body, header_length).request()
 
 
 def response_from_body(body: Buffer, header_length: int | None = None) -> InferenceResponse:
     """Decode an inference response body (JSON, or JSON header + binary tensors)."""
     message, binary = split_body(body, header_length)
-    outputs = _tensors(ResponseOutput, message, "outputs", binary)
+    outputs = []
+    for index, item in enumerate(_tensor_list(message, "outputs")):
+        name, shape, datatype, parameters, data = _tensor(item, index, "output", binary)
+        outputs.append(
+            ResponseOutput.trusted(
+                name=name, shape=shape, datatype=datatype, parameters=parameters, data=data
+            )
+        )
     binary.check_consumed()
     model_name = message.get("model_name")
     if not isinstance(model_name, str):
@@ -195,7 +210,7 @@ def response_from_body(body: Buffer, header_length: int | None = None) -> Infere
     )
 
 
-def binary_output_names(request: InferenceRequest, names: Iterable[str]) -> set[str]:
+def binary_output_names(request: InferenceRequest | Payload, names: Iterable[str]) -> set[str]:
     """The names among `names` that the client asked to receive as binary data: all with
     `parameters.binary_data_output`, overridden per requested output by `binary_data`."""
     default = bool((request.parameters or {}).get(BINARY_OUTPUTS, False))

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.grpc import plain
+from app.grpc import raw_answers
 from app.grpc.convert import response_to_proto, response_to_wire
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.wire import field_key, read_varint, varint
+from app.grpc.wire_format import field_key, read_varint, varint
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.types import InferenceResponse, ResponseOutput
 
@@ -76,9 +76,9 @@ def test_plain_raw_answers_are_protobufs_own_bytes(
 
 
 def test_remembered_fields_stay_bounded() -> None:
-    for index in range(plain._REMEMBERED + 10):
+    for index in range(raw_answers._REMEMBERED + 10):
         array = np.zeros((1, index), dtype=np.float32)
         response = InferenceResponse(model_name="m", outputs=[_output("y", array, Datatype.FP32)])
         parsed = pb.ModelInferResponse.FromString(response_to_wire(response, raw=True))
         assert list(parsed.outputs[0].shape) == [1, index]
-    assert len(plain._OUTPUTS) <= plain._REMEMBERED
+    assert len(raw_answers._OUTPUTS) <= raw_answers._REMEMBERED

@@ -1,5 +1,5 @@
-"""The answers of the repository, statistics and configuration extensions, built from the
-registry's model versions (the DataPlane's helpers)."""
+"""The model configuration extension's answer: Triton's configuration of a model version,
+from its metadata and settings."""
 
 from __future__ import annotations
 
@@ -13,19 +13,8 @@ from app.protocol.types import (
     ModelMetadataResponse,
     ModelOutput,
     ModelParameter,
-    RepositoryModel,
 )
-from app.registry import ModelVersion
 from app.settings import ModelSettings
-
-EXTENSION_NAMES = ["model_repository", "statistics", "model_configuration"]
-"""The extensions this module answers, by the names Triton advertises them with."""
-
-
-def repository_model(entry: ModelVersion) -> RepositoryModel:
-    return RepositoryModel(
-        name=entry.name, version=entry.version, state=entry.state.value, reason=entry.reason
-    )
 
 
 def config_data_type(datatype: Datatype) -> str:

@@ -154,4 +154,4 @@ async def test_timeout_parameter_over_grpc(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await Stub(channel).ModelInfer(request)
     assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
-    assert "within the request's timeout of 50 ms" in (caught.value.details() or "")
+    assert "within the request's deadline (50 ms)" in (caught.value.details() or "")

@@ -1,27 +1,15 @@
-"""Plain ModelInfer messages, read and written without protocol messages: the predict lane.
-
-A plain request holds raw input contents and nothing else to interpret: no parameters (of
-the request or of a tensor), no requested outputs, no typed contents. `plain_inputs` reads
-its arrays, and is None for any other request, which the general path answers (errors
-included). Answers with raw output contents are written here field by field, in number order
-as protobuf writes them: `prediction_to_wire` for the lane, `response_to_wire_plain` for an
-InferenceResponse whose outputs have no parameters.
-"""
+"""ModelInferResponse messages with raw output contents, written field by field in number
+order, as protobuf writes them, without building a message (`response_to_wire_plain`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TypeVar
 
-import numpy as np
-
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.wire import field_key, packed_int64s, string_field, varint
-from app.protocol.codecs.arrays import check_shape
-from app.protocol.codecs.datatypes import Datatype, parse_datatype
-from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
-from app.protocol.errors import InvalidInput
-from app.protocol.prediction import Prediction
+from app.grpc.wire_format import field_key, packed_int64s, string_field, varint
+from app.protocol.codecs.datatypes import Datatype
+from app.protocol.codecs.raw import Buffer, raw_view
 from app.protocol.types import InferenceResponse
 
 _MODEL_NAME_KEY, _MODEL_VERSION_KEY, _ID_KEY, _OUTPUTS_KEY, _RAW_OUTPUT_KEY = (
@@ -32,39 +20,6 @@ _NAME_KEY, _DATATYPE_KEY, _SHAPE_KEY = (
     field_key(pb.ModelInferResponse.InferOutputTensor, field)
     for field in ("name", "datatype", "shape")
 )
-
-
-def plain_inputs(message: pb.ModelInferRequest) -> dict[str, np.ndarray] | None:
-    """The input arrays of a plain request by name (views of its raw contents); None if
-    the message is not plain or not well formed."""
-    raw = message.raw_input_contents
-    tensors = message.inputs
-    count = len(tensors)
-    if not raw or len(raw) != count or message.parameters or message.outputs:
-        return None
-    inputs: dict[str, np.ndarray] = {}
-    try:
-        for index in range(count):  # by index: quicker than iterating a repeated field
-            tensor = tensors[index]
-            name = tensor.name
-            if not name or tensor.parameters or tensor.HasField("contents"):
-                return None
-            datatype = parse_datatype(tensor.datatype, name)
-            shape = check_shape(tensor.shape[:], name)
-            inputs[name] = array_from_raw(raw[index], shape, datatype, name)
-    except InvalidInput:
-        return None
-    return inputs if len(inputs) == count else None  # fewer: a name given twice
-
-
-def prediction_to_wire(model_name: str, prediction: Prediction) -> bytes:
-    """The serialized ModelInferResponse of a prediction, outputs as raw contents."""
-    headers: list[Buffer] = []
-    chunks: list[Buffer] = []
-    for name, datatype, array in prediction.outputs:
-        headers.append(_output_field(name, datatype, array.shape))
-        chunks.append(raw_view(array, datatype))
-    return _raw_answer(model_name, prediction.model_version, prediction.id, headers, chunks)
 
 
 def response_to_wire_plain(response: InferenceResponse) -> bytes | None:
