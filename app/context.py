@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
+from typing import cast
 
 REST = "rest"
 GRPC = "grpc"
@@ -28,6 +29,7 @@ REQUEST_ID = "x-request-id"
 """The header (REST) or metadata key (gRPC) of the request id."""
 SELDON_MODEL = "seldon-model"
 """The header (REST) or metadata key (gRPC) that names the target, beating the path."""
+_SELDON_MODEL_BYTES = SELDON_MODEL.encode()
 CANCELLED = "cancelled"
 """Why a front cancels a request: its client went away."""
 
@@ -92,22 +94,35 @@ class RequestContext:
         return [(REQUEST_ID, self.id), *(extra or {}).items()]
 
 
+Header = tuple[str, str | bytes] | tuple[bytes, bytes]
+"""A request header with its name in lower case: gRPC metadata (text, or bytes for `-bin`
+keys) or an ASGI header (latin-1 bytes)."""
+
+
 def open_context(
-    front: str, headers: Iterable[tuple[str, str | bytes]] = (), deadline: float | None = None
+    front: str, headers: Iterable[Header] = (), deadline: float | None = None
 ) -> RequestContext:
-    """The context of a request that arrived by `front` with `headers` (lower-case names;
-    values that are not text, such as gRPC's `-bin` metadata, are skipped)."""
+    """The context of a request that arrived by `front` with `headers`; metadata values that
+    are not text (gRPC's `-bin` keys) are skipped."""
     context = RequestContext(front, deadline)
-    for name, value in headers:
-        if name[:2] == "x-" and type(value) is str:
+    for key, value in headers:
+        if isinstance(key, bytes):  # ASGI: decode only the headers kept
+            if key[:2] != b"x-" and key != _SELDON_MODEL_BYTES:
+                continue
+            name, text = key.decode("latin-1"), cast(bytes, value).decode("latin-1")
+        elif isinstance(value, str):
+            name, text = key, value
+        else:
+            continue  # a `-bin` value
+        if name[:2] == "x-":
             if name == REQUEST_ID:
-                context.id = value or context.id
+                context.id = text or context.id
             elif context.headers is None:
-                context.headers = {name: value}
+                context.headers = {name: text}
             else:
-                context.headers[name] = value
-        elif name == SELDON_MODEL and type(value) is str:
-            context.seldon_model = value
+                context.headers[name] = text
+        elif name == SELDON_MODEL:
+            context.seldon_model = text
     return context
 
 

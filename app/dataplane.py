@@ -8,9 +8,8 @@ from app.deadlines import tightened, timeout_seconds, within
 from app.model_config import model_config
 from app.monitor import SUCCESS, Monitor, outcome_of
 from app.protocol.errors import ModelNotReady, Unsupported
-from app.protocol.payload import Encoded, Payload
+from app.protocol.payload import Answer, Encoded, Payload
 from app.protocol.types import (
-    InferenceResponse,
     ModelConfig,
     ModelMetadataResponse,
     ModelStatisticsResponse,
@@ -134,9 +133,7 @@ class DataPlane:
         _no_parameters(request, "unload", allowed={"unload_dependents"})
         await self.registry.unload(name)
 
-    async def infer(
-        self, target: Target, payload: Encoded, context: RequestContext
-    ) -> InferenceResponse:
+    async def infer(self, target: Target, encoded: Encoded, context: RequestContext) -> Answer:
         """Answer one inference request, whichever front it came by: decode the payload,
         settle the request id (so that every answer, errors included, carries it), find the
         servable the target names (once), and call it through its plan within the request's
@@ -146,12 +143,12 @@ class DataPlane:
         self.monitor.begin(context)
         entry = None
         try:
-            request = payload.decode()
+            payload = encoded.decode()
             if context.id is None:
-                context.id = request.id or new_request_id()
+                context.id = payload.id or new_request_id()
             entry = self.registry.serving(target)
             context.version = entry.version
-            response = await self._call(entry, request, context)
+            answer = await _call(entry, payload, context)
         except BaseException as error:
             if context.id is None:
                 context.id = new_request_id()  # before the log line that names it
@@ -160,23 +157,22 @@ class DataPlane:
         finally:
             leave_context(token)
         self.monitor.finish(context, entry, SUCCESS)
-        return response
+        return answer
 
-    async def _call(
-        self, entry: ModelVersion, payload: Payload, context: RequestContext
-    ) -> InferenceResponse:
-        """The version's answer through its plan, within the request's deadline."""
-        plan = entry.plan
-        assert plan is not None
-        timeout = timeout_seconds(payload.parameters)
-        deadline = context.deadline = tightened(context.deadline, timeout)
-        entry.enter()
-        try:
-            if deadline is None:
-                return await plan(payload, context)
-            return await within(plan(payload, context), deadline, f"model {entry.name!r}")
-        finally:
-            entry.leave()
+
+async def _call(entry: ModelVersion, payload: Payload, context: RequestContext) -> Answer:
+    """The version's answer through its plan, within the request's deadline."""
+    plan = entry.plan
+    assert plan is not None
+    timeout = timeout_seconds(payload.parameters)
+    deadline = context.deadline = tightened(context.deadline, timeout)
+    entry.enter()
+    try:
+        if deadline is None:
+            return await plan(payload, context)
+        return await within(plan(payload, context), deadline, f"model {entry.name!r}")
+    finally:
+        entry.leave()
 
 
 def _no_parameters(

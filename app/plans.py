@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from app.context import RequestContext
 from app.predictors.base import Predictor, as_coroutine_function
 from app.protocol.errors import OIPError, PredictorError
-from app.protocol.payload import Payload, Tensors, response_from_arrays
+from app.protocol.payload import Answer, Payload, Tensors, answer_from_arrays
 from app.protocol.types import InferenceRequest, InferenceResponse, Parameters
 from app.signatures import Signature
 
@@ -43,7 +43,7 @@ class Plan:
         self.batched = bool(predictor.settings.max_batch_size)
         """Whether the first dimension of the inputs is the batch."""
 
-    async def __call__(self, payload: Payload, context: RequestContext) -> InferenceResponse:
+    async def __call__(self, payload: Payload, context: RequestContext) -> Answer:
         """Check the payload, run the predictor, keep the requested outputs."""
         self.signature.check(payload)
         if self.batched and payload.inputs:
@@ -53,9 +53,9 @@ class Plan:
         try:
             if self.predict is not None:
                 outputs = await self.predict(payload.inputs)
-                response = response_from_arrays(self.name, outputs, self.version, context.id)
+                answer = answer_from_arrays(self.name, outputs, self.version, context.id)
             else:
-                response = await self._infer(payload, context)
+                answer = await self._infer(payload, context)
         except OIPError:
             raise
         except Exception as error:
@@ -65,10 +65,10 @@ class Plan:
             ) from error
         context.infer_ended = time.perf_counter_ns()
         if payload.outputs:
-            response.outputs = self.signature.select_outputs(payload.outputs, response)
-        return response
+            answer.outputs = self.signature.select_outputs(payload.outputs, answer)
+        return answer
 
-    async def _infer(self, payload: Payload, context: RequestContext) -> InferenceResponse:
+    async def _infer(self, payload: Payload, context: RequestContext) -> Answer:
         """The predictor's answer to the whole request, its X- headers as parameters."""
         assert self.infer is not None
         request = payload.request()
@@ -81,12 +81,10 @@ class Plan:
                 f"model {self.name!r}: infer must return an InferenceResponse, "
                 f"got {type(response).__name__}"
             )
-        for field, value in ("model_name", self.name), ("model_version", self.version):
-            if getattr(response, field) != value:
-                response.assign_trusted(field, value)
-        response.assign_trusted("id", context.id)
         context.reply_headers = _reply_headers(context.headers, response.parameters)
-        return response
+        answer = Answer.of(response)
+        answer.model_name, answer.model_version, answer.id = self.name, self.version, context.id
+        return answer
 
 
 def _reply_headers(

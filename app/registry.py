@@ -274,10 +274,7 @@ class ModelRegistry:
         if it is not ready, NotFound if it is unknown. Pipelines and explainers are not
         served yet: their targets are NotFound."""
         if target.kind is not Kind.MODEL:
-            raise NotFound(
-                f"{target.kind} {target.name!r} not found: this server does not serve "
-                f"{target.kind}s yet"
-            )
+            raise NotFound(f"{target} not found: this server does not serve {target.kind}s yet")
         entry = self.resolve(target.name, target.version)
         if entry.plan is None or entry.state is not ModelState.READY:
             why = f": {entry.reason}" if entry.reason else ""

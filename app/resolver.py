@@ -33,6 +33,10 @@ class Target(NamedTuple):
     name: str
     version: str | None = None
 
+    def __str__(self) -> str:
+        """How messages name it: `model 'iris'`."""
+        return f"{self.kind} {self.name!r}"
+
 
 def target_of(name: str, version: str | None = None, header: str | None = None) -> Target:
     """The target a request names by its path's (or message's) `name` and `version`, or by

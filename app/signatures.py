@@ -6,14 +6,8 @@ from collections.abc import Sequence
 
 from app.protocol.codecs.datatypes import from_dtype, to_dtype
 from app.protocol.errors import InvalidInput, PredictorError
-from app.protocol.payload import Payload, Tensors
-from app.protocol.types import (
-    InferenceResponse,
-    MetadataTensor,
-    ModelMetadataResponse,
-    RequestOutput,
-    ResponseOutput,
-)
+from app.protocol.payload import Answer, Output, Payload, Tensors
+from app.protocol.types import MetadataTensor, ModelMetadataResponse, RequestOutput
 
 
 class Signature:
@@ -78,11 +72,9 @@ class Signature:
                     f"{self.metadata.name!r}; outputs: {_names(self.metadata.outputs)}"
                 )
 
-    def select_outputs(
-        self, wanted_outputs: list[RequestOutput], response: InferenceResponse
-    ) -> list[ResponseOutput]:
+    def select_outputs(self, wanted_outputs: list[RequestOutput], answer: Answer) -> list[Output]:
         """The requested outputs, in the requested order."""
-        produced = {output.name: output for output in response.outputs}
+        produced = {output.name: output for output in answer.outputs}
         selected = []
         for wanted in wanted_outputs:
             output = produced.get(wanted.name)

@@ -55,10 +55,11 @@ async def infer(
     context: RequestContext | None = None,
 ) -> InferenceResponse:
     """`request` to model `name` through the DataPlane, as a front hands it over (an
-    in-process request unless `context` says otherwise)."""
+    in-process request unless `context` says otherwise); the answer as a response."""
     context = context or open_context(INPROCESS)
     target = target_of(name, version, context.seldon_model)
-    return await plane.infer(target, Payload.of(request), context)
+    answer = await plane.infer(target, Payload.of(request), context)
+    return answer.response()
 
 
 async def output_value(plane: DataPlane, name: str, version: str | None = None) -> float:

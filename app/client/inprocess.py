@@ -48,7 +48,8 @@ class InProcessClient(InferenceClient):
         name, version = infer_request.model_name, infer_request.model_version
         target = target_of(name, version, context.seldon_model)
         payload = Payload.of(to_protocol(infer_request))
-        return from_protocol(await self._dataplane.infer(target, payload, context))
+        answer = await self._dataplane.infer(target, payload, context)
+        return from_protocol(answer.response())
 
     async def model_metadata(
         self,

@@ -18,12 +18,12 @@ from app.grpc.contents import (
     array_to_contents,
 )
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.raw_answers import raw_output_fields, response_to_wire_plain
+from app.grpc.raw_answers import raw_answer, raw_output_fields
 from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
-from app.protocol.payload import Payload, Tensors
+from app.protocol.payload import Answer, Output, Payload, Tensors
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -103,7 +103,7 @@ def _raw_contents(tensors: Sequence[ProtoTensor], raw: Sequence[bytes], role: st
 
 
 def _tensor_to_proto(
-    tensor: RequestInput | ResponseOutput, target: ProtoTensor, raw: list[Buffer] | None
+    tensor: RequestInput | Output, target: ProtoTensor, raw: list[Buffer] | None
 ) -> None:
     """Fill `target`; its data goes to `raw` (views of the arrays, not copies) when given."""
     target.name = tensor.name
@@ -116,7 +116,7 @@ def _tensor_to_proto(
         array_to_contents(tensor.data, tensor.datatype, target.contents)
 
 
-def needs_raw(tensors: Sequence[RequestInput | ResponseOutput]) -> bool:
+def needs_raw(tensors: Sequence[RequestInput | Output]) -> bool:
     """Whether some tensor has no typed contents field (FP16), so all must travel raw."""
     return any(tensor.datatype not in CONTENTS_FIELD for tensor in tensors)
 
@@ -207,40 +207,36 @@ def response_from_proto(message: pb.ModelInferResponse) -> InferenceResponse:
     )
 
 
-def _response_message(
-    response: InferenceResponse, raw: bool
-) -> tuple[pb.ModelInferResponse, list[Buffer] | None]:
+def _answer_message(answer: Answer, raw: bool) -> tuple[pb.ModelInferResponse, list[Buffer] | None]:
     """The message without its raw output contents, and those contents (None if typed)."""
     message = pb.ModelInferResponse(
-        model_name=response.model_name,
-        model_version=response.model_version or "",
-        id=response.id or "",
+        model_name=answer.model_name, model_version=answer.model_version or "", id=answer.id or ""
     )
-    parameters_to_proto(response.parameters, message.parameters)
-    raw_list: list[Buffer] | None = [] if raw or needs_raw(response.outputs) else None
-    for tensor in response.outputs:
+    parameters_to_proto(answer.parameters, message.parameters)
+    raw_list: list[Buffer] | None = [] if raw or needs_raw(answer.outputs) else None
+    for tensor in answer.outputs:
         _tensor_to_proto(tensor, message.outputs.add(), raw_list)
     return message, raw_list
 
 
-def response_to_proto(response: InferenceResponse, raw: bool) -> pb.ModelInferResponse:
+def answer_to_proto(answer: Answer, raw: bool) -> pb.ModelInferResponse:
     """A ModelInferResponse; raw output contents when `raw` (or when a datatype needs it)."""
-    message, raw_list = _response_message(response, raw)
+    message, raw_list = _answer_message(answer, raw)
     if raw_list is not None:
         message.raw_output_contents.extend(map(bytes, raw_list))
     return message
 
 
-def response_to_wire(response: InferenceResponse, raw: bool) -> bytes:
-    """`response_to_proto(response, raw).SerializeToString()`, with each raw output copied
-    once, from its array into the result: the message is serialized without them and each
-    follows as a field of its own (protobuf readers take fields in any order). Raw answers
-    without parameters, the usual kind, are written without building a message at all."""
+def answer_to_wire(answer: Answer, raw: bool) -> bytes:
+    """`answer_to_proto(answer, raw).SerializeToString()`, with each raw output copied once,
+    from its array into the result: the message is serialized without them and each follows
+    as a field of its own (protobuf readers take fields in any order). Raw answers without
+    parameters, the usual kind, are written without building a message at all."""
     if raw:
-        plain = response_to_wire_plain(response)
+        plain = raw_answer(answer)
         if plain is not None:
             return plain
-    message, raw_list = _response_message(response, raw)
+    message, raw_list = _answer_message(answer, raw)
     return b"".join([message.SerializeToString(), *raw_output_fields(raw_list or ())])
 
 

@@ -1,5 +1,5 @@
 """ModelInferResponse messages with raw output contents, written field by field in number
-order, as protobuf writes them, without building a message (`response_to_wire_plain`)."""
+order, as protobuf writes them, without building a message (`raw_answer`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire_format import field_key, packed_int64s, string_field, varint
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.codecs.raw import Buffer, raw_view
-from app.protocol.types import InferenceResponse
+from app.protocol.payload import Answer
 
 _MODEL_NAME_KEY, _MODEL_VERSION_KEY, _ID_KEY, _OUTPUTS_KEY, _RAW_OUTPUT_KEY = (
     field_key(pb.ModelInferResponse, field)
@@ -22,19 +22,19 @@ _NAME_KEY, _DATATYPE_KEY, _SHAPE_KEY = (
 )
 
 
-def response_to_wire_plain(response: InferenceResponse) -> bytes | None:
-    """The serialized ModelInferResponse of `response`, outputs as raw contents; None if
-    the response or one of its outputs has parameters."""
-    if response.parameters:
+def raw_answer(answer: Answer) -> bytes | None:
+    """The serialized ModelInferResponse of `answer`, outputs as raw contents; None if the
+    answer or one of its outputs has parameters."""
+    if answer.parameters:
         return None
     headers: list[Buffer] = []
     chunks: list[Buffer] = []
-    for tensor in response.outputs:
+    for tensor in answer.outputs:
         if tensor.parameters:
             return None
         headers.append(_output_field(tensor.name, tensor.datatype, tensor.shape))
         chunks.append(raw_view(tensor.data, tensor.datatype))
-    return _raw_answer(response.model_name, response.model_version, response.id, headers, chunks)
+    return _raw_answer(answer.model_name, answer.model_version, answer.id, headers, chunks)
 
 
 def _raw_answer(

@@ -11,8 +11,8 @@ from app.context import GRPC, open_context
 from app.dataplane import DataPlane
 from app.grpc.convert import (
     ProtoRequest,
+    answer_to_wire,
     model_metadata_to_proto,
-    response_to_wire,
     server_metadata_to_proto,
 )
 from app.grpc.errors import reports_errors
@@ -73,12 +73,12 @@ class InferenceServicer:
         try:
             name, version = request.model_name, request.model_version or None
             target = target_of(name, version, call.seldon_model)
-            response = await self.dataplane.infer(target, ProtoRequest(request), call)
+            answer = await self.dataplane.infer(target, ProtoRequest(request), call)
         except Exception:
             context.set_trailing_metadata(call.echo())
             raise
         context.set_trailing_metadata(call.echo())
-        return response_to_wire(response, raw=bool(request.raw_input_contents))
+        return answer_to_wire(answer, raw=bool(request.raw_input_contents))
 
     @reports_errors
     async def ModelConfig(

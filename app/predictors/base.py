@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from app.protocol.errors import Unsupported
-from app.protocol.payload import Tensors, response_from_arrays
+from app.protocol.payload import Tensors, answer_from_arrays
 from app.protocol.types import InferenceRequest, InferenceResponse, ModelMetadataResponse
 from app.settings import ModelSettings
 
@@ -102,4 +102,4 @@ class Predictor:
     async def _infer_with_predict(self, request: InferenceRequest) -> InferenceResponse:
         inputs = {tensor.name: tensor.data for tensor in request.inputs}
         outputs = await call(self.predict, inputs)
-        return response_from_arrays(self.name, outputs, self.version, request.id)
+        return answer_from_arrays(self.name, outputs, self.version, request.id).response()

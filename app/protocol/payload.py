@@ -1,10 +1,11 @@
-"""Inference in arrays: the `Payload` the DataPlane reads, and the response built from a
-predictor's output arrays.
+"""Inference in arrays: the `Payload` the DataPlane reads and the `Answer` it gives back.
 
 The codecs decode a wire request straight into a Payload: the input arrays by name (each of
 the dtype that holds its datatype, so the datatype is read off the array), with the request's
-id, parameters and requested outputs. An InferenceRequest is built from it (`request()`)
-only for a predictor that answers whole requests.
+id, parameters and requested outputs; and they write an Answer straight to the wire. The
+protocol's messages are built from them only where someone asks for one: an InferenceRequest
+(`Payload.request()`) for a predictor that answers whole requests, an InferenceResponse
+(`Answer.response()`) for a caller in process.
 """
 
 from __future__ import annotations
@@ -107,38 +108,96 @@ def _array_of(tensor: RequestInput) -> np.ndarray:
     return data.reshape(shape)
 
 
-def response_from_arrays(
+class Output:
+    """One output of an answer: its name, datatype, shape, array and parameters."""
+
+    __slots__ = ("data", "datatype", "name", "parameters", "shape")
+
+    def __init__(
+        self,
+        name: str,
+        datatype: Datatype,
+        shape: Sequence[int],
+        data: np.ndarray,
+        parameters: Parameters | None = None,
+    ) -> None:
+        self.name = name
+        self.datatype = datatype
+        self.shape = shape
+        self.data = data
+        self.parameters = parameters
+
+
+class Answer:
+    """What a servable answered: its outputs, the model (version) that answered, the request
+    id. Fronts write it to the wire; `response()` is the InferenceResponse it stands for."""
+
+    __slots__ = ("id", "model_name", "model_version", "outputs", "parameters")
+
+    def __init__(
+        self,
+        model_name: str,
+        outputs: list[Output],
+        model_version: str | None = None,
+        id: str | None = None,
+        parameters: Parameters | None = None,
+    ) -> None:
+        self.model_name = model_name
+        self.outputs = outputs
+        self.model_version = model_version
+        self.id = id
+        self.parameters = parameters
+
+    @classmethod
+    def of(cls, response: InferenceResponse) -> Answer:
+        """The answer an InferenceResponse holds."""
+        outputs = [
+            Output(tensor.name, tensor.datatype, tensor.shape, tensor.data, tensor.parameters)
+            for tensor in response.outputs
+        ]
+        return cls(
+            response.model_name, outputs, response.model_version, response.id, response.parameters
+        )
+
+    def response(self) -> InferenceResponse:
+        """The InferenceResponse holding this answer."""
+        outputs = [
+            ResponseOutput.trusted(
+                name=output.name,
+                shape=list(output.shape),
+                datatype=output.datatype,
+                parameters=output.parameters,
+                data=output.data,
+            )
+            for output in self.outputs
+        ]
+        return InferenceResponse.trusted(
+            model_name=self.model_name,
+            model_version=self.model_version,
+            id=self.id,
+            parameters=self.parameters,
+            outputs=outputs,
+        )
+
+
+def answer_from_arrays(
     model_name: str,
     outputs: object,
     model_version: str | None = None,
     request_id: str | None = None,
-) -> InferenceResponse:
-    """The response holding a predictor's `outputs`; PredictorError unless they are a dict
-    of arrays (or of what `np.asarray` takes) whose dtypes an OIP datatype holds."""
+) -> Answer:
+    """The answer holding a predictor's `outputs`; PredictorError unless they are a dict of
+    arrays (or of what `np.asarray` takes) whose dtypes an OIP datatype holds."""
     if not isinstance(outputs, dict):
         raise PredictorError(
             f"model {model_name!r}: predict must return a dict of arrays, "
             f"got {type(outputs).__name__}"
         )
-    tensors = []
+    checked = []
     for name, value in outputs.items():
         array = value if isinstance(value, np.ndarray) else np.asarray(value)
-        tensors.append(
-            ResponseOutput.trusted(
-                name=name,
-                shape=list(array.shape),
-                datatype=_datatype(model_name, name, array),
-                parameters=None,
-                data=array,
-            )
-        )
-    return InferenceResponse.trusted(
-        model_name=model_name,
-        model_version=model_version,
-        id=request_id,
-        parameters=None,
-        outputs=tensors,
-    )
+        checked.append(Output(name, _datatype(model_name, name, array), array.shape, array))
+    return Answer(model_name, checked, model_version, request_id)
 
 
 def _datatype(model_name: str, name: str, array: np.ndarray) -> Datatype:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from app import __version__
 from app.dataplane import DataPlane
@@ -17,6 +18,10 @@ from app.rest.routing import InferRoutes
 from app.rest.v2 import infer_routes, v2_router
 from app.settings import ServerSettings
 
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's own OpenTelemetry instrumentation, off: the server counts, times and logs every
+request itself (and FastAPI's check for providers costs about 6 us on every request)."""
+
 
 def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     """A FastAPI application serving the Open Inference Protocol over `dataplane`.
@@ -27,6 +32,7 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
         title=settings.server_name,
         version=__version__,
         description="Open Inference Protocol (KServe v2) model server.",
+        telemetry=NO_TELEMETRY,
     )
     install_error_handlers(app)
     app.include_router(all_statistics_router(dataplane))  # before v2's /v2/models/{m}
@@ -44,7 +50,7 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
 
 def create_metrics_app(dataplane: DataPlane) -> FastAPI:
     """An application serving only /metrics, for a metrics port of its own."""
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, telemetry=NO_TELEMETRY)
     install_error_handlers(app)
     app.include_router(metrics_router(dataplane))
     return app

@@ -16,13 +16,12 @@ from starlette.types import Receive, Scope, Send
 from app.context import REST, RequestContext, open_context
 from app.dataplane import DataPlane
 from app.protocol.codecs.messages import (
+    answer_to_body,
     binary_output_names,
     parse_header_length,
     payload_from_body,
-    response_to_body,
 )
-from app.protocol.payload import Payload
-from app.protocol.types import InferenceResponse
+from app.protocol.payload import Answer, Payload
 from app.resolver import target_of
 from app.rest.disconnects import Disconnects
 from app.rest.errors import send_error
@@ -59,13 +58,10 @@ class InferEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         header_length = None
-        headers = []
         for name, value in scope["headers"]:
             if name == _HEADER_LENGTH:
                 header_length = value.decode("latin-1")
-            else:
-                headers.append((name.decode("latin-1"), value.decode("latin-1")))
-        context = open_context(REST, headers)
+        context = open_context(REST, scope["headers"])
         task = asyncio.current_task()
         assert task is not None
         try:
@@ -74,10 +70,10 @@ class InferEndpoint:
             request = RequestBody(await read_body(receive), header_length)
             self.disconnects.add(context, receive, task)
             try:
-                response = await self.dataplane.infer(target, request, context)
+                answer = await self.dataplane.infer(target, request, context)
             finally:
                 self.disconnects.remove(context)
-            answer, body = _encode(response, request.payload)
+            headers, body = _encode(answer, request.payload)
         except asyncio.CancelledError:
             if context.cancelled and not task.uncancel():
                 return  # the client is gone: nothing to answer
@@ -85,20 +81,16 @@ class InferEndpoint:
         except Exception as error:
             await send_error(send, error, "POST", scope["path"], _echo(context))
             return
-        answer += _echo(context)
-        answer.append((CONTENT_LENGTH, str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": 200, "headers": answer})
+        headers += _echo(context)
+        headers.append((CONTENT_LENGTH, str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
-def _encode(response: InferenceResponse, payload: Payload | None) -> tuple[Headers, bytes]:
+def _encode(answer: Answer, payload: Payload | None) -> tuple[Headers, bytes]:
     """The answer's content headers and body: JSON, or binary outputs where asked for."""
-    binary = (
-        binary_output_names(payload, (output.name for output in response.outputs))
-        if payload is not None
-        else ()
-    )
-    body, json_length = response_to_body(response, binary)
+    binary = binary_output_names(payload, answer.outputs) if payload is not None else ()
+    body, json_length = answer_to_body(answer, binary)
     if json_length is None:
         return [(b"content-type", _JSON)], body
     return [(b"content-type", _BINARY), (_HEADER_LENGTH, str(json_length).encode())], body

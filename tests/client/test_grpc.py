@@ -15,7 +15,7 @@ from app.client import InferenceGRPCClient, InferInput, InferRequest, ServerUnre
 from app.client.grpc import retry_service_config
 from app.context import GRPC, open_context
 from app.dataplane import DataPlane
-from app.grpc.convert import ProtoRequest, response_to_proto
+from app.grpc.convert import ProtoRequest, answer_to_proto
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.servicer import Context, InferenceServicer
 from app.protocol.errors import DeadlineExceeded, ModelNotFound, ModelNotReady
@@ -55,8 +55,8 @@ class Recording(InferenceServicer):
         if not self.typed:
             return await super().ModelInfer(request, context)
         target = target_of(request.model_name)
-        response = await self.dataplane.infer(target, ProtoRequest(request), open_context(GRPC))
-        return response_to_proto(response, raw=False).SerializeToString()
+        answer = await self.dataplane.infer(target, ProtoRequest(request), open_context(GRPC))
+        return answer_to_proto(answer, raw=False).SerializeToString()
 
 
 async def test_infer_sends_raw_inputs_and_reads_raw_outputs(dataplane: DataPlane) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from app.grpc.convert import (
     CONTENTS_FIELD,
+    answer_to_proto,
     model_metadata_from_proto,
     model_metadata_to_proto,
     parameters_from_proto,
@@ -16,13 +17,13 @@ from app.grpc.convert import (
     request_from_proto,
     request_to_proto,
     response_from_proto,
-    response_to_proto,
     server_metadata_from_proto,
     server_metadata_to_proto,
 )
 from app.grpc.generated import open_inference_pb2 as pb
 from app.protocol.codecs.datatypes import Datatype, to_dtype
 from app.protocol.errors import InvalidInput
+from app.protocol.payload import Answer
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -75,7 +76,7 @@ def test_requests_round_trip(datatype: Datatype, raw: bool) -> None:
 def test_responses_round_trip(datatype: Datatype, raw: bool) -> None:
     output = ResponseOutput(name="y", shape=[2, 3], datatype=datatype, data=sample_array(datatype))
     original = InferenceResponse(model_name="m", model_version="3", id="r", outputs=[output])
-    message = response_to_proto(original, raw=raw)
+    message = answer_to_proto(Answer.of(original), raw=raw)
     assert bool(message.raw_output_contents) is (raw or datatype is Datatype.FP16)
     decoded = response_from_proto(pb.ModelInferResponse.FromString(message.SerializeToString()))
     assert (decoded.model_name, decoded.model_version, decoded.id) == ("m", "3", "r")

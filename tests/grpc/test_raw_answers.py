@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.grpc.convert import response_to_proto
-from app.grpc.raw_answers import response_to_wire_plain
-from app.protocol.payload import response_from_arrays
+from app.grpc.convert import answer_to_proto
+from app.grpc.raw_answers import raw_answer
+from app.protocol.payload import answer_from_arrays
 
 ROWS = np.arange(8, dtype="<f4").reshape(2, 4)
 OUTPUTS: list[dict[str, object]] = [
@@ -25,16 +25,16 @@ OUTPUTS: list[dict[str, object]] = [
 def test_raw_answers_are_protobufs_serialization(
     outputs: dict[str, object], version: str | None, request_id: str | None
 ) -> None:
-    response = response_from_arrays("mödel", outputs, version, request_id)
-    expected = response_to_proto(response, raw=True).SerializeToString()
-    assert response_to_wire_plain(response) == expected
-    assert response_to_wire_plain(response) == expected  # remembered fields too
+    answer = answer_from_arrays("mödel", outputs, version, request_id)
+    expected = answer_to_proto(answer, raw=True).SerializeToString()
+    assert raw_answer(answer) == expected
+    assert raw_answer(answer) == expected  # remembered fields too
 
 
 def test_answers_with_parameters_are_left_to_protobuf() -> None:
-    response = response_from_arrays("m", {"y": ROWS})
-    response.outputs[0].parameters = {"content_type": "np"}
-    assert response_to_wire_plain(response) is None
-    response.outputs[0].parameters = None
-    response.parameters = {"x-a": "1"}
-    assert response_to_wire_plain(response) is None
+    answer = answer_from_arrays("m", {"y": ROWS})
+    answer.outputs[0].parameters = {"content_type": "np"}
+    assert raw_answer(answer) is None
+    answer.outputs[0].parameters = None
+    answer.parameters = {"x-a": "1"}
+    assert raw_answer(answer) is None

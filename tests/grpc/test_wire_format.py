@@ -1,5 +1,5 @@
 """The protobuf wire form written by hand: varints, keys, and serialized responses whose raw
-outputs are copied once (response_to_wire) but read as protobuf's own serialization."""
+outputs are copied once (answer_to_wire) but read as protobuf's own serialization."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from app.grpc import raw_answers
-from app.grpc.convert import response_to_proto, response_to_wire
+from app.grpc.convert import answer_to_proto, answer_to_wire
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire_format import field_key, read_varint, varint
 from app.protocol.codecs.datatypes import Datatype
+from app.protocol.payload import Answer
 from app.protocol.types import InferenceResponse, ResponseOutput
 
 
@@ -45,14 +46,14 @@ RESPONSES = {
 @pytest.mark.parametrize("parameters", [{"p": 1}, None], ids=["with parameters", "plain"])
 @pytest.mark.parametrize("raw", [True, False])
 @pytest.mark.parametrize("outputs", RESPONSES.values(), ids=RESPONSES.keys())
-def test_response_to_wire_reads_as_response_to_proto(
+def test_answer_to_wire_reads_as_answer_to_proto(
     outputs: list[ResponseOutput], raw: bool, parameters: dict[str, int] | None
 ) -> None:
     response = InferenceResponse(
         model_name="m", model_version="2", id="r-1", parameters=parameters, outputs=outputs
     )
-    parsed = pb.ModelInferResponse.FromString(response_to_wire(response, raw))
-    assert parsed == response_to_proto(response, raw)
+    parsed = pb.ModelInferResponse.FromString(answer_to_wire(Answer.of(response), raw))
+    assert parsed == answer_to_proto(Answer.of(response), raw)
 
 
 @pytest.mark.parametrize(
@@ -70,15 +71,15 @@ def test_plain_raw_answers_are_protobufs_own_bytes(
     response = InferenceResponse(
         model_name="mödel", model_version=version, id=request_id, outputs=outputs
     )
-    expected = response_to_proto(response, raw=True).SerializeToString()
-    assert response_to_wire(response, raw=True) == expected
-    assert response_to_wire(response, raw=True) == expected
+    expected = answer_to_proto(Answer.of(response), raw=True).SerializeToString()
+    assert answer_to_wire(Answer.of(response), raw=True) == expected
+    assert answer_to_wire(Answer.of(response), raw=True) == expected
 
 
 def test_remembered_fields_stay_bounded() -> None:
     for index in range(raw_answers._REMEMBERED + 10):
         array = np.zeros((1, index), dtype=np.float32)
         response = InferenceResponse(model_name="m", outputs=[_output("y", array, Datatype.FP32)])
-        parsed = pb.ModelInferResponse.FromString(response_to_wire(response, raw=True))
+        parsed = pb.ModelInferResponse.FromString(answer_to_wire(Answer.of(response), raw=True))
         assert list(parsed.outputs[0].shape) == [1, index]
     assert len(raw_answers._OUTPUTS) <= raw_answers._REMEMBERED

@@ -63,7 +63,8 @@ class AsyncDouble(Predictor):
 @pytest.mark.parametrize(("cls", "on_loop"), [(SyncDouble, False), (AsyncDouble, True)])
 async def test_predict_style(cls: type[SyncDouble | AsyncDouble], on_loop: bool) -> None:
     predictor = cls(_settings())
-    response = await Plan(predictor)(Payload.of(_request()), open_context(INPROCESS))
+    answer = await Plan(predictor)(Payload.of(_request()), open_context(INPROCESS))
+    response = answer.response()
     assert response.model_name == "toy"
     (output,) = response.outputs
     assert (output.name, output.shape, output.datatype) == ("y", [2], Datatype.FP32)
@@ -90,7 +91,8 @@ async def test_infer_style_sees_the_parameters(
 ) -> None:
     predictor = cls(_settings())
     payload = Payload.of(_request(temperature=0.5, mode="fast"))
-    response = await Plan(predictor)(payload, open_context(INPROCESS))
+    answer = await Plan(predictor)(payload, open_context(INPROCESS))
+    response = answer.response()
     assert response.parameters == {"temperature": 0.5, "mode": "fast"}
     assert (predictor.thread == threading.get_ident()) is on_loop
     assert not predictor.predict_only

@@ -7,7 +7,7 @@ import pytest
 
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import InvalidInput, PredictorError
-from app.protocol.payload import Payload, response_from_arrays
+from app.protocol.payload import Payload, answer_from_arrays
 from app.protocol.types import InferenceRequest, RequestInput, RequestOutput
 
 
@@ -99,7 +99,8 @@ def test_outputs_keep_their_order_with_their_datatypes() -> None:
         "b": np.array([True]),
         "u": np.array(["a", "b"]),
     }
-    response = response_from_arrays("m", outputs, "2", "r-1")
+    answer = answer_from_arrays("m", outputs, "2", "r-1")
+    response = answer.response()
     assert (response.model_name, response.model_version, response.id) == ("m", "2", "r-1")
     assert [(t.name, t.datatype, t.shape) for t in response.outputs] == [
         ("z", Datatype.FP32, [2, 3]),
@@ -125,5 +126,5 @@ def test_outputs_keep_their_order_with_their_datatypes() -> None:
 )
 def test_what_no_datatype_holds_is_the_models_failure(outputs: object, expected: str) -> None:
     with pytest.raises(PredictorError) as caught:
-        response_from_arrays("m", outputs)
+        answer_from_arrays("m", outputs)
     assert caught.value.message == expected

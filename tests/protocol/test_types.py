@@ -82,13 +82,13 @@ def test_trusted_equals_validated() -> None:
 def _decoded_messages() -> list[BaseModel]:
     """What the codecs and the predictor base build with `trusted`, one of each."""
     from app.grpc.convert import (
+        answer_to_proto,
         request_from_proto,
         request_to_proto,
         response_from_proto,
-        response_to_proto,
     )
     from app.protocol.codecs.messages import request_from_body, response_from_body
-    from app.protocol.payload import response_from_arrays
+    from app.protocol.payload import answer_from_arrays
 
     row = np.array([[1.0, 2.0]], dtype=np.float32)
     rest_request = request_from_body(
@@ -99,10 +99,10 @@ def _decoded_messages() -> list[BaseModel]:
         b'{"model_name": "m", "outputs": [{"name": "y", "shape": [1], "datatype": "INT8",'
         b' "data": [3]}]}'
     )
-    predicted = response_from_arrays("m", {"y": row}, "1", "r")
+    predicted = answer_from_arrays("m", {"y": row}, "1", "r")
     grpc_request = request_from_proto(request_to_proto("m", "1", rest_request))
-    grpc_response = response_from_proto(response_to_proto(predicted, raw=True))
-    return [rest_request, rest_response, predicted, grpc_request, grpc_response]
+    grpc_response = response_from_proto(answer_to_proto(predicted, raw=True))
+    return [rest_request, rest_response, predicted.response(), grpc_request, grpc_response]
 
 
 @pytest.mark.parametrize("message", _decoded_messages(), ids=lambda m: type(m).__name__)

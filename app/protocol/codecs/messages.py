@@ -17,7 +17,7 @@ from app.protocol.codecs.arrays import array_from_json, array_to_json, check_sha
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
 from app.protocol.errors import InvalidInput
-from app.protocol.payload import Payload, Tensors
+from app.protocol.payload import Answer, Output, Payload, Tensors
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -117,7 +117,9 @@ def _tensor(
     what = f"{role} {name!r}"
     shape = check_shape(item.get("shape"), what)
     datatype = parse_datatype(item.get("datatype"), what)
-    parameters: Parameters | None = _optional(item, "parameters", dict, what)
+    parameters: Parameters | None = None
+    if "parameters" in item:
+        parameters = _optional(item, "parameters", dict, what)
     if parameters and BINARY_SIZE in parameters:
         if "data" in item:
             raise InvalidInput(f"{what}: has both 'data' and {BINARY_SIZE}")
@@ -175,6 +177,8 @@ def payload_from_parts(message: dict[str, Any], binary: BinarySection) -> Payloa
         if tensor_parameters:
             given[name] = tensor_parameters
     binary.check_consumed()
+    if len(message) == 1:  # the inputs and nothing else: the usual request
+        return Payload(inputs, input_parameters=given or None)
     parameters = _optional(message, "parameters", dict, "request")
     _check_boolean(parameters, BINARY_OUTPUTS, "request")
     request_id = _optional(message, "id", str, "request")
@@ -210,40 +214,38 @@ def response_from_body(body: Buffer, header_length: int | None = None) -> Infere
     )
 
 
-def binary_output_names(request: InferenceRequest | Payload, names: Iterable[str]) -> set[str]:
-    """The names among `names` that the client asked to receive as binary data: all with
+def binary_output_names(
+    request: InferenceRequest | Payload, outputs: Iterable[Output | ResponseOutput]
+) -> set[str]:
+    """The names of the `outputs` that the client asked to receive as binary data: all with
     `parameters.binary_data_output`, overridden per requested output by `binary_data`."""
+    if not request.parameters and not request.outputs:
+        return set()
     default = bool((request.parameters or {}).get(BINARY_OUTPUTS, False))
     chosen = {
         output.name: bool(output.parameters[BINARY_OUTPUT])
         for output in request.outputs or ()
         if output.parameters and BINARY_OUTPUT in output.parameters
     }
-    return {name for name in names if chosen.get(name, default)}
+    return {output.name for output in outputs if chosen.get(output.name, default)}
 
 
 def _encode_tensors(
-    tensors: Iterable[RequestInput | ResponseOutput], binary: Collection[str], chunks: list[Buffer]
+    tensors: Iterable[RequestInput | Output], binary: Collection[str], chunks: list[Buffer]
 ) -> list[dict[str, Any]]:
     encoded = []
     for tensor in tensors:
-        what = f"tensor {tensor.name!r}"
-        item: dict[str, Any] = {
-            "name": tensor.name,
-            "datatype": tensor.datatype.value,
-            "shape": tensor.shape,
-        }
-        parameters = (
-            {k: v for k, v in tensor.parameters.items() if k != BINARY_SIZE}
-            if tensor.parameters
-            else {}
-        )
-        if tensor.name in binary:
-            raw = raw_view(tensor.data, tensor.datatype)  # copied once, by _finish
+        name, datatype = tensor.name, tensor.datatype
+        item: dict[str, Any] = {"name": name, "datatype": datatype, "shape": tensor.shape}
+        parameters = tensor.parameters
+        if parameters and BINARY_SIZE in parameters:  # what an earlier hop sent: not ours
+            parameters = {k: v for k, v in parameters.items() if k != BINARY_SIZE}
+        if name in binary:
+            raw = raw_view(tensor.data, datatype)  # copied once, by _finish
             chunks.append(raw)
-            parameters[BINARY_SIZE] = len(raw)
+            parameters = {**(parameters or {}), BINARY_SIZE: len(raw)}
         else:
-            item["data"] = array_to_json(tensor.data, tensor.datatype, what)
+            item["data"] = array_to_json(tensor.data, datatype, f"tensor {name!r}")
         if parameters:
             item["parameters"] = parameters
         encoded.append(item)
@@ -251,7 +253,7 @@ def _encode_tensors(
 
 
 def _finish(message: dict[str, Any], chunks: list[Buffer]) -> tuple[bytes, int | None]:
-    header = orjson.dumps(message, option=_JSON_OPTIONS)
+    header = orjson.dumps(message, option=_JSON_OPTIONS)  # a Datatype: orjson writes its value
     if not chunks:
         return header, None
     return b"".join([header, *chunks]), len(header)
@@ -261,21 +263,17 @@ def _drop_none(message: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in message.items() if value is not None}
 
 
-def response_to_body(
-    response: InferenceResponse, binary: Collection[str] = ()
-) -> tuple[bytes, int | None]:
-    """Encode a response: (body, JSON header length if any output is binary)."""
+def answer_to_body(answer: Answer, binary: Collection[str] = ()) -> tuple[bytes, int | None]:
+    """Encode an answer: (body, JSON header length if any output is binary)."""
     chunks: list[Buffer] = []
-    outputs = _encode_tensors(response.outputs, binary, chunks)
-    message = _drop_none(
-        {
-            "model_name": response.model_name,
-            "model_version": response.model_version,
-            "id": response.id,
-            "parameters": response.parameters or None,
-            "outputs": outputs,
-        }
-    )
+    message: dict[str, Any] = {"model_name": answer.model_name}
+    if answer.model_version is not None:
+        message["model_version"] = answer.model_version
+    if answer.id is not None:
+        message["id"] = answer.id
+    if answer.parameters:
+        message["parameters"] = answer.parameters
+    message["outputs"] = _encode_tensors(answer.outputs, binary, chunks)
     return _finish(message, chunks)
 
 

@@ -11,13 +11,14 @@ import pytest
 
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.codecs.messages import (
+    answer_to_body,
     binary_output_names,
     parse_header_length,
     request_from_body,
     request_to_body,
     response_from_body,
-    response_to_body,
 )
+from app.protocol.payload import Answer, Output
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -139,7 +140,7 @@ def _response() -> InferenceResponse:
 @pytest.mark.parametrize("binary", [(), ("p",), ("s",), ("p", "s", "b")])
 def test_response_round_trips(binary: tuple[str, ...]) -> None:
     original = _response()
-    body, length = response_to_body(original, binary)
+    body, length = answer_to_body(Answer.of(original), binary)
     assert (length is None) == (not binary)
     header = orjson.loads(body[:length] if length else body)
     for item in header["outputs"]:
@@ -154,7 +155,7 @@ def test_response_round_trips(binary: tuple[str, ...]) -> None:
 
 
 def test_binary_response_layout() -> None:
-    body, length = response_to_body(_response(), ("b",))
+    body, length = answer_to_body(Answer.of(_response()), ("b",))
     assert length is not None
     assert body[length:] == b"\x01\x00\x01"
     (bool_output,) = [o for o in orjson.loads(body[:length])["outputs"] if o["name"] == "b"]
@@ -180,7 +181,7 @@ def test_request_round_trips(binary: tuple[str, ...]) -> None:
 def test_stale_binary_size_is_not_written_as_json() -> None:
     output = _response().outputs[0]
     output.parameters = {"binary_data_size": 999, "kept": 1}
-    body, _ = response_to_body(InferenceResponse(model_name="m", outputs=[output]))
+    body, _ = answer_to_body(Answer.of(InferenceResponse(model_name="m", outputs=[output])))
     assert orjson.loads(body)["outputs"][0]["parameters"] == {"kept": 1}
 
 
@@ -193,7 +194,7 @@ def _request(**parameters: Any) -> InferenceRequest:
 
 
 def test_binary_output_names() -> None:
-    names = ["a", "b", "c"]
+    names = [Output(name, Datatype.FP32, [1], np.zeros(1, np.float32)) for name in "abc"]
     assert binary_output_names(_request(), names) == set()
     everything = InferenceRequest(inputs=[], parameters={"binary_data_output": True})
     assert binary_output_names(everything, names) == {"a", "b", "c"}
