@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "InferRequest": "app.client.tensors",
     "InferResponse": "app.client.tensors",
     "InferenceClientFactory": "app.client.factory",
+    "InProcessClient": "app.client.inprocess",
+    "InferenceClient": "app.client.interface",
     "InferenceGRPCClient": "app.client.grpc",
     "InferenceRESTClient": "app.client.rest",
     "InferenceRequest": "app.protocol.types",
@@ -87,6 +89,12 @@ if TYPE_CHECKING:
     )
     from app.client.grpc import (
         InferenceGRPCClient as InferenceGRPCClient,
+    )
+    from app.client.inprocess import (
+        InProcessClient as InProcessClient,
+    )
+    from app.client.interface import (
+        InferenceClient as InferenceClient,
     )
     from app.client.rest import (
         InferenceRESTClient as InferenceRESTClient,

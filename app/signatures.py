@@ -101,12 +101,7 @@ def _shape_rule(shape: list[int]) -> ShapeRule:
 
 def _shape_fits(shape: Sequence[int], rule: ShapeRule) -> bool:
     rank, fixed = rule
-    if len(shape) != rank:
-        return False
-    for index, size in fixed:  # noqa: SIM110  # no generator frame
-        if shape[index] != size:
-            return False
-    return True
+    return len(shape) == rank and all(shape[index] == size for index, size in fixed)
 
 
 def _names(tensors: list[MetadataTensor]) -> str:

@@ -11,6 +11,7 @@ import grpc
 import httpx
 import pytest
 
+from app.client.inprocess import InProcessClient
 from app.dataplane import DataPlane
 from app.registry import ModelRegistry
 from app.rest import create_app
@@ -73,8 +74,9 @@ def settings(repository: Path) -> ServerSettings:
 @pytest.fixture
 async def dataplane(settings: ServerSettings) -> AsyncIterator[DataPlane]:
     registry = ModelRegistry(settings.model_repository)
-    await registry.load_repository()
     plane = DataPlane(registry, settings)
+    registry.client = InProcessClient(plane)  # as the Server wires it
+    await registry.load_repository()
     plane.mark_started()
     yield plane
     await registry.unload_all()

@@ -1,6 +1,7 @@
 """Async inference clients with KServe's API: `InferenceRESTClient` (httpx; OIP v2 or KServe
-v1), `InferenceGRPCClient` (grpc.aio), `InferenceClientFactory`, the request and response
-objects they share, and the exceptions they raise. The names are `app`'s (loaded on first
+v1), `InferenceGRPCClient` (grpc.aio), `InProcessClient` (the models of this server, for code
+running in it), the `InferenceClient` interface the three share, `InferenceClientFactory`,
+the request and response objects, and the exceptions they raise. The names are `app`'s (loaded on first
 use, through its export table): the gRPC client works without httpx, which only the REST
 client needs (the `client` extra)."""
 
@@ -14,10 +15,12 @@ __all__ = [
     "USE_CLIENT_DEFAULT",
     "ClientClosed",
     "DeadlineExceeded",
+    "InProcessClient",
     "InferInput",
     "InferOutput",
     "InferRequest",
     "InferResponse",
+    "InferenceClient",
     "InferenceClientFactory",
     "InferenceGRPCClient",
     "InferenceRESTClient",
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
         USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,
         ClientClosed as ClientClosed,
         DeadlineExceeded as DeadlineExceeded,
+        InferenceClient as InferenceClient,
         InferenceClientFactory as InferenceClientFactory,
         InferenceGRPCClient as InferenceGRPCClient,
         InferenceRESTClient as InferenceRESTClient,
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
         InferOutput as InferOutput,
         InferRequest as InferRequest,
         InferResponse as InferResponse,
+        InProcessClient as InProcessClient,
         InvalidInput as InvalidInput,
         InvalidResponse as InvalidResponse,
         ModelNotFound as ModelNotFound,

@@ -18,7 +18,7 @@ from app.grpc.contents import (
     array_to_contents,
 )
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.raw_answers import raw_answer, raw_output_fields
+from app.grpc.wire_format import field_key, varint
 from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
@@ -230,14 +230,15 @@ def answer_to_proto(answer: Answer, raw: bool) -> pb.ModelInferResponse:
 def answer_to_wire(answer: Answer, raw: bool) -> bytes:
     """`answer_to_proto(answer, raw).SerializeToString()`, with each raw output copied once,
     from its array into the result: the message is serialized without them and each follows
-    as a field of its own (protobuf readers take fields in any order). Raw answers without
-    parameters, the usual kind, are written without building a message at all."""
-    if raw:
-        plain = raw_answer(answer)
-        if plain is not None:
-            return plain
+    as a field of its own (protobuf readers take fields in any order)."""
     message, raw_list = _answer_message(answer, raw)
-    return b"".join([message.SerializeToString(), *raw_output_fields(raw_list or ())])
+    parts: list[Buffer] = [message.SerializeToString()]
+    for chunk in raw_list or ():
+        parts += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
+    return b"".join(parts)
+
+
+_RAW_OUTPUT_KEY = field_key(pb.ModelInferResponse, "raw_output_contents")
 
 
 def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:

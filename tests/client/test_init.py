@@ -27,6 +27,8 @@ CLIENT_NAMES = ERROR_NAMES | {
     "InferOutput",
     "InferRequest",
     "InferResponse",
+    "InProcessClient",
+    "InferenceClient",
     "InferenceClientFactory",
     "InferenceGRPCClient",
     "InferenceRESTClient",

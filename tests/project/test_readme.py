@@ -12,7 +12,7 @@ import pytest
 from app.cli import main
 from app.settings import ModelSettings, ServerSettings
 from tests.readme import blocks, section
-from tests.repo import add_model
+from tests.repo import IRIS, add_model
 
 SET_BY_THE_LOADER = {"model_folder", "path"}
 
@@ -44,6 +44,12 @@ async def test_infer_example_serves(rest: httpx.AsyncClient) -> None:
     (output,) = answer.json()["outputs"]
     assert (output["name"], output["datatype"]) == ("over", "BOOL")
     assert output["data"] == [False, True, True]
+
+
+def test_the_calling_example_is_the_bundled_model() -> None:
+    bundled = (IRIS.parent / "iris-labels" / "labels.py").read_text()
+    (example,) = [code for code in blocks(section("Your own model"), "python") if "client" in code]
+    assert example in bundled
 
 
 def table_rows(text: str) -> list[list[str]]:

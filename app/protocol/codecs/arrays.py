@@ -11,7 +11,6 @@ import numpy as np
 from app.protocol.codecs.datatypes import DTYPES, Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 
-_BYTES, _BOOL = Datatype.BYTES, Datatype.BOOL  # globals: Python 3.11 reads enum members slowly
 _FLOAT = frozenset({Datatype.FP16, Datatype.FP32, Datatype.FP64})
 _NARROW_FLOAT = frozenset({Datatype.FP16, Datatype.FP32})
 # numpy kinds that JSON values of each family may arrive as
@@ -72,7 +71,7 @@ def element_count(shape: list[int]) -> int:
 
 
 def _family(datatype: Datatype) -> str:
-    if datatype is _BOOL:
+    if datatype is Datatype.BOOL:
         return "bool"
     return "float" if datatype in _FLOAT else "int"
 
@@ -81,7 +80,7 @@ def array_from_json(data: object, shape: list[int], datatype: Datatype, what: st
     """Decode JSON tensor data (flat or nested, row-major) into an array of `shape`."""
     if not isinstance(data, list):
         raise InvalidInput(f"{what}: data must be a list, got {type(data).__name__}")
-    if datatype is _BYTES:
+    if datatype is Datatype.BYTES:
         return _bytes_from_json(data, shape, what)
     return array_from_values(data, shape, datatype, what)
 
@@ -162,15 +161,9 @@ def _rounding_limit(datatype: Datatype) -> float:
 _ROUNDING_LIMITS = {datatype: _rounding_limit(datatype) for datatype in _NARROW_FLOAT}
 
 
-_FEW = 16
-"""Up to this many values, a Python max over them costs less than one numpy reduction."""
-
-
 def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
     """Values that would round to infinity in FP16/FP32."""
-    high = float(max(map(abs, array.ravel().tolist()))) if array.size <= _FEW else math.nan
-    if high != high:  # many values, or a NaN first (max keeps it): fmax skips NaNs
-        high = float(np.fmax.reduce(np.abs(array, dtype=np.float64), axis=None))
+    high = float(np.fmax.reduce(np.abs(array, dtype=np.float64), axis=None))  # skips NaNs
     if high >= _ROUNDING_LIMITS[datatype]:
         largest = float(np.finfo(cast("np.dtype[np.floating[Any]]", to_dtype(datatype))).max)
         raise InvalidInput(
@@ -211,7 +204,7 @@ _NATIVE = {datatype: dtype.newbyteorder("=") for datatype, dtype in DTYPES.items
 def array_to_json(array: np.ndarray, datatype: Datatype, what: str) -> Any:
     """Flat row-major JSON data for an array: a contiguous array orjson writes natively, or
     a list of strings for BYTES."""
-    if datatype is _BYTES:
+    if datatype is Datatype.BYTES:
         return [_text(item, what) for item in array.ravel()]
     return np.ascontiguousarray(array, dtype=_NATIVE[datatype]).ravel()
 

@@ -15,13 +15,12 @@ from app.protocol.codecs.datatypes import DTYPES, Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 
 Buffer = bytes | bytearray | memoryview
-_BYTES, _BOOL = Datatype.BYTES, Datatype.BOOL  # globals: Python 3.11 reads enum members slowly
 _LENGTH = struct.Struct("<I")
 
 
 def array_from_raw(raw: Buffer, shape: list[int], datatype: Datatype, what: str) -> np.ndarray:
     """An array over `raw` without copying (read-only), or InvalidInput if sizes disagree."""
-    if datatype is _BYTES:
+    if datatype is Datatype.BYTES:
         return _bytes_from_raw(raw, element_count(shape), what).reshape(shape)
     dtype = DTYPES[datatype]
     expected = element_count(shape) * dtype.itemsize
@@ -30,7 +29,7 @@ def array_from_raw(raw: Buffer, shape: list[int], datatype: Datatype, what: str)
             f"{what}: {len(raw)} bytes of raw data do not match shape {shape} of {datatype} "
             f"({expected} bytes)"
         )
-    if datatype is _BOOL:
+    if datatype is Datatype.BOOL:
         return _bool_array(np.frombuffer(raw, dtype=np.uint8), what).reshape(shape)
     return np.ndarray(shape, dtype, raw)  # np.frombuffer(...).reshape(shape) in one call
 
@@ -81,10 +80,10 @@ def _bytes_elements(array: np.ndarray) -> bytes:
 def raw_view(array: np.ndarray, datatype: Datatype) -> Buffer:
     """The raw little-endian bytes of an array of `datatype`: a view of the array itself
     when it is already contiguous and little-endian (no copy), bytes otherwise."""
-    if datatype is _BYTES:
+    if datatype is Datatype.BYTES:
         return _bytes_elements(array)
     dtype = DTYPES[datatype]
-    if array.dtype is dtype or array.dtype == dtype:  # `is`: the usual case, quicker
+    if array.dtype == dtype:
         try:
             return array.data.cast("B")  # the usual case: one memoryview, no numpy call
         except TypeError:  # not C-contiguous, or empty (such memoryviews do not cast)
@@ -95,6 +94,6 @@ def raw_view(array: np.ndarray, datatype: Datatype) -> Buffer:
 
 def array_to_raw(array: np.ndarray, datatype: Datatype) -> bytes:
     """The raw little-endian bytes of an array of `datatype`, as a bytes object."""
-    if datatype is _BYTES:
+    if datatype is Datatype.BYTES:
         return _bytes_elements(array)
     return np.ascontiguousarray(array, dtype=to_dtype(datatype)).tobytes()
