@@ -161,15 +161,18 @@ class DataPlane:
 
 
 async def _call(entry: ModelVersion, payload: Payload, context: RequestContext) -> Answer:
-    """The version's answer through its plan, within the request's deadline."""
+    """The version's answer through its plan; within the request's `timeout` parameter, when
+    it has one (the context's own deadline is the front's or the caller's to keep: gRPC
+    cancels a call at its deadline, the in-process client its own calls)."""
     plan = entry.plan
     assert plan is not None
     timeout = timeout_seconds(payload.parameters)
-    deadline = context.deadline = tightened(context.deadline, timeout)
     entry.enter()
     try:
-        if deadline is None:
+        if timeout is None:
             return await plan(payload, context)
+        deadline = context.deadline = tightened(context.deadline, timeout)
+        assert deadline is not None
         return await within(plan(payload, context), deadline, f"model {entry.name!r}")
     finally:
         entry.leave()

@@ -67,10 +67,17 @@ async def test_a_cancelled_caller_cancels_the_predictor(tmp_path: Path, plane: D
     assert not plane.monitor.inflight
 
 
-async def test_a_fronts_deadline_bounds_the_predictor(tmp_path: Path, plane: DataPlane) -> None:
-    context = open_context(GRPC, deadline=time.monotonic() + 0.1)
+async def test_the_timeout_parameter_tightens_the_fronts_deadline(
+    tmp_path: Path, plane: DataPlane
+) -> None:
+    """The front's deadline is its own to keep (gRPC cancels the call); the `timeout`
+    parameter is kept here, and what is left of either goes on to in-process calls."""
+    far = time.monotonic() + 60
+    context = open_context(GRPC, deadline=far)
     with pytest.raises(DeadlineExceeded):
-        await infer(plane, "slow", _request(id="due", timeout=10_000_000), None, context)
+        await infer(plane, "slow", _request(id="due", timeout=100_000), None, context)
+    assert context.deadline is not None
+    assert context.deadline < far
     assert recorded(tmp_path / "slow")[-1] == "cancelled due"
     assert plane.monitor.series[("slow", "1", "grpc", "deadline_exceeded")].count == 1
 

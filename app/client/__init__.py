@@ -1,9 +1,9 @@
 """Async inference clients with KServe's API: `InferenceRESTClient` (httpx; OIP v2 or KServe
 v1), `InferenceGRPCClient` (grpc.aio), `InProcessClient` (the models of this server, for code
 running in it), the `InferenceClient` interface the three share, `InferenceClientFactory`,
-the request and response objects, and the exceptions they raise. The names are `app`'s (loaded on first
-use, through its export table): the gRPC client works without httpx, which only the REST
-client needs (the `client` extra)."""
+the request and response objects, and the exceptions they raise. The names are `app`'s
+(loaded on first use, through its export table): the gRPC client works without httpx, which
+only the REST client needs (the `client` extra)."""
 
 from __future__ import annotations
 

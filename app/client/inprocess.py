@@ -13,7 +13,7 @@ from app.client.interface import InferenceClient, Timeout
 from app.client.tensors import InferRequest, InferResponse
 from app.client.wire import from_protocol, to_protocol
 from app.context import SELDON_MODEL, RequestContext, inner_context
-from app.deadlines import tightened
+from app.deadlines import tightened, within
 from app.protocol.payload import Payload
 from app.protocol.types import ModelMetadataResponse
 from app.resolver import Target, target_of
@@ -30,11 +30,11 @@ class InProcessClient(InferenceClient):
         self._dataplane = dataplane
         self._timeout = timeout
 
-    def _context(self, headers: Mapping[str, str] | None, timeout: Timeout) -> RequestContext:
-        context = inner_context((key.lower(), value) for key, value in (headers or {}).items())
-        seconds = self._timeout if isinstance(timeout, UseClientDefault) else timeout
-        context.deadline = tightened(context.deadline, seconds)
-        return context
+    def _context(self, headers: Mapping[str, str] | None) -> RequestContext:
+        return inner_context((key.lower(), value) for key, value in (headers or {}).items())
+
+    def _seconds(self, timeout: Timeout) -> float | None:
+        return self._timeout if isinstance(timeout, UseClientDefault) else timeout
 
     async def infer(
         self,
@@ -44,11 +44,18 @@ class InProcessClient(InferenceClient):
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> InferResponse:
-        context = self._context(headers, timeout)
+        context = self._context(headers)
         name, version = infer_request.model_name, infer_request.model_version
         target = target_of(name, version, context.seldon_model)
         payload = Payload.of(to_protocol(infer_request))
-        answer = await self._dataplane.infer(target, payload, context)
+        seconds = self._seconds(timeout)
+        if seconds is None:  # the current request's deadline, if any, is kept by its front
+            answer = await self._dataplane.infer(target, payload, context)
+        else:
+            deadline = context.deadline = tightened(context.deadline, seconds)
+            assert deadline is not None
+            called = self._dataplane.infer(target, payload, context)
+            answer = await within(called, deadline, str(target))
         return from_protocol(answer.response())
 
     async def model_metadata(

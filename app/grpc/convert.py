@@ -7,7 +7,6 @@ Tensors travel either typed (`contents`, one repeated field per datatype family)
 from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
-from typing import Any
 
 import numpy as np
 import orjson
@@ -18,7 +17,7 @@ from app.grpc.contents import (
     array_to_contents,
 )
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.wire_format import field_key, varint
+from app.grpc.raw_answers import raw_answer, raw_output_fields
 from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
@@ -92,14 +91,15 @@ def _tensor_from_proto(
     return name, shape, datatype, data
 
 
-def _raw_contents(tensors: Sequence[ProtoTensor], raw: Sequence[bytes], role: str) -> list[Any]:
-    """Each tensor's raw contents, or None each when the message has none."""
-    count = len(tensors)
+def _raw_contents(
+    tensors: Sequence[ProtoTensor], raw: Sequence[bytes], role: str
+) -> Sequence[bytes] | None:
+    """The message's raw contents, one for each tensor; None when it has none."""
     if not raw:
-        return [None] * count
-    if len(raw) != count:
-        raise InvalidInput(f"message has {len(raw)} raw contents for {count} {role}s")
-    return list(raw)
+        return None
+    if len(raw) != len(tensors):
+        raise InvalidInput(f"message has {len(raw)} raw contents for {len(tensors)} {role}s")
+    return raw
 
 
 def _tensor_to_proto(
@@ -136,11 +136,13 @@ class ProtoRequest:
 def payload_from_proto(message: pb.ModelInferRequest) -> Payload:
     """The payload a ModelInferRequest carries (the model name and version stay outside)."""
     tensors = message.inputs
+    raw = _raw_contents(tensors, message.raw_input_contents, "input")
     inputs: Tensors = {}
     given: dict[str, Parameters] = {}
-    for index, raw in enumerate(_raw_contents(tensors, message.raw_input_contents, "input")):
-        tensor = tensors[index]  # by index: protobuf's repeated fields index quicker
-        name, _, _, data = _tensor_from_proto(tensor, raw, "input", index)
+    for index in range(len(tensors)):  # by index: protobuf's repeated fields index quicker
+        tensor = tensors[index]
+        contents = None if raw is None else raw[index]
+        name, _, _, data = _tensor_from_proto(tensor, contents, "input", index)
         if name in inputs:
             raise InvalidInput(f"input {name!r} is given more than once")
         inputs[name] = data
@@ -185,10 +187,12 @@ def request_to_proto(
 
 def response_from_proto(message: pb.ModelInferResponse) -> InferenceResponse:
     tensors = message.outputs
+    raw = _raw_contents(tensors, message.raw_output_contents, "output")
     outputs = []
-    for index, raw in enumerate(_raw_contents(tensors, message.raw_output_contents, "output")):
+    for index in range(len(tensors)):
         tensor = tensors[index]
-        name, shape, datatype, data = _tensor_from_proto(tensor, raw, "output", index)
+        contents = None if raw is None else raw[index]
+        name, shape, datatype, data = _tensor_from_proto(tensor, contents, "output", index)
         outputs.append(
             ResponseOutput.trusted(
                 name=name,
@@ -230,15 +234,14 @@ def answer_to_proto(answer: Answer, raw: bool) -> pb.ModelInferResponse:
 def answer_to_wire(answer: Answer, raw: bool) -> bytes:
     """`answer_to_proto(answer, raw).SerializeToString()`, with each raw output copied once,
     from its array into the result: the message is serialized without them and each follows
-    as a field of its own (protobuf readers take fields in any order)."""
+    as a field of its own (protobuf readers take fields in any order). Raw answers without
+    parameters, the usual kind, are written without building a message at all."""
+    if raw:
+        plain = raw_answer(answer)
+        if plain is not None:
+            return plain
     message, raw_list = _answer_message(answer, raw)
-    parts: list[Buffer] = [message.SerializeToString()]
-    for chunk in raw_list or ():
-        parts += (_RAW_OUTPUT_KEY, varint(len(chunk)), chunk)
-    return b"".join(parts)
-
-
-_RAW_OUTPUT_KEY = field_key(pb.ModelInferResponse, "raw_output_contents")
+    return b"".join([message.SerializeToString(), *raw_output_fields(raw_list or ())])
 
 
 def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:

@@ -34,3 +34,23 @@ def varint(value: int) -> bytes:
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+def string_field(key: bytes, text: str) -> bytes:
+    """A string field, or nothing for "" (proto3 leaves default values out)."""
+    if not text:
+        return b""
+    data = text.encode()
+    return key + varint(len(data)) + data
+
+
+def packed_int64s(key: bytes, values: list[int]) -> bytes:
+    """A packed repeated int64 field (negative values as their 64-bit two's complement),
+    or nothing when empty."""
+    if not values:
+        return b""
+    data = b"".join([varint(value & _UINT64) for value in values])
+    return key + varint(len(data)) + data
+
+
+_UINT64 = 2**64 - 1

@@ -1,4 +1,4 @@
-"""The protobuf wire form written by hand: varints, keys, and serialized answers whose raw
+"""The protobuf wire form written by hand: varints, keys, and serialized responses whose raw
 outputs are copied once (answer_to_wire) but read as protobuf's own serialization."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.grpc import raw_answers
 from app.grpc.convert import answer_to_proto, answer_to_wire
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.wire_format import field_key, read_varint, varint
@@ -58,9 +59,11 @@ def test_answer_to_wire_reads_as_answer_to_proto(
 @pytest.mark.parametrize(
     ("version", "request_id"), [(None, None), ("", ""), ("7", "é-1")], ids=["none", "empty", "set"]
 )
-def test_raw_answers_are_protobufs_own_bytes(version: str | None, request_id: str | None) -> None:
-    """The raw outputs follow the rest of the message, as protobuf writes them (the last
-    field), a shape with a large and a zero dimension too."""
+def test_plain_raw_answers_are_protobufs_own_bytes(
+    version: str | None, request_id: str | None
+) -> None:
+    """Written by hand, field for field as protobuf writes them (a shape with a large and a
+    zero dimension too), and the same again once the fields are remembered."""
     outputs = [
         _output("y", np.zeros((1, 3), dtype=np.float32), Datatype.FP32),
         _output("z", np.zeros((300, 0), dtype=np.int8), Datatype.INT8),
@@ -70,3 +73,13 @@ def test_raw_answers_are_protobufs_own_bytes(version: str | None, request_id: st
     )
     expected = answer_to_proto(Answer.of(response), raw=True).SerializeToString()
     assert answer_to_wire(Answer.of(response), raw=True) == expected
+    assert answer_to_wire(Answer.of(response), raw=True) == expected
+
+
+def test_remembered_fields_stay_bounded() -> None:
+    for index in range(raw_answers._REMEMBERED + 10):
+        array = np.zeros((1, index), dtype=np.float32)
+        response = InferenceResponse(model_name="m", outputs=[_output("y", array, Datatype.FP32)])
+        parsed = pb.ModelInferResponse.FromString(answer_to_wire(Answer.of(response), raw=True))
+        assert list(parsed.outputs[0].shape) == [1, index]
+    assert len(raw_answers._OUTPUTS) <= raw_answers._REMEMBERED
