@@ -294,12 +294,14 @@ class ModelRegistry:
             if self.client is not None:
                 predictor.client = self.client
             await call(predictor.load)
-            plan = Plan(predictor)
         except Exception as error:
-            entry.state, entry.reason = ModelState.UNAVAILABLE, f"{type(error).__name__}: {error}"
-            log.error(
-                "model %s version %s failed to load: %s", entry.name, entry.version, entry.reason
-            )
+            _failed(entry, error)
+            return
+        try:
+            plan = Plan(predictor)  # reads the metadata, which may come from what load read
+        except Exception as error:
+            _failed(entry, error)
+            await _release(entry, predictor)
             return
         entry.load_seconds = time.perf_counter() - started
         entry.predictor, entry.plan, entry.state = predictor, plan, ModelState.READY
@@ -323,11 +325,20 @@ def _by_version(entries: dict[str, ModelVersion]) -> dict[str, ModelVersion]:
     return {key: entries[key] for key in sorted(entries, key=version_key)}
 
 
+def _failed(entry: ModelVersion, error: Exception) -> None:
+    entry.state, entry.reason = ModelState.UNAVAILABLE, f"{type(error).__name__}: {error}"
+    log.error("model %s version %s failed to load: %s", entry.name, entry.version, entry.reason)
+
+
 async def _unload(entry: ModelVersion) -> None:
     predictor, entry.predictor, entry.plan = entry.predictor, None, None
     entry.state, entry.reason = ModelState.UNAVAILABLE, "unloaded"
-    if predictor is None:
-        return
+    if predictor is not None:
+        await _release(entry, predictor)
+
+
+async def _release(entry: ModelVersion, predictor: Predictor) -> None:
+    """The predictor's unload; its failure is logged, never raised."""
     try:
         await call(predictor.unload)
     except Exception:

@@ -39,11 +39,13 @@ async def dataplane_over(
         await registry.unload_all()
 
 
-def one_value(value: float = 1.0, id: str | None = None) -> InferenceRequest:
-    """A request whose input-0 holds one FP32 `value`."""
+def one_value(value: float = 1.0, id: str | None = None, **parameters: object) -> InferenceRequest:
+    """A request whose input-0 holds one FP32 `value`, with these request `parameters`."""
     data = np.array([value], dtype=np.float32)
     return InferenceRequest(
-        id=id, inputs=[RequestInput(name="input-0", shape=[1], datatype="FP32", data=data)]
+        id=id,
+        parameters=parameters or None,
+        inputs=[RequestInput(name="input-0", shape=[1], datatype="FP32", data=data)],
     )
 
 

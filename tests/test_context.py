@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from app.context import (
@@ -19,18 +18,9 @@ from app.context import (
     open_context,
 )
 from app.dataplane import DataPlane
-from app.protocol.types import InferenceRequest, InferenceResponse, RequestInput
-from tests.planes import dataplane_over, infer
+from app.protocol.types import InferenceRequest, InferenceResponse
+from tests.planes import dataplane_over, infer, one_value
 from tests.repo import add_model
-
-
-def _request(id: str | None = None, **parameters: object) -> InferenceRequest:
-    data = np.array([1.0], dtype=np.float32)
-    return InferenceRequest(
-        id=id,
-        parameters=parameters or None,
-        inputs=[RequestInput(name="input-0", shape=[1], datatype="FP32", data=data)],
-    )
 
 
 @pytest.fixture
@@ -51,32 +41,32 @@ async def _as_transport(
 
 
 async def test_header_id_wins_over_body_id(plane: DataPlane) -> None:
-    response, echoed = await _as_transport(plane, _request(id="body"), x_request_id="head")
+    response, echoed = await _as_transport(plane, one_value(id="body"), x_request_id="head")
     assert response.id == "head"
     assert echoed == [("x-request-id", "head")]
 
 
 async def test_body_id_is_used_without_header(plane: DataPlane) -> None:
-    response, echoed = await _as_transport(plane, _request(id="body"))
+    response, echoed = await _as_transport(plane, one_value(id="body"))
     assert response.id == "body"
     assert echoed == [("x-request-id", "body")]
 
 
 async def test_a_request_without_id_gets_a_new_unique_one(plane: DataPlane) -> None:
-    ids = {(await infer(plane, "params", _request())).id for _ in range(50)}
+    ids = {(await infer(plane, "params", one_value())).id for _ in range(50)}
     assert len(ids) == 50
     assert all(isinstance(id_, str) and len(id_) > 9 for id_ in ids)
     assert new_request_id() != new_request_id()
 
 
 async def test_x_headers_reach_the_predictor_and_come_back(plane: DataPlane) -> None:
-    response, echoed = await _as_transport(plane, _request(mine=1), x_tenant="acme", x_trace="t-9")
+    response, echoed = await _as_transport(plane, one_value(mine=1), x_tenant="acme", x_trace="t-9")
     assert response.parameters == {"mine": 1, "x-tenant": "acme", "x-trace": "t-9"}
     assert dict(echoed) == {"x-request-id": response.id, "x-tenant": "acme", "x-trace": "t-9"}
 
 
 async def test_the_responses_x_parameters_come_back_too(plane: DataPlane) -> None:
-    request = _request()
+    request = one_value()
     request.parameters = {"x-b": "2", "x-n": 3, "plain": "p"}
     _, echoed = await _as_transport(plane, request, x_a="1")
     assert echoed[1:] == [("x-a", "1"), ("x-b", "2")]  # text values only

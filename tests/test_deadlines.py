@@ -9,26 +9,15 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from app.context import GRPC, open_context
 from app.dataplane import DataPlane
 from app.deadlines import tightened, timeout_seconds
 from app.protocol.errors import DeadlineExceeded, InvalidInput
-from app.protocol.types import InferenceRequest, RequestInput
-from tests.planes import dataplane_over, infer
+from tests.planes import dataplane_over, infer, one_value
 from tests.repo import add_model
 from tests.toys import recorded
-
-
-def _request(id: str | None = None, **parameters: object) -> InferenceRequest:
-    data = np.array([1.0], dtype=np.float32)
-    return InferenceRequest(
-        id=id,
-        parameters=parameters or None,
-        inputs=[RequestInput(name="input-0", shape=[1], datatype="FP32", data=data)],
-    )
 
 
 @pytest.fixture
@@ -48,7 +37,7 @@ def test_timeout_must_be_positive_microseconds(value: object) -> None:
 
 async def test_timeout_parameter_cancels_the_predictor(tmp_path: Path, plane: DataPlane) -> None:
     with pytest.raises(DeadlineExceeded, match="model 'slow' did not answer within the request's"):
-        await infer(plane, "slow", _request(id="late", timeout=100_000))
+        await infer(plane, "slow", one_value(id="late", timeout=100_000))
     assert recorded(tmp_path / "slow") == ["load", "start late", "cancelled late"]
     ((labels, series),) = plane.monitor.series.items()
     assert labels == ("slow", "1", "inprocess", "deadline_exceeded")
@@ -57,7 +46,7 @@ async def test_timeout_parameter_cancels_the_predictor(tmp_path: Path, plane: Da
 
 
 async def test_a_cancelled_caller_cancels_the_predictor(tmp_path: Path, plane: DataPlane) -> None:
-    task = asyncio.create_task(infer(plane, "slow", _request(id="gone")))
+    task = asyncio.create_task(infer(plane, "slow", one_value(id="gone")))
     await asyncio.sleep(0.1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -75,7 +64,7 @@ async def test_the_timeout_parameter_tightens_the_fronts_deadline(
     far = time.monotonic() + 60
     context = open_context(GRPC, deadline=far)
     with pytest.raises(DeadlineExceeded):
-        await infer(plane, "slow", _request(id="due", timeout=100_000), None, context)
+        await infer(plane, "slow", one_value(id="due", timeout=100_000), None, context)
     assert context.deadline is not None
     assert context.deadline < far
     assert recorded(tmp_path / "slow")[-1] == "cancelled due"

@@ -79,6 +79,16 @@ async def test_a_model_that_fails_to_load_is_unavailable_with_its_reason(
     assert not registry.all_ready()
 
 
+async def test_a_model_without_a_signature_is_released(tmp_path: Path) -> None:
+    """Its plan cannot be made (metadata raises after load): unavailable, and unloaded."""
+    add_model(tmp_path, "unsigned", "tests.toys:BadMetadata")
+    registry = await _registry(tmp_path)
+    (entry,) = registry.versions("unsigned")
+    assert (entry.state, entry.reason) == (ModelState.UNAVAILABLE, "RuntimeError: no signature")
+    assert (entry.predictor, entry.plan) == (None, None)
+    assert recorded(tmp_path / "unsigned") == ["load", "unload"]
+
+
 async def test_unreadable_settings_are_reported_as_the_model(tmp_path: Path) -> None:
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "model-settings.json").write_text("{not json")

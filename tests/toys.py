@@ -16,7 +16,12 @@ from app.context import current_context
 from app.predictors import Predictor, Tensors
 from app.protocol.codecs.datatypes import from_dtype
 from app.protocol.errors import InvalidInput
-from app.protocol.types import InferenceRequest, InferenceResponse, ResponseOutput
+from app.protocol.types import (
+    InferenceRequest,
+    InferenceResponse,
+    ModelMetadataResponse,
+    ResponseOutput,
+)
 from app.settings import ModelSettings
 
 
@@ -252,3 +257,10 @@ class OurFrames(Predictor):
                 names.append(frame.f_code.co_qualname.encode())
             frame = frame.f_back
         return {"frames": np.array(names[::-1], dtype=object)}
+
+
+class BadMetadata(Recorder):
+    """Loads, then cannot say its signature: the load fails and what it loaded is released."""
+
+    def metadata(self) -> ModelMetadataResponse:
+        raise RuntimeError("no signature")
