@@ -19,9 +19,10 @@ from app.protocol.types import (
     RepositoryModelRequest,
     ServerMetadataResponse,
 )
-from app.registry import ModelRegistry, ModelState, ModelVersion
+from app.registry import ModelRegistry
 from app.resolver import Kind, Target
 from app.settings import ServerSettings
+from app.versions import ModelState, ModelVersion
 
 EXTENSIONS = ["binary_tensor_data", "model_repository", "statistics", "model_configuration"]
 """Protocol extensions this server speaks, advertised in the server metadata (by the names

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from app.context import GRPC, REST
 from app.monitor import BUCKETS, Monitor
 from app.protocol.errors import Unsupported
-from app.registry import ModelRegistry, ModelState
+from app.registry import ModelRegistry
+from app.versions import ModelState
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric

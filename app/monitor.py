@@ -13,7 +13,8 @@ from bisect import bisect_left
 
 from app.context import CANCELLED, RequestContext
 from app.protocol.errors import OIPError
-from app.registry import ModelRegistry, ModelVersion
+from app.registry import ModelRegistry
+from app.versions import ModelVersion
 
 log = logging.getLogger("oipserve.requests")
 

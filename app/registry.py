@@ -9,11 +9,8 @@ requests, wait (up to `grace` seconds) for the requests they are answering, then
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 from app.client.interface import InferenceClient
@@ -25,62 +22,15 @@ from app.resolver import Kind, Target
 from app.settings import (
     MODEL_SETTINGS_FILE,
     Fingerprint,
-    ModelSettings,
     ModelSettingsError,
     folder_fingerprint,
     model_folders,
     read_model_folder,
     version_key,
 )
-from app.stats import VersionStats
+from app.versions import ModelState, ModelVersion
 
 log = logging.getLogger("oipserve.registry")
-
-
-class ModelState(StrEnum):
-    LOADING = "LOADING"
-    READY = "READY"
-    UNLOADING = "UNLOADING"
-    UNAVAILABLE = "UNAVAILABLE"
-
-
-@dataclass(eq=False)
-class ModelVersion:
-    """One version of a model, where it stands, and the requests it is answering."""
-
-    name: str
-    version: str
-    state: ModelState = ModelState.LOADING
-    reason: str = ""
-    predictor: Predictor | None = None
-    settings: ModelSettings | None = field(default=None, repr=False)
-    stats: VersionStats = field(default_factory=VersionStats, repr=False)
-    load_seconds: float = 0.0
-    required: bool = False
-    """Readiness waits for this version (loaded at start-up, or replacing one that was)."""
-    inflight: int = 0
-    plan: Plan | None = field(default=None, repr=False)
-    """How the DataPlane calls it: made when it loads, dropped when it unloads."""
-    _idle: asyncio.Event | None = field(default=None, repr=False)
-
-    def enter(self) -> None:
-        """A request starts using the predictor."""
-        self.inflight += 1
-
-    def leave(self) -> None:
-        """A request is done with the predictor."""
-        self.inflight -= 1
-        if not self.inflight and self._idle is not None:
-            self._idle.set()
-
-    async def drain(self, grace: float) -> bool:
-        """Wait until no request uses the predictor (at most `grace` s); False on timeout."""
-        if not self.inflight:
-            return True
-        self._idle = asyncio.Event()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), grace)
-        return not self.inflight
 
 
 class ModelRegistry:

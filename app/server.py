@@ -17,10 +17,11 @@ from app.client.inprocess import InProcessClient
 from app.dataplane import DataPlane
 from app.grpc.server import GrpcListener
 from app.memory import tune_malloc
-from app.registry import ModelRegistry, ModelState
+from app.registry import ModelRegistry
 from app.rest import create_app, create_metrics_app
 from app.rest.server import HTTPListener
 from app.settings import ModelSettingsError, ServerSettings
+from app.versions import ModelState
 
 log = logging.getLogger("oipserve")
 

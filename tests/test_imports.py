@@ -44,15 +44,17 @@ RULES: dict[str, set[str]] = {
     "app.stats": CORE,
     "app.signatures": CORE,
     "app.plans": CORE | {"app.signatures", "app.context"},
+    "app.versions": CORE | {"app.plans", "app.stats"},
     "app.registry": CORE
-    | {"app.registry", "app.stats", "app.plans", "app.resolver", "app.client.interface"},
-    "app.monitor": CORE | {"app.registry", "app.context"},
+    | {"app.registry", "app.versions", "app.plans", "app.resolver", "app.client.interface"},
+    "app.monitor": CORE | {"app.registry", "app.versions", "app.context"},
     "app.model_config": CORE,
-    "app.metrics": CORE | {"app.registry", "app.context", "app.monitor"},
+    "app.metrics": CORE | {"app.registry", "app.versions", "app.context", "app.monitor"},
     "app.logs": {"app.context"},
     "app.memory": set(),
     "app.dataplane": CORE
-    | {"app.registry", "app.dataplane", "app.batching", "app.context", "app.deadlines"}
+    | {"app.registry", "app.versions", "app.dataplane", "app.batching", "app.context"}
+    | {"app.deadlines"}
     | {"app.monitor", "app.model_config", "app.resolver"},
     "app.rest": FRONT | {"app.rest", "app.metrics"},
     "app.grpc": FRONT | {"app.grpc"},
@@ -71,6 +73,7 @@ EVERYTHING = {"app.server", "app.cli", "app.__main__", "app"}
 NO_TRANSPORTS = (
     *("app.protocol", "app.settings", "app.predictors", "app.registry", "app.dataplane"),
     *("app.context", "app.resolver", "app.deadlines", "app.plans", "app.signatures"),
+    "app.versions",
     *("app.monitor", "app.stats", "app.model_config", "app.metrics", "app.logs", "app.memory"),
 )
 

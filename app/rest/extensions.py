@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from app.dataplane import DataPlane
 from app.protocol.types import ErrorResponse, ModelConfig, ModelStatisticsResponse
 from app.rest.responses import JSONBody
-from app.rest.routing import ModelName, ModelVersion, without_version
+from app.rest.routing import NamePath, VersionPath, without_version
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
@@ -41,10 +41,10 @@ def extensions_router(dataplane: DataPlane) -> APIRouter:
     """The statistics and configuration routes of one model (version)."""
     router = APIRouter(prefix="/v2/models", tags=["extensions"], default_response_class=JSONBody)
 
-    async def model_statistics(model_name: ModelName, model_version: ModelVersion) -> JSONBody:
+    async def model_statistics(model_name: NamePath, model_version: VersionPath) -> JSONBody:
         return JSONBody(await dataplane.model_statistics(model_name, model_version))
 
-    async def model_config(model_name: ModelName, model_version: ModelVersion) -> JSONBody:
+    async def model_config(model_name: NamePath, model_version: VersionPath) -> JSONBody:
         return JSONBody(await dataplane.model_config(model_name, model_version))
 
     for base, versioned in [

@@ -21,7 +21,7 @@ from app.protocol.types import (
     RepositoryModelRequest,
 )
 from app.rest.responses import JSONBody
-from app.rest.routing import ModelName
+from app.rest.routing import NamePath
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -89,7 +89,7 @@ def _model_endpoint(
 ) -> Callable[[Request, str], Awaitable[Response]]:
     """The endpoint of a load or unload: 200 with an empty body once `run` is done."""
 
-    async def endpoint(request: Request, model_name: ModelName) -> Response:
+    async def endpoint(request: Request, model_name: NamePath) -> Response:
         await run(model_name, await parse_body(request, RepositoryModelRequest))
         return Response(status_code=200)
 

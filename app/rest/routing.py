@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Endpoint = Callable[..., Coroutine[Any, Any, Any]]
-ModelName = Annotated[
+NamePath = Annotated[
     str,
     Path(
         description="The model's name",
@@ -29,7 +29,7 @@ ModelName = Annotated[
     ),
 ]
 """The `model_name` path parameter, documented with an example that works (/docs' Try it out)."""
-ModelVersion = Annotated[
+VersionPath = Annotated[
     str | None,
     Path(
         description="One version of the model",

@@ -21,7 +21,13 @@ from app.protocol.types import (
 from app.resolver import target_of
 from app.rest.docs import INFER_REQUEST_BODY
 from app.rest.responses import JSONBody
-from app.rest.routing import DirectRoute, Endpoint, ModelName, ModelVersion, without_version
+from app.rest.routing import (
+    DirectRoute,
+    Endpoint,
+    NamePath,
+    VersionPath,
+    without_version,
+)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
@@ -80,13 +86,17 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
         return JSONBody({"ready": ready}, status_code=200 if ready else 503)
 
     async def model_metadata(
-        model_name: ModelName, model_version: ModelVersion, seldon_model: SeldonModel = None
+        model_name: NamePath,
+        model_version: VersionPath,
+        seldon_model: SeldonModel = None,
     ) -> JSONBody:
         target = target_of(model_name, model_version, seldon_model)
         return JSONBody(await dataplane.model_metadata(target))
 
     async def model_ready(
-        model_name: ModelName, model_version: ModelVersion, seldon_model: SeldonModel = None
+        model_name: NamePath,
+        model_version: VersionPath,
+        seldon_model: SeldonModel = None,
     ) -> JSONBody:
         """200 when ready; 400, as Triton answers, when the model (version) exists but is
         not ready (the protocol asks for a 4xx)."""
@@ -117,7 +127,9 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
 
 
 async def infer(
-    model_name: ModelName, model_version: ModelVersion, seldon_model: SeldonModel = None
+    model_name: NamePath,
+    model_version: VersionPath,
+    seldon_model: SeldonModel = None,
 ) -> InferenceResponse:
     """Run the model on the request's tensors. JSON in and out, or the binary tensor data
     extension: a JSON header of `Inference-Header-Content-Length` bytes followed by raw
