@@ -137,8 +137,8 @@ class DataPlane:
     async def infer(self, target: Target, encoded: Encoded, context: RequestContext) -> Answer:
         """Answer one inference request, whichever front it came by: decode the payload,
         settle the request id (so that every answer, errors included, carries it), find the
-        servable the target names (once), and call it through its plan within the request's
-        deadline. Every outcome is counted, timed and logged here."""
+        servable the target names (once), and call it through its plan (within the request's
+        `timeout` parameter, if it has one). Every outcome is counted, timed and logged here."""
         token = enter_context(context)
         context.model = target.name
         self.monitor.begin(context)
