@@ -180,8 +180,8 @@ async def test_sigint_skips_the_drain_but_lets_requests_finish(repository: Path)
 
 
 def test_metrics_after_a_few_requests_show_every_documented_series(repository: Path) -> None:
-    readme = (ROOT / "README.md").read_text()
-    documented = sorted(set(re.findall(r"^\| `(oipserve_\w+)`", readme, re.MULTILINE)))
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    documented = sorted(set(re.findall(r"^\| `(oipserve_\w+)`", operations, re.MULTILINE)))
     assert len(documented) >= 5
     with serving(repository, "--metrics-port", "0", "--log-requests") as server:
         with httpx.Client(base_url=f"http://127.0.0.1:{server.http_port}") as http:
