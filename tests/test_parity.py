@@ -39,8 +39,8 @@ async def test_every_kind_of_request_takes_the_one_path(server: Server) -> None:
     rows = IRIS_ROWS
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
         json_answer = await client.post("/v2/models/iris/infer", json=iris_request())
-        binary = {"name": "input-0", "shape": [2, 4], "datatype": "FP32"}
-        binary["parameters"] = {"binary_data_size": rows.nbytes}
+        size = {"binary_data_size": rows.nbytes}
+        binary = {"name": "input-0", "shape": [2, 4], "datatype": "FP32", "parameters": size}
         head = orjson.dumps({"inputs": [binary]})
         binary_answer = await client.post(
             "/v2/models/iris/infer",
