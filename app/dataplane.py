@@ -7,6 +7,7 @@ from app.context import RequestContext, enter_context, leave_context, new_reques
 from app.deadlines import tightened, timeout_seconds, within
 from app.model_config import model_config
 from app.monitor import SUCCESS, Monitor, outcome_of
+from app.pipelines.store import Pipelines
 from app.protocol.errors import ModelNotReady, Unsupported
 from app.protocol.payload import Answer, Encoded, Payload
 from app.protocol.types import (
@@ -20,7 +21,7 @@ from app.protocol.types import (
     ServerMetadataResponse,
 )
 from app.registry import ModelRegistry
-from app.resolver import Kind, Target
+from app.resolver import Kind, Target, target_of
 from app.settings import ServerSettings
 from app.versions import ModelState, ModelVersion
 
@@ -36,6 +37,7 @@ class DataPlane:
         self.registry = registry
         self.settings = settings
         self.monitor = Monitor(registry, settings.log_requests)
+        self.pipelines = Pipelines(registry)
         self._started = False
         self._stopping = False
 
@@ -51,7 +53,8 @@ class DataPlane:
         return True
 
     async def ready(self) -> bool:
-        return self._started and not self._stopping and self.registry.all_ready()
+        serving = self.registry.all_ready() and self.pipelines.all_ready()
+        return self._started and not self._stopping and serving
 
     async def server_metadata(self) -> ServerMetadataResponse:
         return ServerMetadataResponse(
@@ -66,14 +69,16 @@ class DataPlane:
         if target.kind is Kind.MODEL and not known and name in self.registry.folders():
             return False  # a model folder, not loaded
         try:
-            self.registry.serving(target)
+            self._serving(target)
         except ModelNotReady:
             return False
         return True
 
     async def model_metadata(self, target: Target) -> ModelMetadataResponse:
         """The metadata of the target's version (of the model, with its ready versions,
-        when the target names none)."""
+        when the target names none), or of the pipeline."""
+        if target.kind is Kind.PIPELINE:
+            return self.pipelines.metadata(target.name)
         entry = self.registry.serving(target)
         assert entry.predictor is not None
         metadata = entry.predictor.metadata()
@@ -108,31 +113,40 @@ class DataPlane:
         )
 
     async def repository_index(self, request: RepositoryIndexRequest) -> RepositoryIndexResponse:
-        """The model repository extension: every model folder and loaded version."""
-        entries = self.registry.index()
+        """The model repository extension: every model folder and loaded version, and every
+        pipeline (named `<name>.pipeline`)."""
+        listed = [(entry.name, entry) for entry in self.registry.index()]
+        listed += [(f"{entry.name}.pipeline", entry) for entry in self.pipelines.entries()]
         if request.ready:
-            entries = [entry for entry in entries if entry.state is ModelState.READY]
+            listed = [(name, entry) for name, entry in listed if entry.state is ModelState.READY]
         return RepositoryIndexResponse(
             models=[
                 RepositoryModel(
-                    name=entry.name,
-                    version=entry.version,
-                    state=entry.state.value,
-                    reason=entry.reason,
+                    name=name, version=entry.version, state=entry.state.value, reason=entry.reason
                 )
-                for entry in entries
+                for name, entry in listed
             ]
         )
 
     async def repository_load(self, name: str, request: RepositoryModelRequest) -> None:
-        """Load model `name`, or reload it if its folder changed."""
+        """Load model `name` (pipeline `p` as `p.pipeline`), or reload it if its folder
+        changed."""
         _no_parameters(request, "load")
-        await self.registry.load(name)
+        target = target_of(name)
+        if target.kind is Kind.PIPELINE:
+            await self.pipelines.load(target.name)
+        else:
+            await self.registry.load(name)
 
     async def repository_unload(self, name: str, request: RepositoryModelRequest) -> None:
-        """Unload model `name` once the requests it is answering are done."""
+        """Unload model `name` (pipeline `p` as `p.pipeline`) once the requests it is
+        answering are done."""
         _no_parameters(request, "unload", allowed={"unload_dependents"})
-        await self.registry.unload(name)
+        target = target_of(name)
+        if target.kind is Kind.PIPELINE:
+            await self.pipelines.unload(target.name)
+        else:
+            await self.registry.unload(name)
 
     async def infer(self, target: Target, encoded: Encoded, context: RequestContext) -> Answer:
         """Answer one inference request, whichever front it came by: decode the payload,
@@ -140,14 +154,14 @@ class DataPlane:
         servable the target names (once), and call it through its plan (within the request's
         `timeout` parameter, if it has one). Every outcome is counted, timed and logged here."""
         token = enter_context(context)
-        context.model = target.name
+        context.model = target.label
         self.monitor.begin(context)
         entry = None
         try:
             payload = encoded.decode()
             if context.id is None:
                 context.id = payload.id or new_request_id()
-            entry = self.registry.serving(target)
+            entry = self._serving(target)
             context.version = entry.version
             answer = await _call(entry, payload, context)
         except BaseException as error:
@@ -159,6 +173,12 @@ class DataPlane:
             leave_context(token)
         self.monitor.finish(context, entry, SUCCESS)
         return answer
+
+    def _serving(self, target: Target) -> ModelVersion:
+        """The servable the target names, ready to call through its plan."""
+        if target.kind is Kind.PIPELINE:
+            return self.pipelines.serving(target.name)
+        return self.registry.serving(target)
 
 
 async def _call(entry: ModelVersion, payload: Payload, context: RequestContext) -> Answer:

@@ -21,6 +21,8 @@ from app.signatures import Signature
 
 log = logging.getLogger("oipserve.dataplane")
 
+Calls = Callable[[Payload, RequestContext], Awaitable[Answer]]
+"""How the DataPlane calls a servable: a model version's plan, or a pipeline's."""
 Predict = Callable[[Tensors], Awaitable[object]]
 Infer = Callable[[InferenceRequest], Awaitable[object]]
 

@@ -37,6 +37,11 @@ class Target(NamedTuple):
         """How messages name it: `model 'iris'`."""
         return f"{self.kind} {self.name!r}"
 
+    @property
+    def label(self) -> str:
+        """How metrics and logs name it: a model by its name, others as `name.kind`."""
+        return self.name if self.kind is Kind.MODEL else f"{self.name}.{self.kind}"
+
 
 def target_of(name: str, version: str | None = None, header: str | None = None) -> Target:
     """The target a request names by its path's (or message's) `name` and `version`, or by

@@ -97,6 +97,7 @@ class Server:
             port = await listener.start()
             log.info(listener.announce.format(address=f"{self.settings.host}:{port}"))
         await self.registry.load_repository(names)
+        await self.dataplane.pipelines.load_repository()
         self.dataplane.mark_started()
         await self._report_models()
 

@@ -9,7 +9,7 @@ import contextlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.plans import Plan
+from app.plans import Calls
 from app.predictors.base import Predictor
 from app.settings import ModelSettings
 from app.stats import VersionStats
@@ -37,7 +37,7 @@ class ModelVersion:
     required: bool = False
     """Readiness waits for this version (loaded at start-up, or replacing one that was)."""
     inflight: int = 0
-    plan: Plan | None = field(default=None, repr=False)
+    plan: Calls | None = field(default=None, repr=False)
     """How the DataPlane calls it: made when it loads, dropped when it unloads."""
     _idle: asyncio.Event | None = field(default=None, repr=False)
 

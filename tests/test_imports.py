@@ -38,7 +38,8 @@ RULES: dict[str, set[str]] = {
     "app.resolver": {"app.protocol", "app.context"},
     "app.deadlines": {"app.protocol"},
     "app.predictors": CORE | {"app.client"},
-    "app.pipelines": CORE | {"app.client"},
+    "app.pipelines": CORE | {"app.client", "app.context", "app.pipelines"},
+    "app.pipelines.store": CORE | {"app.client", "app.pipelines", "app.registry", "app.versions"},
     "app.explainers": CORE | {"app.client"},
     "app.batching": CORE,
     "app.stats": CORE,
@@ -54,7 +55,7 @@ RULES: dict[str, set[str]] = {
     "app.memory": set(),
     "app.dataplane": CORE
     | {"app.registry", "app.versions", "app.dataplane", "app.batching", "app.context"}
-    | {"app.deadlines"}
+    | {"app.deadlines", "app.pipelines"}
     | {"app.monitor", "app.model_config", "app.resolver"},
     "app.rest": FRONT | {"app.rest", "app.metrics"},
     "app.grpc": FRONT | {"app.grpc"},

@@ -57,18 +57,8 @@ ROUTED: list[tuple[str, str | None, str, str]] = [
     ("nope", "iris", "OK", IRIS),
     ("iris", "iris.model", "OK", IRIS),
     ("iris", "nope", "NOT_FOUND", "model 'nope' not found"),
-    (
-        "p.pipeline",
-        None,
-        "NOT_FOUND",
-        "pipeline 'p' not found: this server does not serve pipelines yet",
-    ),
-    (
-        "iris",
-        "p.pipeline",
-        "NOT_FOUND",
-        "pipeline 'p' not found: this server does not serve pipelines yet",
-    ),
+    ("p.pipeline", None, "NOT_FOUND", "pipeline 'p' not found"),
+    ("iris", "p.pipeline", "NOT_FOUND", "pipeline 'p' not found"),
     (
         "iris",
         "e.explainer",

@@ -1,0 +1,2 @@
+"""Seldon Pipeline manifests served in process: the spec and its checks, the executor, the
+inspection buffer."""

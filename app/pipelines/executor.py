@@ -1,0 +1,279 @@
+"""One request through a pipeline.
+
+Each step is called through an InferenceClient as soon as its join is satisfied, and steps
+whose inputs are ready run concurrently. Joins are decided exactly, never by a clock: a
+reference is present once its step has answered (or, for `<step>.inputs`, started), and a
+step is settled when it is not running and can no longer run. So `inner` fires when all its
+references are present, `any` on the first, `outer` once every upstream is settled, with what
+arrived; a join that can no longer be satisfied does not fire, and its step counts as settled
+with nothing. The request fails at once when the output join can no longer be satisfied.
+`joinWindowMs` bounds how long a join may wait after its first reference arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from enum import Enum
+from typing import NamedTuple
+
+import numpy as np
+
+from app.client.interface import InferenceClient
+from app.client.tensors import InferInput, InferRequest
+from app.pipelines.spec import INPUTS, OUTPUTS, Join, PipelineSpec, Reference, upstream
+from app.protocol.errors import DeadlineExceeded, InvalidInput, OIPError, PredictorError
+
+log = logging.getLogger("oipserve.pipelines")
+OUTPUT = ""
+"""The name the output join goes by among the steps' joins."""
+
+
+class Tensor(NamedTuple):
+    name: str
+    datatype: str
+    shape: list[int]
+    data: np.ndarray
+
+
+class Status(Enum):
+    READY = "ready"
+    WAIT = "wait"
+    NEVER = "never"
+
+
+Recorder = Callable[[str, str, list[Tensor]], None]
+"""Called with a step's name, INPUTS or OUTPUTS and its tensors (for inspection)."""
+_BACKGROUND: set[asyncio.Task[list[Tensor]]] = set()
+"""Steps still running when their request was answered: they finish on their own."""
+
+
+class Run:
+    """The state of one request in one pipeline."""
+
+    def __init__(
+        self,
+        pipeline: PipelineSpec,
+        client: InferenceClient,
+        inputs: list[Tensor],
+        record: Recorder | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.client = client
+        self.record = record
+        source = (pipeline.name, INPUTS)
+        self.values: dict[tuple[str, str], list[Tensor]] = {source: inputs}
+        self.generation: dict[tuple[str, str], int] = {source: 1}
+        """How many times each step's inputs or outputs were set (reruns in cycles)."""
+        self.consumed: dict[str, dict[tuple[str, str], int]] = {}
+        """The generations each step (and the output) last ran with."""
+        self.runs: dict[str, int] = {}
+        self.running: dict[asyncio.Task[list[Tensor]], str] = {}
+        self.waiting_since: dict[str, float] = {}
+
+    async def answer(self) -> list[Tensor]:
+        """The output join's tensors, once it is satisfied."""
+        try:
+            while True:
+                self._start_ready_steps()
+                status, tensors = self._evaluate(OUTPUT, set())
+                if status is Status.READY:
+                    return tensors
+                if status is Status.NEVER or not self.running:
+                    raise self._unsatisfied()
+                await self._next_answer()
+        except BaseException:
+            for task in self.running:
+                task.cancel()
+            raise
+        finally:
+            for task in self.running:  # answered: what still runs finishes on its own
+                _BACKGROUND.add(task)
+                task.add_done_callback(_finished_in_background)
+
+    def _start_ready_steps(self) -> None:
+        started = True
+        while started:  # a step that starts can settle, or unsettle, others: look again
+            started = False
+            for name in self.pipeline.steps:
+                if name in self.running.values():
+                    continue
+                status, tensors = self._evaluate(name, set())
+                if status is Status.READY:
+                    self._start(name, tensors)
+                    started = True
+
+    def _start(self, name: str, tensors: list[Tensor]) -> None:
+        runs = self.runs[name] = self.runs.get(name, 0) + 1
+        if runs > 1 + self.pipeline.max_step_revisits:
+            raise PredictorError(
+                f"pipeline {self.pipeline.name!r} step {name!r} would run {runs} times for one "
+                f"request (maxStepRevisits {self.pipeline.max_step_revisits})"
+            )
+        step = self.pipeline.steps[name]
+        self.consumed[name] = {
+            (ref.source, ref.side): self.generation.get((ref.source, ref.side), 0)
+            for ref in step.inputs
+        }
+        self._set(name, INPUTS, tensors)
+        self.waiting_since.pop(name, None)
+        self.running[asyncio.ensure_future(self._call(name, tensors))] = name
+
+    def _set(self, name: str, side: str, tensors: list[Tensor]) -> None:
+        self.values[(name, side)] = tensors
+        self.generation[(name, side)] = self.generation.get((name, side), 0) + 1
+        if self.record is not None:
+            self.record(name, side, tensors)
+
+    async def _call(self, name: str, tensors: list[Tensor]) -> list[Tensor]:
+        """The step's model's outputs for `tensors`; its errors name the step."""
+        inputs = [InferInput(t.name, t.shape, t.datatype, t.data) for t in tensors]
+        try:
+            answer = await self.client.infer(InferRequest(name, inputs))
+        except OIPError as error:
+            what = f"pipeline {self.pipeline.name!r} step {name!r} (model {name!r})"
+            raise type(error)(f"{what}: {error.message}") from error
+        return [Tensor(o.name, o.datatype, o.shape, o.as_numpy()) for o in answer.outputs]
+
+    async def _next_answer(self) -> None:
+        """Wait for a running step to answer (at most until a join window closes)."""
+        timeout = self._window_left()
+        done, _ = await asyncio.wait(
+            self.running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not done:
+            raise self._window_passed()
+        for task in done:
+            name = self.running.pop(task)
+            self._set(name, OUTPUTS, task.result())
+
+    def _window_left(self) -> float | None:
+        """Seconds until the first join window of a waiting join closes (None: none)."""
+        now = time.monotonic()
+        ends = []
+        for name, window in self._windows():
+            status, _ = self._evaluate(name, set())
+            if status is Status.WAIT and self._arrived(name):
+                since = self.waiting_since.setdefault(name, now)
+                ends.append(since + window / 1000)
+        return max(0.0, min(ends) - now) if ends else None
+
+    def _windows(self) -> list[tuple[str, int]]:
+        windows = [
+            (name, step.join_window_ms)
+            for name, step in self.pipeline.steps.items()
+            if step.join_window_ms is not None and name not in self.running.values()
+        ]
+        if self.pipeline.output.join_window_ms is not None:
+            windows.append((OUTPUT, self.pipeline.output.join_window_ms))
+        return windows
+
+    def _window_passed(self) -> DeadlineExceeded:
+        now = time.monotonic()
+        late = [
+            name
+            for name, window in self._windows()
+            if name in self.waiting_since and now >= self.waiting_since[name] + window / 1000
+        ]
+        where = "the output" if not late or late[0] == OUTPUT else f"step {late[0]!r}"
+        return DeadlineExceeded(
+            f"pipeline {self.pipeline.name!r}: {where} waited past its joinWindowMs for "
+            f"{', '.join(map(str, self._missing(late[0] if late else OUTPUT)))}"
+        )
+
+    def _arrived(self, name: str) -> bool:
+        return any(self._has(ref) for ref in self._inputs_of(name))
+
+    def _inputs_of(self, name: str) -> tuple[Reference, ...]:
+        if name == OUTPUT:
+            return self.pipeline.output.steps
+        return self.pipeline.steps[name].inputs
+
+    def _evaluate(self, name: str, seen: set[str]) -> tuple[Status, list[Tensor]]:
+        """Whether the join of step `name` (or of the output) fires now, and its tensors."""
+        if name in self.running.values():
+            return Status.WAIT, []
+        output = self.pipeline.output
+        step = None if name == OUTPUT else self.pipeline.steps[name]
+        join = output.steps_join if step is None else step.inputs_join
+        status, present = self._join(name, self._inputs_of(name), join, seen, fresh=True)
+        if status is Status.READY and step is not None and step.triggers:
+            status, _ = self._join(name, step.triggers, step.triggers_join, seen, fresh=False)
+        if status is not Status.READY:
+            return status, []
+        renames = output.tensor_map if step is None else step.tensor_map
+        tensors = self._gather(present, renames)
+        return (Status.READY, tensors) if tensors else (Status.NEVER, [])
+
+    def _join(
+        self, name: str, refs: tuple[Reference, ...], join: Join, seen: set[str], fresh: bool
+    ) -> tuple[Status, list[Reference]]:
+        present = [ref for ref in refs if self._has(ref)]
+        new = not fresh or any(self._new(name, ref) for ref in present)
+        missing_settled = [
+            ref for ref in refs if ref not in present and self._settled(ref.source, seen)
+        ]
+        unsettled = any(not self._settled(ref.source, seen) for ref in refs)
+        if join is Join.INNER:
+            if len(present) == len(refs) and new:
+                return Status.READY, present
+            never = bool(missing_settled) or not unsettled
+        elif join is Join.ANY:
+            if present and new:
+                return Status.READY, present
+            never = not unsettled
+        else:
+            if present and new and not unsettled:
+                return Status.READY, present
+            never = not unsettled
+        return (Status.NEVER if never else Status.WAIT), present
+
+    def _has(self, ref: Reference) -> bool:
+        tensors = self.values.get((ref.source, ref.side))
+        if not tensors:
+            return False
+        return ref.tensor is None or any(t.name == ref.tensor for t in tensors)
+
+    def _new(self, name: str, ref: Reference) -> bool:
+        key = (ref.source, ref.side)
+        return self.generation.get(key, 0) > self.consumed.get(name, {}).get(key, 0)
+
+    def _settled(self, source: str, seen: set[str]) -> bool:
+        """Whether step `source` can no longer give new tensors for this request."""
+        if source == self.pipeline.name or source in seen:
+            return True
+        if source in self.running.values():
+            return False
+        seen = seen | {source}
+        if self._evaluate(source, seen)[0] is Status.READY:
+            return False
+        step = self.pipeline.steps[source]
+        return all(self._settled(before, seen) for before in upstream(self.pipeline, step))
+
+    def _gather(self, refs: list[Reference], renames: dict[str, str]) -> list[Tensor]:
+        tensors = []
+        for ref in refs:
+            for tensor in self.values[(ref.source, ref.side)]:
+                if ref.tensor is None or tensor.name == ref.tensor:
+                    full = f"{ref.source}.{ref.side}.{tensor.name}"
+                    tensors.append(tensor._replace(name=renames.get(full, tensor.name)))
+        return tensors
+
+    def _missing(self, name: str) -> list[Reference]:
+        return [ref for ref in self._inputs_of(name) if not self._has(ref)]
+
+    def _unsatisfied(self) -> InvalidInput:
+        output = self.pipeline.output
+        missing = ", ".join(map(str, self._missing(OUTPUT)))
+        return InvalidInput(
+            f"pipeline {self.pipeline.name!r}: join unsatisfied: the output "
+            f"({output.steps_join} join) misses {missing or 'tensors'}"
+        )
+
+
+def _finished_in_background(task: asyncio.Task[list[Tensor]]) -> None:
+    _BACKGROUND.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a pipeline step answered after its request: %s", task.exception())
