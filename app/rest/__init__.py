@@ -13,6 +13,7 @@ from app.rest.extensions import all_statistics_router, extensions_router
 from app.rest.infer import InferEndpoint
 from app.rest.limits import BodyLimit
 from app.rest.metrics import metrics_router
+from app.rest.pipelines import pipeline_infer_route, pipeline_router
 from app.rest.repository import repository_router
 from app.rest.routing import InferRoutes
 from app.rest.v2 import infer_routes, v2_router
@@ -40,7 +41,9 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     app.include_router(extensions_router(dataplane))
     app.include_router(repository_router(dataplane))
     app.include_router(metrics_router(dataplane))
-    routes = infer_routes(InferEndpoint(dataplane))
+    app.include_router(pipeline_router(dataplane))
+    endpoint = InferEndpoint(dataplane)
+    routes = [*infer_routes(endpoint), pipeline_infer_route(endpoint)]
     app.router.routes.extend(routes)  # documented there; InferRoutes answers them
     app.add_middleware(InferRoutes, routes=routes)
     app.add_middleware(BodyLimit, limit=settings.http_max_body_bytes)

@@ -66,7 +66,8 @@ class InferEndpoint:
         assert task is not None
         try:
             path = scope["path_params"]
-            target = target_of(path["model_name"], path.get("model_version"), context.seldon_model)
+            name = path.get("model_name") or f"{path['pipeline_name']}.pipeline"
+            target = target_of(name, path.get("model_version"), context.seldon_model)
             request = RequestBody(await read_body(receive), header_length)
             self.disconnects.add(context, receive, task)
             try:
