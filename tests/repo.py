@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 
 IRIS = Path(__file__).resolve().parent.parent / "models" / "iris"
 
@@ -38,4 +39,18 @@ def add_model(
     (folder / "model-settings.json").write_bytes(orjson.dumps(content))
     for version in versions or ():
         (folder / version).mkdir(exist_ok=True)
+    return folder
+
+
+def add_pipeline(repository: Path, name: str, spec: dict[str, Any], **metadata: Any) -> Path:
+    """Write <repository>/<name>/pipeline.yaml: a Seldon Pipeline manifest with `spec`."""
+    folder = repository / name
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "apiVersion": "mlops.seldon.io/v1alpha1",
+        "kind": "Pipeline",
+        "metadata": {"name": name, **metadata},
+        "spec": spec,
+    }
+    (folder / "pipeline.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     return folder

@@ -264,3 +264,44 @@ class BadMetadata(Recorder):
 
     def metadata(self) -> ModelMetadataResponse:
         raise RuntimeError("no signature")
+
+
+class Simple(Predictor):
+    """Seldon's `tfsimple`: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        a, b = inputs["INPUT0"], inputs["INPUT1"]
+        return {"OUTPUT0": a + b, "OUTPUT1": a - b}
+
+
+class Add10(Predictor):
+    """Seldon's `add10`: OUTPUT = INPUT + 10."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return {"OUTPUT": inputs["INPUT"] + np.float32(10)}
+
+
+class Mul10(Predictor):
+    """Seldon's `mul10`: OUTPUT = INPUT * 10."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return {"OUTPUT": inputs["INPUT"] * np.float32(10)}
+
+
+class Choose(Predictor):
+    """Seldon's `conditional`: OUTPUT0 = INPUT0 when CHOICE is 0, else OUTPUT1 = INPUT1."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        if int(inputs["CHOICE"].ravel()[0]) == 0:
+            return {"OUTPUT0": inputs["INPUT0"]}
+        return {"OUTPUT1": inputs["INPUT1"]}
+
+
+class Counter(Predictor):
+    """Seldon's cyclic example: `output` = its input + 1, and an empty tensor named
+    `continue` below 10, `stop` from 10."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        count = next(iter(inputs.values())) + 1
+        signal = "continue" if int(count.ravel()[0]) < 10 else "stop"
+        return {"output": count, signal: np.array([b""], dtype=object)}

@@ -220,9 +220,10 @@ class Run:
             if len(present) == len(refs) and new:
                 return Status.READY, present
             never = bool(missing_settled) or not unsettled
-        elif join is Join.ANY:
-            if present and new:
-                return Status.READY, present
+        elif join is Join.ANY:  # what arrived since the step last ran, as Seldon's `any`
+            arrived = [ref for ref in present if not fresh or self._new(name, ref)]
+            if arrived:
+                return Status.READY, arrived
             never = not unsettled
         else:
             if present and new and not unsettled:

@@ -136,32 +136,54 @@ def _join(value: object, what: str) -> Join:
 
 
 def _steps(pipeline: str, items: object) -> dict[str, Step]:
+    """The steps, checked as Seldon checks them: all the names, then all the inputs, then
+    all the triggers."""
     if not isinstance(items, list) or not items:
         raise PipelineError(f"pipeline {pipeline!r} has no steps defined")
-    steps: dict[str, Step] = {}
+    named: dict[str, dict[str, Any]] = {}
     for item in items:
-        step = _step(pipeline, _mapping(item, f"pipeline {pipeline!r}: a step"))
-        if step.name in steps:
-            raise PipelineError(f"pipeline {pipeline!r} has repeated step {step.name!r}")
-        steps[step.name] = step
-    return steps
-
-
-def _step(pipeline: str, item: dict[str, Any]) -> Step:
-    name = item.get("name")
-    if not isinstance(name, str) or not name:
-        raise PipelineError(f"pipeline {pipeline!r}: a step has no name")
-    if name == pipeline:
+        step = _mapping(item, f"pipeline {pipeline!r}: a step")
+        name = step.get("name")
+        if not isinstance(name, str) or not name:
+            raise PipelineError(f"pipeline {pipeline!r}: a step has no name")
+        if name in named:
+            raise PipelineError(f"pipeline {pipeline!r} has repeated step {name!r}")
+        named[name] = step
+    if pipeline in named:
         raise PipelineError(f"pipeline {pipeline!r} must not have a step named like the pipeline")
+    inputs = {
+        name: _references(
+            pipeline, step.get("inputs"), f"pipeline {pipeline!r} step {name!r} input"
+        )
+        for name, step in named.items()
+    }
+    triggers = {
+        name: _references(
+            pipeline, step.get("triggers"), f"pipeline {pipeline!r} step {name!r} trigger"
+        )
+        for name, step in named.items()
+    }
+    return {
+        name: _step(pipeline, name, step, inputs[name], triggers[name])
+        for name, step in named.items()
+    }
+
+
+def _step(
+    pipeline: str,
+    name: str,
+    item: dict[str, Any],
+    inputs: tuple[Reference, ...],
+    triggers: tuple[Reference, ...],
+) -> Step:
     what = f"pipeline {pipeline!r} step {name!r}"
-    inputs = _references(pipeline, item.get("inputs"), f"{what} input")
     window = item.get("joinWindowMs")
     return Step(
         name=name,
         inputs=inputs or (Reference(pipeline, INPUTS),),
         tensor_map=_tensor_map(item.get("tensorMap"), f"{what} tensorMap"),
         inputs_join=_join(item.get("inputsJoinType"), f"{what} inputsJoinType"),
-        triggers=_references(pipeline, item.get("triggers"), f"{what} trigger"),
+        triggers=triggers,
         triggers_join=_join(item.get("triggersJoinType"), f"{what} triggersJoinType"),
         join_window_ms=None if window is None else _count(window, f"{what} joinWindowMs"),
     )
