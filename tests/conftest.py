@@ -26,7 +26,8 @@ FP32_ANY = [tensor("input-0", "FP32", [-1, -1])]
 def repository(tmp_path: Path) -> Path:
     """A repository with iris and one toy model of each kind."""
     repo = tmp_path / "models"
-    shutil.copytree(IRIS, repo / "iris")
+    for bundled in ("iris", "argmax", "iris-classes"):  # iris-classes: iris, then argmax
+        shutil.copytree(IRIS.parent / bundled, repo / bundled)
     add_model(repo, "echo", "tests.toys:Echo")
     add_model(repo, "sync-echo", "tests.toys:SyncEcho")
     add_model(
@@ -77,6 +78,7 @@ async def dataplane(settings: ServerSettings) -> AsyncIterator[DataPlane]:
     plane = DataPlane(registry, settings)
     registry.client = InProcessClient(plane)  # as the Server wires it
     await registry.load_repository()
+    await plane.pipelines.load_repository()
     plane.mark_started()
     yield plane
     await registry.unload_all()

@@ -32,6 +32,7 @@ async def dataplane_over(
     registry.client = InProcessClient(plane)
     if load:
         await registry.load_repository(names)
+        await plane.pipelines.load_repository()
     plane.mark_started()
     try:
         yield plane

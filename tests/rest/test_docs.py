@@ -25,6 +25,11 @@ EXTENSION_ROUTES: dict[str, tuple[str, str]] = {
     "/v2/models/{model_name}/config": ("get", "ModelConfig"),
     "/v2/models/{model_name}/versions/{model_version}/config": ("get", "ModelConfig"),
 }
+PIPELINE_ROUTES: dict[str, tuple[str, str]] = {
+    "/v2/pipelines/{pipeline_name}": ("get", "ModelMetadataResponse"),
+    "/v2/pipelines/{pipeline_name}/ready": ("get", "ModelReadyResponse"),
+    "/v2/pipelines/{pipeline_name}/infer": ("post", "InferenceResponse"),
+}
 OTHER_ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "/metrics": ("get", ()),
     "/v2/repository/index": ("post", ("400",)),
@@ -56,11 +61,12 @@ def _refs(node: object) -> list[str]:
 
 
 def test_every_route_is_documented(openapi: dict[str, Any]) -> None:
-    assert set(openapi["paths"]) == set(ROUTES) | set(EXTENSION_ROUTES) | set(OTHER_ROUTES)
+    documented = set(ROUTES) | set(EXTENSION_ROUTES) | set(PIPELINE_ROUTES) | set(OTHER_ROUTES)
+    assert set(openapi["paths"]) == documented
     for path, (method, _) in OTHER_ROUTES.items():
         assert list(openapi["paths"][path]) == [method], path
         assert openapi["paths"][path][method]["summary"], path
-    for path, (method, model) in (ROUTES | EXTENSION_ROUTES).items():
+    for path, (method, model) in (ROUTES | EXTENSION_ROUTES | PIPELINE_ROUTES).items():
         operations = openapi["paths"][path]
         assert list(operations) == [method], path
         operation = operations[method]
@@ -68,7 +74,8 @@ def test_every_route_is_documented(openapi: dict[str, Any]) -> None:
         ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok == {"$ref": f"#/components/schemas/{model}"}, path
         parameters = {p["name"] for p in operation.get("parameters", [])}
-        expected = {"model_name", "model_version"} & set(path.replace("}", "{").split("{"))
+        names = {"model_name", "model_version", "pipeline_name"}
+        expected = names & set(path.replace("}", "{").split("{"))
         if path in ROUTES and expected:  # a model's routes: the header may name the target
             expected.add("seldon-model")
         assert parameters == expected, path
