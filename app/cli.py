@@ -1,5 +1,5 @@
-"""The `oipserve` command: `oipserve serve [MODEL_REPOSITORY] ...` and `oipserve infer URL MODEL
-...`. Nothing runs at import."""
+"""The `oipserve` command: `oipserve serve [MODEL_REPOSITORY] ...`, `oipserve infer URL MODEL
+...` and `oipserve pipeline inspect URL PIPELINE ...`. Nothing runs at import."""
 
 from __future__ import annotations
 
@@ -52,10 +52,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
     _add_infer(commands)
+    _add_pipeline(commands)
     return parser
 
 
 _OPERATION_FLAGS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "--inspect-requests",
+        {
+            "type": int,
+            "metavar": "N",
+            "help": "keep what each pipeline step was sent and answered for the last N "
+            "requests (default 0: none), for `oipserve pipeline inspect`",
+        },
+    ),
     ("--metrics-port", {"type": int, "help": "also serve /metrics on this port (0 picks one)"}),
     (
         "--load-models",
@@ -121,6 +131,38 @@ def _add_infer(commands: Any) -> None:
     infer.add_argument("--timeout", type=float, default=60.0, help="seconds (default 60)")
     infer.add_argument("--json", action="store_true", help="print the outcome as JSON")
     infer.set_defaults(run=_infer)
+
+
+def _add_pipeline(commands: Any) -> None:
+    pipeline = commands.add_parser("pipeline", help="look into a server's pipelines")
+    actions = pipeline.add_subparsers(dest="action", required=True)
+    inspect = actions.add_parser(
+        "inspect",
+        help="print what a pipeline's steps were sent and answered in one request",
+        description="Print the tensors each step of PIPELINE was sent (inputs) and answered "
+        "(outputs) in request ID, one line each: step.side.tensor, datatype, shape, data. The "
+        "server must keep them: `oipserve serve --inspect-requests N`.",
+    )
+    inspect.add_argument("url", help="the server's REST URL, http(s)://host:port")
+    inspect.add_argument(
+        "path",
+        metavar="PIPELINE[.STEP[.inputs|.outputs[.TENSOR]]]",
+        help="the pipeline, or one step, side or tensor of it",
+    )
+    inspect.add_argument(
+        "--request-id",
+        required=True,
+        help="the request's id (its x-request-id header, else its id field)",
+    )
+    inspect.add_argument("--json", action="store_true", help="print the tensors as JSON")
+    inspect.set_defaults(run=_inspect)
+
+
+def _inspect(options: dict[str, Any]) -> int:
+    from app.client.inspect_command import run
+
+    options.pop("action")
+    return run(options)
 
 
 def _infer(options: dict[str, Any]) -> int:

@@ -7,10 +7,12 @@ from app.context import RequestContext, enter_context, leave_context, new_reques
 from app.deadlines import tightened, timeout_seconds, within
 from app.model_config import model_config
 from app.monitor import SUCCESS, Monitor, outcome_of
+from app.pipelines.inspection import Inspection
 from app.pipelines.store import Pipelines
-from app.protocol.errors import ModelNotReady, Unsupported
+from app.protocol.errors import ModelNotReady, NotFound, Unsupported
 from app.protocol.payload import Answer, Encoded, Payload
 from app.protocol.types import (
+    InspectedRequest,
     ModelConfig,
     ModelMetadataResponse,
     ModelStatisticsResponse,
@@ -36,10 +38,19 @@ class DataPlane:
     def __init__(self, registry: ModelRegistry, settings: ServerSettings) -> None:
         self.registry = registry
         self.settings = settings
-        self.monitor = Monitor(registry, settings.log_requests)
-        self.pipelines = Pipelines(registry)
+        self.pipelines = Pipelines(registry, Inspection(settings.inspect_requests))
+        self.monitor = Monitor(registry, settings.log_requests, self._known)
         self._started = False
         self._stopping = False
+
+    def _known(self, label: str) -> bool:
+        """Whether `label` (a target's, as metrics name it) is a model or pipeline we have."""
+        if not label:
+            return False
+        target = target_of(label)
+        if target.kind is Kind.PIPELINE:
+            return self.pipelines.known(target.name)
+        return self.registry.known(label)
 
     def mark_started(self) -> None:
         """The repository has been loaded: readiness now follows the models."""
@@ -88,6 +99,11 @@ class DataPlane:
             metadata = metadata.model_copy(update={"versions": ready})
         return metadata
 
+    async def pipeline_request(self, pipeline: str, request_id: str) -> InspectedRequest:
+        """What each step of `pipeline` was sent and answered in request `request_id`
+        (kept for the last --inspect-requests requests)."""
+        return self.pipelines.inspect(pipeline, request_id)
+
     async def model_config(self, name: str, version: str | None = None) -> ModelConfig:
         """The model configuration extension: Triton's configuration of a ready version."""
         entry, predictor = self.registry.predictor(name, version)
@@ -97,19 +113,25 @@ class DataPlane:
     async def model_statistics(
         self, name: str | None = None, version: str | None = None
     ) -> ModelStatisticsResponse:
-        """The statistics extension: every ready version of every model (name None), of
-        one model, or one version."""
+        """The statistics extension: every ready version of every model and every ready
+        pipeline (as `<name>.pipeline`) when name is None, else one model (`p.pipeline`: one
+        pipeline), or one version."""
+        pipelines = [(f"{e.name}.pipeline", e) for e in self.pipelines.entries()]
         if name is None:
-            entries = self.registry.entries()
+            listed = [(entry.name, entry) for entry in self.registry.entries()] + pipelines
+        elif target_of(name).kind is Kind.PIPELINE:
+            listed = [(label, entry) for label, entry in pipelines if label == name]
+            if not listed:
+                raise NotFound(f"pipeline {target_of(name).name!r} not found")
         elif version:
-            entries = [self.registry.predictor(name, version)[0]]
+            listed = [(name, self.registry.predictor(name, version)[0])]
         else:
-            entries = self.registry.versions(name)
-        ready = [entry for entry in entries if entry.state is ModelState.READY]
+            listed = [(name, entry) for entry in self.registry.versions(name)]
+        ready = [(label, e) for label, e in listed if e.state is ModelState.READY]
         if name is not None and not ready:
-            raise ModelNotReady(f"model {name!r} has no ready version")
+            raise ModelNotReady(f"{target_of(name)} has no ready version")
         return ModelStatisticsResponse(
-            model_stats=[entry.stats.report(entry.name, entry.version) for entry in ready]
+            model_stats=[entry.stats.report(label, entry.version) for label, entry in ready]
         )
 
     async def repository_index(self, request: RepositoryIndexRequest) -> RepositoryIndexResponse:

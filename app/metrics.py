@@ -56,7 +56,7 @@ def _inflight_metric(monitor: Monitor) -> Metric:
     )
     counts = dict.fromkeys(_inflight_labels(monitor), 0)
     for context in monitor.inflight:
-        model = context.model if monitor.registry.known(context.model) else ""
+        model = context.model if monitor.known(context.model) else ""
         counts[model, context.front] = counts.get((model, context.front), 0) + 1
     for labels, count in sorted(counts.items()):
         inflight.add_metric(labels, count)

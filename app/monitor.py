@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from bisect import bisect_left
+from collections.abc import Callable
 
 from app.context import CANCELLED, RequestContext
 from app.protocol.errors import OIPError
@@ -65,8 +66,16 @@ class Series:
 class Monitor:
     """Holds the request series and the requests in flight."""
 
-    def __init__(self, registry: ModelRegistry, log_requests: bool = False) -> None:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        log_requests: bool = False,
+        known: Callable[[str], bool] | None = None,
+    ) -> None:
         self.registry = registry
+        self.known = known or registry.known
+        """Whether a target's label names a servable the server has (else requests for it
+        are counted under the empty label, so that unknown names cannot grow the series)."""
         self.request_level = logging.INFO if log_requests else logging.DEBUG
         """The level of the line logged when a request ends."""
         self.series: dict[SeriesKey, Series] = {}
@@ -95,7 +104,7 @@ class Monitor:
                 entry.stats.record_failure(started, ended)
             key = (model, entry.version, context.front, outcome)
         else:
-            key = (model if self.registry.known(model) else "", "", context.front, outcome)
+            key = (model if self.known(model) else "", "", context.front, outcome)
         series = self.series.get(key)
         if series is None:
             series = self.series[key] = Series()

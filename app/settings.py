@@ -31,6 +31,9 @@ class ServerSettings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
     log_requests: bool = Field(False, description="Log one line per inference request at info.")
+    inspect_requests: int = Field(
+        0, ge=0, description="Keep the step tensors of the last N pipeline requests (0: none)."
+    )
     server_name: str = "oipserve"
     load_models: str = Field(
         "all", description="Models to load at start: 'all', 'none' or a comma-separated list."

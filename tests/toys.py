@@ -305,3 +305,22 @@ class Counter(Predictor):
         count = next(iter(inputs.values())) + 1
         signal = "continue" if int(count.ravel()[0]) < 10 else "stop"
         return {"output": count, signal: np.array([b""], dtype=object)}
+
+
+_MEETINGS: dict[str, tuple[int, asyncio.Event]] = {}
+
+
+class Rendezvous(Predictor):
+    """Answers OUTPUT_<its name> = INPUT only once `parameters['size']` models of its kind are
+    running for the same request at once; alone, it gives up after a second (a TimeoutError).
+    Steps run one after the other never meet."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        context = current_context()
+        key = context.id if context is not None and context.id else "-"
+        count, met = _MEETINGS.get(key, (0, asyncio.Event()))
+        _MEETINGS[key] = (count + 1, met)
+        if count + 1 >= int(self.settings.parameters.get("size", 2)):
+            met.set()
+        await asyncio.wait_for(met.wait(), 1.0)
+        return {f"OUTPUT_{self.name}": inputs["INPUT"]}

@@ -36,7 +36,7 @@ from app.protocol.errors import (
     PredictorError,
     Unsupported,
 )
-from app.protocol.types import ModelMetadataResponse, ServerMetadataResponse
+from app.protocol.types import InspectedRequest, ModelMetadataResponse, ServerMetadataResponse
 
 Headers = Mapping[str, str] | None
 
@@ -293,6 +293,25 @@ class InferenceRESTClient(InferenceClient):
         full = self._base(url) + v2.model_path(name, version)
         answer = await self._http.send("GET", full, headers=headers, timeout=timeout)
         return parse(ModelMetadataResponse, check(answer, Scope.MODEL), "model metadata")
+
+    async def pipeline_request(
+        self,
+        pipeline: str,
+        request_id: str,
+        headers: Headers = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        *,
+        base_url: URL | None = None,
+    ) -> InspectedRequest:
+        """What each step of `pipeline` was sent and answered in request `request_id`, from a
+        server that keeps them (`--inspect-requests N`); NotFound if it kept none."""
+        check_call("pipeline_request", headers, timeout)
+        self._v2_only("pipeline inspection")
+        path = f"/v2/pipelines/{quote(pipeline, safe='')}/requests/{quote(request_id, safe='')}"
+        answer = await self._http.send(
+            "GET", self._base(base_url) + path, headers=headers, timeout=timeout
+        )
+        return parse(InspectedRequest, check(answer, Scope.MODEL), "pipeline inspection")
 
     async def close(self) -> None:
         await self._http.close()

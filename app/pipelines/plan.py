@@ -1,12 +1,16 @@
 """How a loaded pipeline is called: the DataPlane calls it as it calls a model version's plan,
-with the request's payload and context; each step goes through the in-process client."""
+with the request's payload and context; each step goes through the in-process client, and
+the tensors go to the inspection buffer when it is on."""
 
 from __future__ import annotations
+
+import functools
 
 from app.client.interface import InferenceClient
 from app.context import RequestContext
 from app.pipelines.executor import Recorder, Run, Tensor
-from app.pipelines.spec import PipelineSpec
+from app.pipelines.inspection import Inspection
+from app.pipelines.spec import INPUTS, OUTPUTS, PipelineSpec
 from app.protocol.codecs.datatypes import from_dtype, parse_datatype
 from app.protocol.errors import InvalidInput
 from app.protocol.payload import Answer, Output, Payload
@@ -17,18 +21,25 @@ class PipelinePlan:
     `record` (the inspection buffer) when given."""
 
     def __init__(
-        self, spec: PipelineSpec, client: InferenceClient, record: Recorder | None = None
+        self, spec: PipelineSpec, client: InferenceClient, inspection: Inspection | None = None
     ) -> None:
         self.spec = spec
         self.client = client
-        self.record = record
+        self.inspection = inspection if inspection is not None and inspection.limit else None
 
     async def __call__(self, payload: Payload, context: RequestContext) -> Answer:
         inputs = [
             Tensor(name, str(from_dtype(array.dtype)), list(array.shape), array)
             for name, array in payload.inputs.items()
         ]
-        tensors = await Run(self.spec, self.client, inputs, self.record).answer()
+        name = self.spec.name
+        record: Recorder | None = None
+        if self.inspection is not None and context.id is not None:
+            record = functools.partial(self.inspection.record, name, context.id)
+            record(name, INPUTS, inputs)
+        tensors = await Run(self.spec, self.client, inputs, record).answer()
+        if record is not None:
+            record(name, OUTPUTS, tensors)
         outputs = [
             Output(t.name, parse_datatype(t.datatype, f"output {t.name!r}"), t.shape, t.data)
             for t in tensors

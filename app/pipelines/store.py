@@ -13,10 +13,11 @@ from pathlib import Path
 import yaml
 
 from app.client.interface import InferenceClient
+from app.pipelines.inspection import Inspection
 from app.pipelines.plan import PipelinePlan
 from app.pipelines.spec import INPUTS, OUTPUTS, PipelineError, PipelineSpec, pipeline_spec
 from app.protocol.errors import ModelNotReady, NotFound, OIPError
-from app.protocol.types import MetadataTensor, ModelMetadataResponse
+from app.protocol.types import InspectedRequest, MetadataTensor, ModelMetadataResponse
 from app.registry import ModelRegistry
 from app.settings import folder_fingerprint
 from app.versions import ModelState, ModelVersion
@@ -28,8 +29,9 @@ PIPELINE_FILE = "pipeline.yaml"
 class Pipelines:
     """Every pipeline of the repository, loaded or not, over the models of `models`."""
 
-    def __init__(self, models: ModelRegistry) -> None:
+    def __init__(self, models: ModelRegistry, inspection: Inspection | None = None) -> None:
         self.models = models
+        self.inspection = inspection or Inspection()
         self._entries: dict[str, ModelVersion] = {}
         self._specs: dict[str, PipelineSpec] = {}
         self._fingerprints: dict[str, object] = {}
@@ -74,7 +76,7 @@ class Pipelines:
                 raise
             self._specs[name] = spec
             try:
-                fresh.plan = PipelinePlan(spec, self._client())
+                fresh.plan = PipelinePlan(spec, self._client(), self.inspection)
             except OIPError as error:
                 fresh.state, fresh.reason = ModelState.UNAVAILABLE, error.message
                 raise
@@ -159,6 +161,10 @@ class Pipelines:
             found[name] = ModelVersion(name, "", ModelState.UNAVAILABLE, "not loaded")
         return [found[name] for name in sorted(found)]
 
+    def known(self, name: str) -> bool:
+        """Whether pipeline `name` was loaded (or tried)."""
+        return name in self._entries
+
     def all_ready(self) -> bool:
         return all(
             entry.state is ModelState.READY for entry in self._entries.values() if entry.required
@@ -180,6 +186,12 @@ class Pipelines:
                     f"pipeline {name!r} is not ready: step {step!r}: {error.message}"
                 ) from None
         return entry
+
+    def inspect(self, name: str, request_id: str) -> InspectedRequest:
+        """The tensors of pipeline `name`'s steps in request `request_id`, if kept."""
+        if name not in self.folders():
+            raise NotFound(f"pipeline {name!r} not found")
+        return self.inspection.find(name, request_id)
 
     def metadata(self, name: str) -> ModelMetadataResponse:
         """The tensors the pipeline takes (those its steps take from the request) and gives

@@ -150,6 +150,25 @@ class InferenceResponse(_Message):
     outputs: list[ResponseOutput]
 
 
+# Pipeline inspection (what Seldon's `seldon pipeline inspect` reads from Kafka topics).
+
+
+class InspectedTensor(_Message):
+    name: str
+    datatype: str
+    shape: list[int]
+    data: list[Any]
+
+
+class InspectedRequest(_Message):
+    """The tensors each step of a pipeline was sent (`inputs`) and answered (`outputs`) for
+    one request; the pipeline's own under its name."""
+
+    pipeline: str
+    id: str
+    steps: dict[str, dict[str, list[InspectedTensor]]]
+
+
 # Model repository extension (Triton's names and shapes).
 
 

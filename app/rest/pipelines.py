@@ -1,6 +1,7 @@
 """Seldon's pipeline routes over REST: `POST /v2/pipelines/{p}/infer` (answered by the same
-endpoint as a model's inference), `GET /v2/pipelines/{p}/ready` and `GET /v2/pipelines/{p}`
-(the tensors it takes and gives)."""
+endpoint as a model's inference), `GET /v2/pipelines/{p}/ready`, `GET /v2/pipelines/{p}`
+(the tensors it takes and gives) and `GET /v2/pipelines/{p}/requests/{id}` (what each step
+was sent and answered, when the server keeps it)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from app.dataplane import DataPlane
 from app.protocol.types import (
     ErrorResponse,
     InferenceResponse,
+    InspectedRequest,
     ModelMetadataResponse,
     ModelReadyResponse,
 )
@@ -28,6 +30,13 @@ PipelinePath = Annotated[
         openapi_examples={
             "iris-classes": {"summary": "the bundled pipeline", "value": "iris-classes"}
         },
+    ),
+]
+RequestIdPath = Annotated[
+    str,
+    Path(
+        description="The request's id: its x-request-id header, else its `id` field",
+        openapi_examples={"42": {"summary": "the example request's id", "value": "42"}},
     ),
 ]
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -67,6 +76,17 @@ def pipeline_router(dataplane: DataPlane) -> APIRouter:
         ready = await dataplane.model_ready(target_of(f"{pipeline_name}.pipeline"))
         body = {"name": pipeline_name, "ready": ready}
         return JSONBody(body, status_code=200 if ready else 400)
+
+    @router.get(
+        "/{pipeline_name}/requests/{request_id}",
+        response_model=InspectedRequest,
+        responses={404: _ERRORS[404]},
+        summary="Pipeline inspection: what each step was sent and answered in a request",
+    )
+    async def pipeline_request(pipeline_name: PipelinePath, request_id: RequestIdPath) -> JSONBody:
+        """The tensors of one of the last N requests (`--inspect-requests N`), by step, as
+        `inputs` and `outputs`; the pipeline's own under its name."""
+        return JSONBody(await dataplane.pipeline_request(pipeline_name, request_id))
 
     return router
 

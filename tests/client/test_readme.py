@@ -1,4 +1,4 @@
-"""The README's client example runs against a real server."""
+"""The README's client examples run against a real server."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ from app.server import Server
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def example() -> str:
+def example(marker: str) -> str:
     text = README.read_text()
-    match = re.search(r"<!-- test: clients example -->\n```python\n(.*?)```", text, re.S)
-    assert match, "README has no clients example"
+    match = re.search(rf"<!-- test: {marker} -->\n```python\n(.*?)```", text, re.S)
+    assert match, f"README has no {marker}"
     return match.group(1)
 
 
-async def test_readme_client_example(server: Server) -> None:
-    source = example().replace("localhost:8080", f"127.0.0.1:{server.http_port}")
+async def run_example(marker: str, server: Server) -> list[str]:
+    """The example's printed lines, run against `server`."""
+    source = example(marker).replace("localhost:8080", f"127.0.0.1:{server.http_port}")
     source = source.replace("localhost:8081", f"127.0.0.1:{server.grpc_port}")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -31,9 +32,19 @@ async def test_readme_client_example(server: Server) -> None:
     )
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
-    rest, rest_error, grpc, grpc_error = out.decode().splitlines()
+    return out.decode().splitlines()
+
+
+async def test_readme_client_example(server: Server) -> None:
+    rest, rest_error, grpc, grpc_error = await run_example("clients example", server)
     assert rest.endswith(" 42 [0 2]")
     assert rest.startswith("http://")
     assert grpc.endswith(" 42 [0 2]")
     assert grpc.startswith("grpc://")
     assert rest_error == grpc_error == "NOT_FOUND model 'nope' not found"
+
+
+async def test_readme_pipeline_example(server: Server) -> None:
+    rest, grpc = await run_example("pipelines example", server)
+    assert rest == f"http://127.0.0.1:{server.http_port} [0 2] [ True  True]"
+    assert grpc == f"grpc://127.0.0.1:{server.grpc_port} [0 2] [ True  True]"

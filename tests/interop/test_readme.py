@@ -1,5 +1,6 @@
 """The README's first screen, run as written: its curl and grpcurl examples answer iris, and
-its serve command, on a fresh copy of the source tree, gives a serving iris."""
+its serve command, on a fresh copy of the source tree, gives a serving iris; the Pipelines
+section's examples answer the bundled pipeline."""
 
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ def first_screen_blocks() -> list[list[str]]:
     return found
 
 
-def example_answers(server: ServerProcess) -> dict[str, Any]:
-    """Run each README example against `server` (its ports in place of 8080 / 8081), with
-    the dev extra's tools on PATH; the answers by tool."""
+def example_answers(server: ServerProcess, commands: list[str] | None = None) -> dict[str, Any]:
+    """Run each README example (the first screen's, unless given) against `server` (its ports
+    in place of 8080 / 8081), with the dev extra's tools on PATH; the answers by tool."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     answers = {}
-    for command in first_screen_blocks()[2]:
+    for command in first_screen_blocks()[2] if commands is None else commands:
         assert "localhost:8080" in command or "localhost:8081" in command, command
         local = command.replace("localhost:8080", f"127.0.0.1:{server.http_port}")
         local = local.replace("localhost:8081", f"127.0.0.1:{server.grpc_port}")
@@ -57,6 +58,18 @@ def assert_setosa(answers: dict[str, Any]) -> None:
 
 def test_curl_and_grpcurl_examples_answer_iris(bundled: ServerProcess) -> None:
     assert_setosa(example_answers(bundled))
+
+
+def test_pipeline_examples_answer_the_bundled_pipeline(bundled: ServerProcess) -> None:
+    (block,) = blocks(section("Pipelines"), "bash")
+    answers = example_answers(bundled, shell_commands(block))
+    assert set(answers) == {"curl", "grpcurl"}
+    for answer in answers.values():
+        assert answer["model_name"] == "iris-classes"
+        outputs = {output["name"]: output for output in answer["outputs"]}
+        assert list(outputs) == ["class", "probability", "output-0"]
+    assert answers["curl"]["outputs"][0]["data"] == [SETOSA]
+    assert answers["grpcurl"]["outputs"][0]["contents"]["int64_contents"] == [str(SETOSA)]
 
 
 def test_serve_command_on_a_fresh_copy(tmp_path: Path) -> None:

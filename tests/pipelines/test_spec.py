@@ -66,6 +66,16 @@ def test_a_single_step_answers_without_an_output_section() -> None:
     assert spec.output.steps == (Reference("a", OUTPUTS),)
 
 
+def test_kafka_tuning_fields_are_accepted_and_change_nothing() -> None:
+    """`batch` and `dataflow` tune Seldon's Kafka streams; in process there are none."""
+    tuned = {
+        "steps": [{"name": "a", "batch": {"size": 4, "windowMs": 10}}],
+        "dataflow": {"cleanTopicsOnDelete": True},
+    }
+    plain = {"steps": [{"name": "a"}]}
+    assert pipeline_spec(_manifest(tuned), "p") == pipeline_spec(_manifest(plain), "p")
+
+
 CHAIN = [{"name": "a"}, {"name": "b", "inputs": ["a"]}]
 INVALID: list[tuple[dict[str, Any], str]] = [
     (_manifest({"steps": CHAIN}, kind="Model"), "must have apiVersion"),

@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from app.settings import ServerSettings
+
 ROUTES: dict[str, tuple[str, str]] = {
     "/v2": ("get", "ServerMetadataResponse"),
     "/v2/health/live": ("get", "ServerLiveResponse"),
@@ -29,6 +31,7 @@ PIPELINE_ROUTES: dict[str, tuple[str, str]] = {
     "/v2/pipelines/{pipeline_name}": ("get", "ModelMetadataResponse"),
     "/v2/pipelines/{pipeline_name}/ready": ("get", "ModelReadyResponse"),
     "/v2/pipelines/{pipeline_name}/infer": ("post", "InferenceResponse"),
+    "/v2/pipelines/{pipeline_name}/requests/{request_id}": ("get", "InspectedRequest"),
 }
 OTHER_ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "/metrics": ("get", ()),
@@ -41,6 +44,12 @@ NOT_READY_400 = {
     ("/v2/models/{model_name}/ready", "400"),
     ("/v2/models/{model_name}/versions/{model_version}/ready", "400"),
 }
+
+
+@pytest.fixture
+def settings(settings: ServerSettings) -> ServerSettings:
+    """The inspection buffer on, so that the inspection route's example has a request."""
+    return settings.model_copy(update={"inspect_requests": 4})
 
 
 @pytest.fixture
@@ -74,7 +83,7 @@ def test_every_route_is_documented(openapi: dict[str, Any]) -> None:
         ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok == {"$ref": f"#/components/schemas/{model}"}, path
         parameters = {p["name"] for p in operation.get("parameters", [])}
-        names = {"model_name", "model_version", "pipeline_name"}
+        names = {"model_name", "model_version", "pipeline_name", "request_id"}
         expected = names & set(path.replace("}", "{").split("{"))
         if path in ROUTES and expected:  # a model's routes: the header may name the target
             expected.add("seldon-model")
@@ -167,13 +176,14 @@ def _example_body(path: str, operation: dict[str, Any]) -> dict[str, Any]:
 async def test_every_documented_example_works(
     openapi: dict[str, Any], rest: httpx.AsyncClient
 ) -> None:
-    """What /docs' "Try it out" sends, for every route, answers 2xx (unloading iris last)."""
+    """What /docs' "Try it out" sends, for every route, answers 2xx (inspecting the pipeline
+    after it answered the example, unloading iris last)."""
     operations = [
         (path, method, operation)
         for path, operations in openapi["paths"].items()
         for method, operation in operations.items()
     ]
-    operations.sort(key=lambda item: item[0].endswith("/unload"))
+    operations.sort(key=lambda item: ("/requests/" in item[0], item[0].endswith("/unload")))
     assert {path for path, _, _ in operations} >= set(ROUTES)
     for path, method, operation in operations:
         url = _example_path(path, operation)
