@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING
 from app.client.defaults import USE_CLIENT_DEFAULT, UseClientDefault
 from app.client.interface import InferenceClient, Timeout
 from app.client.tensors import InferRequest, InferResponse
-from app.client.wire import from_protocol, to_protocol
+from app.client.wire import from_answer, to_payload
 from app.context import SELDON_MODEL, RequestContext, inner_context
 from app.deadlines import tightened, within
-from app.protocol.payload import Payload
 from app.protocol.types import ModelMetadataResponse
 from app.resolver import Target, target_of
 
@@ -47,7 +46,7 @@ class InProcessClient(InferenceClient):
         context = self._context(headers)
         name, version = infer_request.model_name, infer_request.model_version
         target = target_of(name, version, context.seldon_model)
-        payload = Payload.of(to_protocol(infer_request))
+        payload = to_payload(infer_request)
         seconds = self._seconds(timeout)
         if seconds is None:  # the current request's deadline, if any, is kept by its front
             answer = await self._dataplane.infer(target, payload, context)
@@ -56,7 +55,7 @@ class InProcessClient(InferenceClient):
             assert deadline is not None
             called = self._dataplane.infer(target, payload, context)
             answer = await within(called, deadline, str(target))
-        return from_protocol(answer.response())
+        return from_answer(answer)
 
     async def model_metadata(
         self,

@@ -5,7 +5,7 @@ protocol core's types, which the REST and gRPC codecs put on the wire."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -79,6 +79,20 @@ class _Tensor:
         self._array: np.ndarray | None = None
         if data is not None:
             self._array = _as_array(data, self.shape, self._datatype, self._what)
+
+    @classmethod
+    def of_array(
+        cls, name: str, array: np.ndarray, parameters: Parameters | None = None
+    ) -> Self | None:
+        """The tensor holding `array` as it is (its shape; the datatype its dtype holds),
+        with no copy and no check of the values; None when no datatype holds its dtype."""
+        datatype = from_dtype(array.dtype)
+        if datatype is None:
+            return None
+        tensor = cls.__new__(cls)
+        tensor.name, tensor.shape, tensor._datatype = name, list(array.shape), datatype
+        tensor.parameters, tensor._array = parameters, array
+        return tensor
 
     @property
     def _what(self) -> str:

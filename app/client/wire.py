@@ -9,9 +9,10 @@ from contextlib import contextmanager
 import numpy as np
 
 from app.client.tensors import InferInput, InferOutput, InferRequest, InferResponse
-from app.protocol.codecs.datatypes import Datatype
+from app.protocol.codecs.datatypes import DTYPES, Datatype
 from app.protocol.codecs.messages import BINARY_SIZE
 from app.protocol.errors import InvalidInput, InvalidResponse
+from app.protocol.payload import Answer, Payload, Tensors
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
@@ -46,6 +47,41 @@ def to_protocol(request: InferRequest, binary_outputs: bool = False) -> Inferenc
         parameters = {**(parameters or {}), "binary_data_output": True}
     return InferenceRequest(
         id=request.id, parameters=parameters, inputs=inputs, outputs=outputs or None
+    )
+
+
+def to_payload(request: InferRequest) -> Payload:
+    """The payload of `request` for a server in this process: each input's array as it is
+    (an InferInput holds an array of its datatype and shape)."""
+    inputs: Tensors = {}
+    given: dict[str, Parameters] = {}
+    for tensor in request.inputs:
+        name = tensor.name
+        if name in inputs:
+            raise InvalidInput(f"input {name!r} is given more than once")
+        inputs[name] = tensor.as_numpy()
+        parameters = _without_size(tensor.parameters)
+        if parameters:
+            given[name] = parameters
+    outputs = [RequestOutput(name=o.name, parameters=o.parameters) for o in request.outputs or ()]
+    return Payload(inputs, request.id, request.parameters, outputs or None, given or None)
+
+
+def from_answer(answer: Answer) -> InferResponse:
+    """The client's response for an answer given in this process: arrays of their datatype
+    and shape are taken as they are, others checked as a decoded response's are."""
+    outputs = []
+    for output in answer.outputs:
+        data = output.data
+        tensor = None
+        if data.dtype == DTYPES[output.datatype] and data.shape == tuple(output.shape):
+            tensor = InferOutput.of_array(output.name, data, output.parameters)
+        if tensor is None:
+            shape, datatype = list(output.shape), output.datatype.value
+            tensor = InferOutput(output.name, shape, datatype, data, output.parameters)
+        outputs.append(tensor)
+    return InferResponse(
+        answer.id, answer.model_name, outputs, answer.model_version, answer.parameters
     )
 
 

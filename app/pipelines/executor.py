@@ -15,20 +15,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterable
 from enum import Enum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from app.client.interface import InferenceClient
 from app.client.tensors import InferInput, InferRequest
-from app.pipelines.spec import INPUTS, OUTPUTS, Join, PipelineSpec, Reference, upstream
+from app.pipelines.spec import INPUTS, OUTPUT, OUTPUTS, Join, PipelineSpec, Reference
 from app.protocol.errors import DeadlineExceeded, InvalidInput, OIPError, PredictorError
 
 log = logging.getLogger("oipserve.pipelines")
-OUTPUT = ""
-"""The name the output join goes by among the steps' joins."""
 
 
 class Tensor(NamedTuple):
@@ -44,6 +42,8 @@ class Status(Enum):
     NEVER = "never"
 
 
+Call = Coroutine[Any, Any, list[Tensor]] | asyncio.Future[list[Tensor]]
+"""A started step's call, awaited alone or run as a task beside others."""
 Recorder = Callable[[str, str, list[Tensor]], None]
 """Called with a step's name, INPUTS or OUTPUTS and its tensors (for inspection)."""
 _BACKGROUND: set[asyncio.Task[list[Tensor]]] = set()
@@ -70,40 +70,57 @@ class Run:
         self.consumed: dict[str, dict[tuple[str, str], int]] = {}
         """The generations each step (and the output) last ran with."""
         self.runs: dict[str, int] = {}
-        self.running: dict[asyncio.Task[list[Tensor]], str] = {}
+        self.running: dict[Call, str] = {}
+        """The steps started and not yet answered, by their call: a coroutine until it must
+        run beside others (then a task), so that a step running alone costs no task."""
         self.waiting_since: dict[str, float] = {}
+        self.deferred: set[str] = set()
+        """Steps whose joins could change while they ran."""
 
     async def answer(self) -> list[Tensor]:
         """The output join's tensors, once it is satisfied."""
+        changed: Iterable[str] = self.pipeline.readers[self.pipeline.name]
         try:
             while True:
-                self._start_ready_steps()
+                self._start_ready_steps(changed)
                 status, tensors = self._evaluate(OUTPUT, set())
                 if status is Status.READY:
                     return tensors
                 if status is Status.NEVER or not self.running:
                     raise self._unsatisfied()
-                await self._next_answer()
+                changed = await self._next_answers()
         except BaseException:
-            for task in self.running:
-                task.cancel()
+            for call in self.running:
+                call.cancel() if isinstance(call, asyncio.Future) else call.close()
+            self.running.clear()
             raise
         finally:
-            for task in self.running:  # answered: what still runs finishes on its own
+            for call in self.running:  # answered: what still runs finishes on its own
+                task = asyncio.ensure_future(call)
                 _BACKGROUND.add(task)
                 task.add_done_callback(_finished_in_background)
 
-    def _start_ready_steps(self) -> None:
-        started = True
-        while started:  # a step that starts can settle, or unsettle, others: look again
-            started = False
-            for name in self.pipeline.steps:
+    def _start_ready_steps(self, candidates: Iterable[str]) -> None:
+        """Start the `candidates` whose joins fire, then the steps after those that started
+        (whose joins starting them can change), until none starts."""
+        while candidates:
+            started = []
+            for name in candidates:
                 if name in self.running.values():
+                    self.deferred.add(name)  # looked at again once it answers
                     continue
-                status, tensors = self._evaluate(name, set())
+                status, tensors = self._evaluate(name, set(), exact=False)
                 if status is Status.READY:
                     self._start(name, tensors)
-                    started = True
+                    started.append(name)
+            candidates = self._after(started, self.pipeline.readers)
+
+    def _after(self, steps: list[str], table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """The steps `table` (readers or woken) gives for `steps`, in the manifest's order."""
+        if len(steps) == 1:
+            return table[steps[0]]
+        later = {after for step in steps for after in table[step]}
+        return tuple(name for name in self.pipeline.steps if name in later)
 
     def _start(self, name: str, tensors: list[Tensor]) -> None:
         runs = self.runs[name] = self.runs.get(name, 0) + 1
@@ -119,7 +136,7 @@ class Run:
         }
         self._set(name, INPUTS, tensors)
         self.waiting_since.pop(name, None)
-        self.running[asyncio.ensure_future(self._call(name, tensors))] = name
+        self.running[self._call(name, tensors)] = name
 
     def _set(self, name: str, side: str, tensors: list[Tensor]) -> None:
         self.values[(name, side)] = tensors
@@ -129,7 +146,7 @@ class Run:
 
     async def _call(self, name: str, tensors: list[Tensor]) -> list[Tensor]:
         """The step's model's outputs for `tensors`; its errors name the step."""
-        inputs = [InferInput(t.name, t.shape, t.datatype, t.data) for t in tensors]
+        inputs = [_input(tensor) for tensor in tensors]
         try:
             answer = await self.client.infer(InferRequest(name, inputs))
         except OIPError as error:
@@ -137,17 +154,40 @@ class Run:
             raise type(error)(f"{what}: {error.message}") from error
         return [Tensor(o.name, o.datatype, o.shape, o.as_numpy()) for o in answer.outputs]
 
-    async def _next_answer(self) -> None:
-        """Wait for a running step to answer (at most until a join window closes)."""
+    async def _next_answers(self) -> tuple[str, ...]:
+        """Wait for running steps to answer (at most until a join window closes); the steps
+        whose joins their answers can change: their own (in a cycle) and the steps after."""
         timeout = self._window_left()
-        done, _ = await asyncio.wait(
-            self.running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
+        if len(self.running) == 1 and timeout is None:  # alone: awaited where it is
+            ((call, name),) = self.running.items()
+            try:
+                tensors = await call
+            finally:
+                del self.running[call]
+            self._set(name, OUTPUTS, tensors)
+            answered = [name]
+        else:
+            answered = await self._first_answers(timeout)
+        woken = self._after(answered, self.pipeline.woken)
+        again = self.deferred.intersection(answered)
+        if not again:
+            return woken
+        self.deferred -= again
+        return tuple(name for name in self.pipeline.steps if name in again or name in woken)
+
+    async def _first_answers(self, seconds: float | None) -> list[str]:
+        """The steps that answer first, side by side as tasks (waiting at most `seconds`)."""
+        tasks = {asyncio.ensure_future(call): name for call, name in self.running.items()}
+        self.running = dict(tasks.items())
+        done, _ = await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         if not done:
             raise self._window_passed()
+        answered = []
         for task in done:
             name = self.running.pop(task)
             self._set(name, OUTPUTS, task.result())
+            answered.append(name)
+        return answered
 
     def _window_left(self) -> float | None:
         """Seconds until the first join window of a waiting join closes (None: none)."""
@@ -161,14 +201,9 @@ class Run:
         return max(0.0, min(ends) - now) if ends else None
 
     def _windows(self) -> list[tuple[str, int]]:
-        windows = [
-            (name, step.join_window_ms)
-            for name, step in self.pipeline.steps.items()
-            if step.join_window_ms is not None and name not in self.running.values()
-        ]
-        if self.pipeline.output.join_window_ms is not None:
-            windows.append((OUTPUT, self.pipeline.output.join_window_ms))
-        return windows
+        """The join windows of the output and of the steps not running."""
+        running = self.running.values()
+        return [(name, ms) for name, ms in self.pipeline.windows if name not in running]
 
     def _window_passed(self) -> DeadlineExceeded:
         now = time.monotonic()
@@ -191,16 +226,21 @@ class Run:
             return self.pipeline.output.steps
         return self.pipeline.steps[name].inputs
 
-    def _evaluate(self, name: str, seen: set[str]) -> tuple[Status, list[Tensor]]:
-        """Whether the join of step `name` (or of the output) fires now, and its tensors."""
+    def _evaluate(
+        self, name: str, seen: set[str], exact: bool = True
+    ) -> tuple[Status, list[Tensor]]:
+        """Whether the join of step `name` (or of the output) fires now, and its tensors.
+        Unless `exact`, a join that does not fire is WAIT without asking whether it ever can
+        (what starting steps needs: the answer is the same, the upstream walk is spared)."""
         if name in self.running.values():
             return Status.WAIT, []
         output = self.pipeline.output
         step = None if name == OUTPUT else self.pipeline.steps[name]
         join = output.steps_join if step is None else step.inputs_join
-        status, present = self._join(name, self._inputs_of(name), join, seen, fresh=True)
+        status, present = self._join(name, self._inputs_of(name), join, seen, True, exact)
         if status is Status.READY and step is not None and step.triggers:
-            status, _ = self._join(name, step.triggers, step.triggers_join, seen, fresh=False)
+            joined = self._join(name, step.triggers, step.triggers_join, seen, False, exact)
+            status = joined[0]
         if status is not Status.READY:
             return status, []
         renames = output.tensor_map if step is None else step.tensor_map
@@ -208,28 +248,35 @@ class Run:
         return (Status.READY, tensors) if tensors else (Status.NEVER, [])
 
     def _join(
-        self, name: str, refs: tuple[Reference, ...], join: Join, seen: set[str], fresh: bool
+        self,
+        name: str,
+        refs: tuple[Reference, ...],
+        join: Join,
+        seen: set[str],
+        fresh: bool,
+        exact: bool,
     ) -> tuple[Status, list[Reference]]:
         present = [ref for ref in refs if self._has(ref)]
-        new = not fresh or any(self._new(name, ref) for ref in present)
-        missing_settled = [
-            ref for ref in refs if ref not in present and self._settled(ref.source, seen)
-        ]
-        unsettled = any(not self._settled(ref.source, seen) for ref in refs)
-        if join is Join.INNER:
-            if len(present) == len(refs) and new:
-                return Status.READY, present
-            never = bool(missing_settled) or not unsettled
-        elif join is Join.ANY:  # what arrived since the step last ran, as Seldon's `any`
+        if join is Join.ANY:  # what arrived since the step last ran, as Seldon's `any`
             arrived = [ref for ref in present if not fresh or self._new(name, ref)]
             if arrived:
                 return Status.READY, arrived
-            never = not unsettled
         else:
-            if present and new and not unsettled:
+            new = not fresh or any(self._new(name, ref) for ref in present)
+            if join is Join.INNER and new and len(present) == len(refs):
                 return Status.READY, present
-            never = not unsettled
+            if join is Join.OUTER and new and present and self._all_settled(refs, seen):
+                return Status.READY, present
+        if not exact:
+            return Status.WAIT, present
+        never = self._all_settled(refs, seen) or (
+            join is Join.INNER
+            and any(ref not in present and self._settled(ref.source, seen) for ref in refs)
+        )
         return (Status.NEVER if never else Status.WAIT), present
+
+    def _all_settled(self, refs: tuple[Reference, ...], seen: set[str]) -> bool:
+        return all(self._settled(ref.source, seen) for ref in refs)
 
     def _has(self, ref: Reference) -> bool:
         tensors = self.values.get((ref.source, ref.side))
@@ -245,21 +292,25 @@ class Run:
         """Whether step `source` can no longer give new tensors for this request."""
         if source == self.pipeline.name or source in seen:
             return True
-        if source in self.running.values():
+        running = self.running.values()
+        if source in running:
             return False
+        if not seen and any(source in self.pipeline.downstream[step] for step in running):
+            return False  # what the walk below would find, found at once
         seen = seen | {source}
-        if self._evaluate(source, seen)[0] is Status.READY:
+        if self._evaluate(source, seen, exact=False)[0] is Status.READY:
             return False
-        step = self.pipeline.steps[source]
-        return all(self._settled(before, seen) for before in upstream(self.pipeline, step))
+        return all(self._settled(before, seen) for before in self.pipeline.steps[source].upstream)
 
     def _gather(self, refs: list[Reference], renames: dict[str, str]) -> list[Tensor]:
         tensors = []
         for ref in refs:
             for tensor in self.values[(ref.source, ref.side)]:
                 if ref.tensor is None or tensor.name == ref.tensor:
-                    full = f"{ref.source}.{ref.side}.{tensor.name}"
-                    tensors.append(tensor._replace(name=renames.get(full, tensor.name)))
+                    renamed = (
+                        renames.get(f"{ref.source}.{ref.side}.{tensor.name}") if renames else None
+                    )
+                    tensors.append(tensor if renamed is None else tensor._replace(name=renamed))
         return tensors
 
     def _missing(self, name: str) -> list[Reference]:
@@ -272,6 +323,13 @@ class Run:
             f"pipeline {self.pipeline.name!r}: join unsatisfied: the output "
             f"({output.steps_join} join) misses {missing or 'tensors'}"
         )
+
+
+def _input(tensor: Tensor) -> InferInput:
+    """The step input holding `tensor`'s array as it is (a request's or a step's answer's,
+    checked already)."""
+    found = InferInput.of_array(tensor.name, tensor.data)
+    return found or InferInput(tensor.name, tensor.shape, tensor.datatype, tensor.data)
 
 
 def _finished_in_background(task: asyncio.Task[list[Tensor]]) -> None:

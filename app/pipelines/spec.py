@@ -18,6 +18,8 @@ from app.protocol.errors import InvalidInput
 API_VERSION = "mlops.seldon.io/v1alpha1"
 KIND = "Pipeline"
 INPUTS, OUTPUTS = "inputs", "outputs"
+OUTPUT = ""
+"""The name the output join goes by among the steps' joins."""
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 """A name Seldon accepts for a pipeline: a DNS label (no dots)."""
 
@@ -57,6 +59,8 @@ class Step:
     triggers: tuple[Reference, ...] = ()
     triggers_join: Join = Join.INNER
     join_window_ms: int | None = None
+    upstream: frozenset[str] = frozenset()
+    """The steps it takes inputs or triggers from."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,16 @@ class PipelineSpec:
     output: Output
     allow_cycles: bool = False
     max_step_revisits: int = 0
+    readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The steps that take inputs or triggers from each step (and from the pipeline's
+    inputs, under its name), in the manifest's order: those a step's start can make ready."""
+    downstream: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The steps after each step, directly or through others, in the manifest's order."""
+    windows: tuple[tuple[str, int], ...] = ()
+    """The joins with a joinWindowMs (the output's as OUTPUT), with their windows in ms."""
+    woken: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The steps each step's answer can make ready: its readers, and the `outer` joins after
+    it (which wait until every step before them is done)."""
 
 
 def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
@@ -101,12 +115,21 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
         )
     steps = _steps(name, spec.get("steps"))
     output = _output(name, spec.get("output"), steps)
+    readers, downstream, woken = _graph(name, steps)
+    windows = [(step.name, step.join_window_ms) for step in steps.values()]
+    windows.append((OUTPUT, output.join_window_ms))
     pipeline = PipelineSpec(
         name,
         steps,
         output,
-        bool(spec.get("allowCycles", False)),
-        _count(spec.get("maxStepRevisits", 0), f"pipeline {name!r}: maxStepRevisits"),
+        allow_cycles=bool(spec.get("allowCycles", False)),
+        max_step_revisits=_count(
+            spec.get("maxStepRevisits", 0), f"pipeline {name!r}: maxStepRevisits"
+        ),
+        readers=readers,
+        downstream=downstream,
+        windows=tuple((where, ms) for where, ms in windows if ms is not None),
+        woken=woken,
     )
     _check_references(pipeline)
     if not pipeline.allow_cycles:
@@ -186,6 +209,7 @@ def _step(
         triggers=triggers,
         triggers_join=_join(item.get("triggersJoinType"), f"{what} triggersJoinType"),
         join_window_ms=None if window is None else _count(window, f"{what} joinWindowMs"),
+        upstream=frozenset(ref.source for ref in (*inputs, *triggers) if ref.source != pipeline),
     )
 
 
@@ -261,9 +285,37 @@ def _check_references(pipeline: PipelineSpec) -> None:
             raise PipelineError(f"pipeline {pipeline.name!r} output step {ref.source!r} not found")
 
 
-def upstream(pipeline: PipelineSpec, step: Step) -> set[str]:
-    """The steps `step` takes inputs or triggers from."""
-    return {ref.source for ref in (*step.inputs, *step.triggers) if ref.source != pipeline.name}
+Graph = dict[str, tuple[str, ...]]
+
+
+def _graph(pipeline: str, steps: dict[str, Step]) -> tuple[Graph, Graph, Graph]:
+    """The readers, downstream and woken steps of each step (see PipelineSpec)."""
+
+    def readers_of(source: str) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name, step in steps.items()
+            if any(ref.source == source for ref in (*step.inputs, *step.triggers))
+        )
+
+    readers = {source: readers_of(source) for source in (pipeline, *steps)}
+    downstream: dict[str, tuple[str, ...]] = {}
+    for name in steps:
+        reached: set[str] = set()
+        todo = [name]
+        while todo:
+            for later in set(readers[todo.pop()]) - reached:
+                reached.add(later)
+                todo.append(later)
+        downstream[name] = tuple(step for step in steps if step in reached)
+    outer = {
+        name for name, step in steps.items() if Join.OUTER in (step.inputs_join, step.triggers_join)
+    }
+    woken = {
+        name: tuple(step for step in later if step in readers[name] or step in outer)
+        for name, later in downstream.items()
+    }
+    return readers, downstream, woken
 
 
 def _check_acyclic(pipeline: PipelineSpec) -> None:
@@ -277,7 +329,7 @@ def _check_acyclic(pipeline: PipelineSpec) -> None:
             )
         if name in done:
             return
-        for before in sorted(upstream(pipeline, pipeline.steps[name])):
+        for before in sorted(pipeline.steps[name].upstream):
             visit(before, [*trail, name])
         done.add(name)
 
