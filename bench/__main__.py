@@ -7,7 +7,9 @@ REST, h2load for gRPC) to another (`--client-core`, default 1). The floors run w
 malloc settings oipserve sets for itself (app.memory); for the large scenarios a second
 oipserve runs with glibc's defaults (OIPSERVE_TUNE_MALLOC=false), to show what they are worth.
 grpc-small is measured on the predict-only handler too (bench.minimal_grpc), the ceiling of
-any complete servicer on grpc.aio.
+any complete servicer on grpc.aio. The pipeline scenarios (bench/models/chain3: three
+microsecond models in a chain) are measured against one step's model on the same server, under
+load and one request at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -28,7 +30,7 @@ from app.memory import MALLOC_ENV
 from bench import servers
 from bench.measure import Load, Result
 from bench.payloads import Scenario, scenarios
-from bench.report import MINIMAL, Row, table
+from bench.report import MINIMAL, ONE_STEP, Row, table
 
 TOOLS = {"wrk": "wrk", "h2load": "nghttp2-client", "taskset": "util-linux"}
 UNTUNED = "oipserve, malloc defaults"
@@ -61,12 +63,14 @@ class Started:
 
 @dataclass(frozen=True)
 class Target:
-    """A server under one scenario's load."""
+    """A server under one scenario's load (`sent`: the scenario whose request it gets, when
+    not the scenario's own)."""
 
     label: str
     pid: int
     url: str
     floor: bool
+    sent: Scenario | None = None
 
 
 def _targets(scenario: Scenario, started: dict[str, Started]) -> list[Target]:
@@ -81,6 +85,10 @@ def _targets(scenario: Scenario, started: dict[str, Started]) -> list[Target]:
     if scenario.name in REFERENCED:  # started with the floors whenever one is chosen
         minimal = started["grpc-minimal"]
         targets.append(Target(MINIMAL, minimal.pid, minimal.grpc + scenario.path, False))
+    if scenario.step:  # the pipeline compared with one step's model, on the same server
+        one, server = scenario.one_step(), started["oipserve"]
+        base = server.grpc if scenario.transport == "grpc" else server.rest
+        targets.append(Target(ONE_STEP, server.pid, base + one.path, False, one))
     servers_under_test = ["oipserve", UNTUNED] if scenario.large else ["oipserve"]
     for name in servers_under_test:
         if name in started:
@@ -100,7 +108,7 @@ def _capture(chosen: list[Scenario], oipserve: Started, work: Path) -> dict[str,
     rest_answers: dict[str, dict[str, object]] = {}
     grpc_answers: dict[str, str] = {}
     sizes: dict[str, int] = {}
-    for scenario in chosen:
+    for scenario in [*chosen, *(s.one_step() for s in chosen if s.step)]:
         (work / f"{scenario.name}.body").write_bytes(scenario.body)
         answer_file = work / f"{scenario.name}.answer"
         if scenario.transport == "rest":
@@ -108,7 +116,7 @@ def _capture(chosen: list[Scenario], oipserve: Started, work: Path) -> dict[str,
             rest_answers[f"/{scenario.name}"] = {"headers": headers, "body": str(answer_file)}
         else:
             body = servers.capture_grpc(oipserve.grpc, scenario)
-            grpc_answers[scenario.model] = str(answer_file)
+            grpc_answers.setdefault(scenario.model, str(answer_file))
             sizes[scenario.name] = len(body)
         answer_file.write_bytes(body)
     (work / "rest-answers.json").write_bytes(orjson.dumps(rest_answers))
@@ -191,19 +199,34 @@ def _run_scenario(
     """Each round measures every server in turn (so that the machine's changes of speed
     over minutes fall on all of them alike); each server's row is its median round."""
     targets = _targets(scenario, started)
-    body, size = work / f"{scenario.name}.body", sizes.get(scenario.name, 0)
-    loads = [Load(scenario, target.url, body, options.client_core) for target in targets]
+    loads = []
+    for target in targets:
+        sent = target.sent or scenario
+        body, size = work / f"{sent.name}.body", sizes.get(sent.name, 0)
+        alone = None  # a pipeline's latency is also taken one request at a time
+        if scenario.step and not target.floor:
+            alone = Load(replace(sent, connections=1), target.url, body, options.client_core)
+        loads.append((Load(sent, target.url, body, options.client_core), alone, size))
     runs: list[list[Result]] = [[] for _ in targets]
+    alone_runs: list[list[Result]] = [[] for _ in targets]
     for _ in range(options.rounds):
-        for target, load, results in zip(targets, loads, runs, strict=True):
+        for target, (load, alone, size), results, lone in zip(
+            targets, loads, runs, alone_runs, strict=True
+        ):
             load.run(options.warmup, target.pid, size)
             results.append(load.run(options.duration, target.pid, size))
+            if alone is not None:
+                lone.append(alone.run(options.duration, target.pid, size))
             line = f"  {scenario.name:15} {target.label:27} {results[-1].rps:9.1f} req/s"
             print(line, file=sys.stderr)
     return [
-        Row(scenario.name, target.label, target.floor, _median(results))
-        for target, results in zip(targets, runs, strict=True)
+        Row(scenario.name, target.label, target.floor, _median(results), _alone(lone))
+        for target, results, lone in zip(targets, runs, alone_runs, strict=True)
     ]
+
+
+def _alone(runs: list[Result]) -> Result | None:
+    return sorted(runs, key=lambda r: r.p50_ms)[len(runs) // 2] if runs else None
 
 
 def main() -> None:

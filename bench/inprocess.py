@@ -1,9 +1,9 @@
-"""oipserve's own Python per inference, without sockets or the transports' C code: the
-grpc-small request through the gRPC servicer, or the rest-small request through the REST app,
-in this process, one after another on the event loop. It prints microseconds per request; run
-it under a profiler to see where they go:
+"""oipserve's own Python per inference, without sockets or the transports' C code: a
+scenario's request (grpc-small, rest-small, or the pipeline's) through the gRPC servicer or the
+REST app, in this process, one after another on the event loop. It prints microseconds per
+request; run it under a profiler to see where they go:
 
-    python -m bench.inprocess [--requests N] grpc-small|rest-small
+    python -m bench.inprocess [--requests N] grpc-small|rest-small|grpc-pipeline-3|rest-pipeline-3
     py-spy record -o grpc.svg -- python -m bench.inprocess grpc-small
     valgrind --tool=callgrind python -m bench.inprocess --requests 2000 grpc-small
 """
@@ -20,6 +20,7 @@ import orjson
 import uvloop
 from starlette.types import Message
 
+from app.client.inprocess import InProcessClient
 from app.dataplane import DataPlane
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.servicer import Context, InferenceServicer
@@ -58,13 +59,15 @@ async def _dataplane() -> DataPlane:
     registry = ModelRegistry(MODELS)
     await registry.load_repository()
     dataplane = DataPlane(registry, settings)
+    registry.client = InProcessClient(dataplane)  # as the Server wires it, for the pipeline
+    await dataplane.pipelines.load_repository()
     dataplane.mark_started()
     return dataplane
 
 
-def _grpc(dataplane: DataPlane) -> Ask:
+def _grpc(dataplane: DataPlane, name: str) -> Ask:
     servicer = InferenceServicer(dataplane)
-    body = scenario("grpc-small").message
+    body = scenario(name).message
     context = cast("Context", _Context())
 
     async def ask() -> bytes:
@@ -73,9 +76,10 @@ def _grpc(dataplane: DataPlane) -> Ask:
     return ask
 
 
-def _rest(dataplane: DataPlane) -> Ask:
+def _rest(dataplane: DataPlane, name: str) -> Ask:
     app = create_app(dataplane, dataplane.settings)
-    body = scenario("rest-small").body
+    chosen = scenario(name)
+    body, path = chosen.body, chosen.path
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     scope = {
         "type": "http",
@@ -83,8 +87,8 @@ def _rest(dataplane: DataPlane) -> Ask:
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/v2/models/small/infer",
-        "raw_path": b"/v2/models/small/infer",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": headers,
@@ -118,7 +122,12 @@ def _rest_values(answer: bytes) -> np.ndarray:
     return np.array(message["outputs"][0]["data"], dtype=np.float32)
 
 
-SCENARIOS = {"grpc-small": (_grpc, _grpc_values), "rest-small": (_rest, _rest_values)}
+SCENARIOS = {
+    "grpc-small": (_grpc, _grpc_values),
+    "rest-small": (_rest, _rest_values),
+    "grpc-pipeline-3": (_grpc, _grpc_values),
+    "rest-pipeline-3": (_rest, _rest_values),
+}
 """Each scenario: how to ask, and how to read the output values off the answer."""
 
 
@@ -126,7 +135,7 @@ async def seconds_per_request(name: str, requests: int) -> float:
     """The mean time of `requests` requests of scenario `name`, after a check of the answer
     (RuntimeError if it is wrong) and a warm-up."""
     build, read = SCENARIOS[name]
-    ask = build(await _dataplane())
+    ask = build(await _dataplane(), name)
     check_answer(scenario(name), read(await ask()))
     for _ in range(_WARMUP):
         await ask()

@@ -1,4 +1,4 @@
-"""The five bench scenarios and their requests, as the bytes a load generator sends."""
+"""The bench scenarios and their requests, as the bytes a load generator sends."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from app.grpc.generated import open_inference_pb2 as pb
 GRPC_PATH = "/inference.GRPCInferenceService/ModelInfer"
 ROW = np.array([[5.1, 3.5, 1.4, 0.2]], dtype=np.float32)
 IMAGE = np.random.default_rng(7).random((1, 3, 224, 224), dtype=np.float32)
+PIPELINE, STEP = "chain3.pipeline", "pass-1"
+"""bench/models/chain3: pass-1, pass-2 and pass-3 (each answers its input) in a chain."""
+STEPS = 3
 
 
 @dataclass(frozen=True)
@@ -27,10 +30,21 @@ class Scenario:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     large: bool = False
+    step: str = ""
+    """For a pipeline scenario: the model of one of its steps, whose own request (the same
+    tensors, one connection) the pipeline is compared with."""
 
     @property
     def path(self) -> str:
         return GRPC_PATH if self.transport == "grpc" else f"/v2/models/{self.model}/infer"
+
+    def one_step(self) -> Scenario:
+        """A pipeline scenario's request sent to the model of one step instead."""
+        body = self.body
+        if self.transport == "grpc":
+            body = grpc_frame(grpc_request(self.step, ROW).SerializeToString())
+        name, connections = f"{self.name}-one-step", self.connections
+        return Scenario(name, self.transport, self.step, connections, body, self.headers)
 
     @property
     def message(self) -> bytes:
@@ -85,7 +99,8 @@ def scenario(name: str) -> Scenario:
 
 
 def scenarios() -> list[Scenario]:
-    """The five scenarios of issue 3, in the order the table prints them."""
+    """The scenarios, in the order the table prints them: issue 3's five, then a pipeline of
+    three microsecond models."""
     json_type = {"Content-Type": "application/json"}
     binary, header_length = _binary_request(IMAGE)
     return [
@@ -117,5 +132,14 @@ def scenarios() -> list[Scenario]:
             4,
             grpc_frame(grpc_request("identity", IMAGE).SerializeToString()),
             large=True,
+        ),
+        Scenario("rest-pipeline-3", "rest", PIPELINE, 16, _json_request(ROW), json_type, step=STEP),
+        Scenario(
+            "grpc-pipeline-3",
+            "grpc",
+            PIPELINE,
+            16,
+            grpc_frame(grpc_request(PIPELINE, ROW).SerializeToString()),
+            step=STEP,
         ),
     ]

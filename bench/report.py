@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 
 from bench.measure import Result
-from bench.payloads import IMAGE
+from bench.payloads import IMAGE, STEPS
 
 TARGETS = {
     "rest-small": ">= 0.25 (CPU <= 120 us)",
@@ -16,9 +16,13 @@ TARGETS = {
     "rest-large": ">= 0.9 of orjson+numpy",
     "rest-large-bin": ">= 0.5",
     "grpc-large": ">= 0.85",
+    "rest-pipeline-3": "step <= 50 us CPU, p50 <= 1.5x one step",
+    "grpc-pipeline-3": "step <= 50 us CPU, p50 <= 1.5x one step",
 }
 LARGE = {"rest-large", "rest-large-bin", "grpc-large"}
 PRIMARY_FLOOR = {"rest-large": "orjson+numpy floor"}
+ONE_STEP = "oipserve, one step's model"
+"""A pipeline scenario's request sent to the model of one of its steps instead."""
 MINIMAL = "predict-only handler"
 """The server of bench.minimal_grpc: decode, predict, encode, and no more."""
 SATURATED = 0.9
@@ -31,6 +35,8 @@ class Row:
     server: str
     floor: bool
     result: Result
+    alone: Result | None = None
+    """For a pipeline scenario: the same requests one at a time (the latency a caller sees)."""
 
 
 def _floors(row: Row, rows: list[Row]) -> list[Row]:
@@ -95,6 +101,29 @@ def _minimal_note(rows: list[Row]) -> str:
     )
 
 
+def pipeline_figures(rows: list[Row]) -> str:
+    """For each pipeline scenario: what a step costs beyond one model's request (the
+    pipeline's CPU per request less the one step's, over the steps: its own fixed cost and
+    the other steps' models counted in), and its p50 over the one step's, one request at a
+    time (under load, p50 only follows the CPU)."""
+    lines = []
+    for one in (row for row in rows if row.server == ONE_STEP):
+        pipeline = next(r for r in rows if r.scenario == one.scenario and r.server == "oipserve")
+        step_us = (pipeline.result.cpu_us - one.result.cpu_us) / STEPS
+        latency = ""
+        if pipeline.alone and one.alone and one.alone.p50_ms:
+            ratio = pipeline.alone.p50_ms / one.alone.p50_ms
+            latency = (
+                f"; one request at a time, p50 {pipeline.alone.p50_ms:.2f} ms against "
+                f"{one.alone.p50_ms:.2f} ms, {ratio:.2f}x"
+            )
+        lines.append(
+            f"{one.scenario}: a step costs {step_us:.0f} us of CPU beyond one model's request"
+            f"{latency} ({TARGETS[one.scenario]}).\n"
+        )
+    return "".join(lines)
+
+
 def table(rows: list[Row], options: argparse.Namespace) -> str:
     """A Markdown table of every measurement, with a line saying how it was made."""
     header = [
@@ -141,6 +170,7 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
         f"its core; a floor under {SATURATED:.0%} busy was held back by the load generator "
         "(load-bound), and only the CPU ratio compares fairly then.\n"
         f"{_minimal_note(rows)}"
+        f"{pipeline_figures(rows)}"
         f"{options.duration:g} s per measurement after {options.warmup:g} s warm-up, "
         f"median of {options.rounds} rounds (each server in turn); servers on core "
         f"{options.server_core}, load on core "

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from bench.measure import Result
-from bench.report import MINIMAL, Row, busy, table
+from bench.report import MINIMAL, ONE_STEP, TARGETS, Row, busy, table
 
 OPTIONS = argparse.Namespace(duration=10, warmup=2, rounds=3, server_core=0, client_core=1)
 
@@ -63,3 +63,21 @@ def test_the_predict_only_handler_gets_a_ratio_but_no_target_and_is_explained() 
     assert ours[10:13] == ["0.75", "0.80", ">= 0.80"]
     assert f"{MINIMAL}: a bare grpc.aio handler" in made
     assert MINIMAL not in table(rows[::2], OPTIONS)
+
+
+def test_a_pipeline_step_is_priced_against_one_steps_request() -> None:
+    lone = Result(1_000, 10.0, 0, 0.2, 0.4, 150, 90.0)
+    lone_pipeline = Result(1_000, 10.0, 0, 0.35, 0.6, 300, 90.0)
+    rows = [
+        Row("rest-pipeline-3", "uvicorn floor", True, _result(400_000, 24)),
+        Row("rest-pipeline-3", ONE_STEP, False, _result(100_000, 90), lone),
+        Row("rest-pipeline-3", "oipserve", False, _result(40_000, 240), lone_pipeline),
+    ]
+    made = table(rows, OPTIONS)
+    assert (
+        "rest-pipeline-3: a step costs 50 us of CPU beyond one model's request; one request "
+        "at a time, p50 0.35 ms against 0.20 ms, 1.75x (step <= 50 us CPU, p50 <= 1.5x one "
+        "step)." in made
+    )
+    ours = [c.strip() for c in made.splitlines()[4].strip("|").split("|")]
+    assert (ours[1], ours[10], ours[12]) == ("oipserve", "0.10", TARGETS["rest-pipeline-3"])
