@@ -101,8 +101,8 @@ class Run:
                 task.add_done_callback(_finished_in_background)
 
     def _start_ready_steps(self, candidates: Iterable[str]) -> None:
-        """Start the `candidates` whose joins fire, then the steps after those that started
-        (whose joins starting them can change), until none starts."""
+        """Start the `candidates` whose joins fire, then the steps that take the inputs of
+        those that started, until none starts."""
         while candidates:
             started = []
             for name in candidates:
@@ -113,10 +113,10 @@ class Run:
                 if status is Status.READY:
                     self._start(name, tensors)
                     started.append(name)
-            candidates = self._after(started, self.pipeline.readers)
+            candidates = self._after(started, self.pipeline.watchers)
 
     def _after(self, steps: list[str], table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-        """The steps `table` (readers or woken) gives for `steps`, in the manifest's order."""
+        """The steps `table` (watchers or woken) gives for `steps`, in the manifest's order."""
         if len(steps) == 1:
             return table[steps[0]]
         later = {after for step in steps for after in table[step]}

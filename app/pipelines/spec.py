@@ -83,7 +83,10 @@ class PipelineSpec:
     max_step_revisits: int = 0
     readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The steps that take inputs or triggers from each step (and from the pipeline's
-    inputs, under its name), in the manifest's order: those a step's start can make ready."""
+    inputs, under its name), in the manifest's order."""
+    watchers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The steps that take each step's inputs (`<step>.inputs`), in the manifest's order:
+    the only ones a step's start can make ready."""
     downstream: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The steps after each step, directly or through others, in the manifest's order."""
     windows: tuple[tuple[str, int], ...] = ()
@@ -115,7 +118,7 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
         )
     steps = _steps(name, spec.get("steps"))
     output = _output(name, spec.get("output"), steps)
-    readers, downstream, woken = _graph(name, steps)
+    readers, watchers, downstream, woken = _graph(name, steps)
     windows = [(step.name, step.join_window_ms) for step in steps.values()]
     windows.append((OUTPUT, output.join_window_ms))
     pipeline = PipelineSpec(
@@ -127,6 +130,7 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
             spec.get("maxStepRevisits", 0), f"pipeline {name!r}: maxStepRevisits"
         ),
         readers=readers,
+        watchers=watchers,
         downstream=downstream,
         windows=tuple((where, ms) for where, ms in windows if ms is not None),
         woken=woken,
@@ -288,17 +292,20 @@ def _check_references(pipeline: PipelineSpec) -> None:
 Graph = dict[str, tuple[str, ...]]
 
 
-def _graph(pipeline: str, steps: dict[str, Step]) -> tuple[Graph, Graph, Graph]:
-    """The readers, downstream and woken steps of each step (see PipelineSpec)."""
+def _graph(pipeline: str, steps: dict[str, Step]) -> tuple[Graph, Graph, Graph, Graph]:
+    """The readers, watchers, downstream and woken steps of each step (see PipelineSpec)."""
 
-    def readers_of(source: str) -> tuple[str, ...]:
+    def readers_of(source: str, sides: tuple[str, ...] = (INPUTS, OUTPUTS)) -> tuple[str, ...]:
         return tuple(
             name
             for name, step in steps.items()
-            if any(ref.source == source for ref in (*step.inputs, *step.triggers))
+            if any(
+                ref.source == source and ref.side in sides for ref in (*step.inputs, *step.triggers)
+            )
         )
 
     readers = {source: readers_of(source) for source in (pipeline, *steps)}
+    watchers = {source: readers_of(source, (INPUTS,)) for source in steps}
     downstream: dict[str, tuple[str, ...]] = {}
     for name in steps:
         reached: set[str] = set()
@@ -315,7 +322,7 @@ def _graph(pipeline: str, steps: dict[str, Step]) -> tuple[Graph, Graph, Graph]:
         name: tuple(step for step in later if step in readers[name] or step in outer)
         for name, later in downstream.items()
     }
-    return readers, downstream, woken
+    return readers, watchers, downstream, woken
 
 
 def _check_acyclic(pipeline: PipelineSpec) -> None:

@@ -92,6 +92,18 @@ def repository(tmp_path: Path) -> Path:
             "output": {"steps": ["meet-a", "meet-b", "meet-c"]},
         },
     )
+    add_pipeline(
+        repo,
+        "watching",
+        {
+            "steps": [
+                {"name": "meet-a"},
+                {"name": "meet-b", "inputs": ["meet-a.inputs"]},
+                {"name": "meet-c", "inputs": ["meet-b.inputs.INPUT"]},
+            ],
+            "output": {"steps": ["meet-a", "meet-b", "meet-c"]},
+        },
+    )
     return repo
 
 
@@ -209,10 +221,14 @@ async def test_a_model_and_a_pipeline_may_share_a_name(rest: httpx.AsyncClient) 
     assert {"twin", "twin.pipeline"} <= names
 
 
-async def test_steps_whose_inputs_are_ready_run_at_once(rest: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("pipeline", ["together", "watching"])
+async def test_steps_whose_inputs_are_ready_run_at_once(
+    rest: httpx.AsyncClient, pipeline: str
+) -> None:
     """Three steps that each answer only while the other two run: one after the other, the
-    first would give up waiting."""
-    answer = await rest.post("/v2/pipelines/together/infer", json=BODY)
+    first would give up waiting. In `watching`, a step takes the inputs of the one before,
+    which are there as soon as that one starts."""
+    answer = await rest.post(f"/v2/pipelines/{pipeline}/infer", json=BODY)
     assert answer.status_code == 200, answer.text
     names = [output["name"] for output in answer.json()["outputs"]]
     assert names == ["OUTPUT_meet-a", "OUTPUT_meet-b", "OUTPUT_meet-c"]
