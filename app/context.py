@@ -30,6 +30,9 @@ REQUEST_ID = "x-request-id"
 SELDON_MODEL = "seldon-model"
 """The header (REST) or metadata key (gRPC) that names the target, beating the path."""
 _SELDON_MODEL_BYTES = SELDON_MODEL.encode()
+TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
+"""The W3C Trace Context headers (REST) or metadata keys (gRPC) a request may carry."""
+_TRACE_BYTES = frozenset(name.encode() for name in TRACE_HEADERS)
 CANCELLED = "cancelled"
 """Why a front cancels a request: its client went away."""
 
@@ -58,6 +61,7 @@ class RequestContext:
         "reply_headers",
         "seldon_model",
         "started",
+        "trace",
         "version",
     )
 
@@ -72,6 +76,9 @@ class RequestContext:
         """The request's X- headers (lower-case names): they reach the predictor and come
         back with the answer."""
         self.seldon_model: str | None = None
+        self.trace: dict[str, str] | None = None
+        """The W3C Trace Context headers (`traceparent`, `tracestate`), if the request
+        came with them."""
         self.model = ""
         self.version = ""
         """The model (or pipeline, or explainer) asked for, and the version that answers,
@@ -107,7 +114,7 @@ def open_context(
     context = RequestContext(front, deadline)
     for key, value in headers:
         if isinstance(key, bytes):  # ASGI: decode only the headers kept
-            if key[:2] != b"x-" and key != _SELDON_MODEL_BYTES:
+            if key[:2] != b"x-" and key != _SELDON_MODEL_BYTES and key not in _TRACE_BYTES:
                 continue
             name, text = key.decode("latin-1"), cast(bytes, value).decode("latin-1")
         elif isinstance(value, str):
@@ -123,6 +130,8 @@ def open_context(
                 context.headers[name] = text
         elif name == SELDON_MODEL:
             context.seldon_model = text
+        elif name in TRACE_HEADERS:
+            context.trace = {**(context.trace or {}), name: text}
     return context
 
 

@@ -9,7 +9,7 @@ from app.model_config import model_config
 from app.monitor import SUCCESS, Monitor, outcome_of
 from app.pipelines.inspection import Inspection
 from app.pipelines.store import Pipelines
-from app.protocol.errors import ModelNotReady, NotFound, Unsupported
+from app.protocol.errors import ModelNotReady, NotFound, OIPError, Unsupported
 from app.protocol.payload import Answer, Encoded, Payload
 from app.protocol.types import (
     InspectedRequest,
@@ -25,6 +25,7 @@ from app.protocol.types import (
 from app.registry import ModelRegistry
 from app.resolver import Kind, Target, target_of
 from app.settings import ServerSettings
+from app.tracing import Tracing
 from app.versions import ModelState, ModelVersion
 
 EXTENSIONS = ["binary_tensor_data", "model_repository", "statistics", "model_configuration"]
@@ -35,9 +36,13 @@ Triton gives them)."""
 class DataPlane:
     """Answers every question a client can ask, for every transport."""
 
-    def __init__(self, registry: ModelRegistry, settings: ServerSettings) -> None:
+    def __init__(
+        self, registry: ModelRegistry, settings: ServerSettings, tracing: Tracing | None = None
+    ) -> None:
         self.registry = registry
         self.settings = settings
+        self.tracing = tracing
+        """Opens a span per request, when tracing is on."""
         self.pipelines = Pipelines(registry, Inspection(settings.inspect_requests))
         self.monitor = Monitor(registry, settings.log_requests, self._known)
         self._started = False
@@ -178,6 +183,7 @@ class DataPlane:
         token = enter_context(context)
         context.model = target.label
         self.monitor.begin(context)
+        span = self.tracing.start(context) if self.tracing is not None else None
         entry = None
         try:
             payload = encoded.decode()
@@ -189,18 +195,53 @@ class DataPlane:
         except BaseException as error:
             if context.id is None:
                 context.id = new_request_id()  # before the log line that names it
-            self.monitor.finish(context, entry, outcome_of(error, context))
+            outcome = outcome_of(error, context)
+            self.monitor.finish(context, entry, outcome)
+            if span is not None:
+                span.end(context, outcome, error)
             raise
         finally:
             leave_context(token)
         self.monitor.finish(context, entry, SUCCESS)
+        if span is not None:
+            span.end(context, SUCCESS, None)
         return answer
 
     def _serving(self, target: Target) -> ModelVersion:
-        """The servable the target names, ready to call through its plan."""
+        """The servable the target names, ready to call through its plan (an explainer
+        only while what it explains is ready too)."""
+        entry = self._servable(target)
+        if entry.explains is not None:
+            try:
+                self._servable(entry.explains)
+            except OIPError as error:
+                raise ModelNotReady(
+                    f"explainer {entry.name!r} is not ready: {error.message}"
+                ) from None
+        return entry
+
+    def _servable(self, target: Target) -> ModelVersion:
         if target.kind is Kind.PIPELINE:
             return self.pipelines.serving(target.name)
         return self.registry.serving(target)
+
+    def explainer_of(self, target: Target) -> Target:
+        """The explainer of the model or pipeline `target` names (KServe v1 `:explain`);
+        NotFound naming the target when it has none."""
+        if target.kind is Kind.EXPLAINER:
+            return target
+        for entry in self.registry.entries():
+            explains = entry.explains
+            if explains is not None and (explains.kind, explains.name) == (
+                target.kind,
+                target.name,
+            ):
+                return Target(Kind.EXPLAINER, entry.name)
+        raise NotFound(f"{target} has no explainer")
+
+    def model_names(self) -> list[str]:
+        """The names of the models in the repository, loaded or not (KServe v1)."""
+        return sorted({entry.name for entry in self.registry.index()})
 
 
 async def _call(entry: ModelVersion, payload: Payload, context: RequestContext) -> Answer:

@@ -18,11 +18,13 @@ from app.plans import Plan
 from app.predictors.base import Predictor, call
 from app.predictors.loader import build_predictor
 from app.protocol.errors import ModelNotFound, ModelNotReady, NotFound, PredictorError
-from app.resolver import Kind, Target
+from app.resolver import Kind, Target, target_of
 from app.settings import (
     MODEL_SETTINGS_FILE,
     Fingerprint,
+    ModelSettings,
     ModelSettingsError,
+    declares_explainer,
     folder_fingerprint,
     model_folders,
     read_model_folder,
@@ -51,7 +53,8 @@ class ModelRegistry:
         return {folder.name: folder for folder in model_folders(self.repository)}
 
     async def load_repository(self, names: list[str] | None = None) -> None:
-        """Load the named models (every model folder when None); failures are recorded."""
+        """Load the named models (every model folder when None), explainers after the
+        others; failures are recorded."""
         found = self.folders()
         chosen = sorted(found) if names is None else names
         unknown = [name for name in chosen if name not in found]
@@ -59,7 +62,9 @@ class ModelRegistry:
             raise ModelSettingsError(
                 f"no model {unknown[0]!r} in {self.repository}; models: {', '.join(sorted(found))}"
             )
-        await asyncio.gather(*(self._load(name, found[name], startup=True) for name in chosen))
+        explainers = [name for name in chosen if declares_explainer(found[name])]
+        for group in ([name for name in chosen if name not in explainers], explainers):
+            await asyncio.gather(*(self._load(name, found[name], startup=True) for name in group))
 
     async def load(self, name: str) -> None:
         """(Re)load model `name` from its folder if the folder changed or a version is not
@@ -82,7 +87,8 @@ class ModelRegistry:
                 return []
             try:
                 fresh = [
-                    ModelVersion(s.name, s.version, settings=s) for s in read_model_folder(folder)
+                    ModelVersion(s.name, s.version, settings=s, explains=_explains(s))
+                    for s in read_model_folder(folder)
                 ]
             except (ModelSettingsError, OSError) as error:
                 return [self._settings_failed(name, current, str(error), startup)]
@@ -220,12 +226,19 @@ class ModelRegistry:
         return entry, entry.predictor
 
     def serving(self, target: Target) -> ModelVersion:
-        """The ready model version `target` names, to call through its plan; ModelNotReady
-        if it is not ready, NotFound if it is unknown. Pipelines and explainers are not
-        served yet: their targets are NotFound."""
-        if target.kind is not Kind.MODEL:
-            raise NotFound(f"{target} not found: this server does not serve {target.kind}s yet")
-        entry = self.resolve(target.name, target.version)
+        """The ready model (or explainer) version `target` names, to call through its plan;
+        ModelNotReady if it is not ready, NotFound if it is unknown (pipelines are not
+        models)."""
+        if target.kind is Kind.PIPELINE:
+            raise NotFound(f"{target} not found: pipelines are not models")
+        try:
+            entry = self.resolve(target.name, target.version)
+        except ModelNotFound as error:
+            if target.kind is Kind.MODEL:
+                raise
+            raise NotFound(f"{target} not found") from error
+        if target.kind is Kind.EXPLAINER and entry.explains is None:
+            raise NotFound(f"{target} not found: model {target.name!r} is not an explainer")
         if entry.plan is None or entry.state is not ModelState.READY:
             why = f": {entry.reason}" if entry.reason else ""
             raise ModelNotReady(
@@ -267,6 +280,10 @@ class ModelRegistry:
             for entry in self.entries()
             if entry.required
         )
+
+
+def _explains(settings: ModelSettings) -> Target | None:
+    return target_of(settings.explainer.target) if settings.explainer is not None else None
 
 
 def _by_version(entries: dict[str, ModelVersion]) -> dict[str, ModelVersion]:

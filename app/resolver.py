@@ -39,8 +39,9 @@ class Target(NamedTuple):
 
     @property
     def label(self) -> str:
-        """How metrics and logs name it: a model by its name, others as `name.kind`."""
-        return self.name if self.kind is Kind.MODEL else f"{self.name}.{self.kind}"
+        """How metrics and logs name it: a pipeline as `name.pipeline`, a model or an
+        explainer (a model of the repository) by its name."""
+        return f"{self.name}.{self.kind}" if self.kind is Kind.PIPELINE else self.name
 
 
 def target_of(name: str, version: str | None = None, header: str | None = None) -> Target:

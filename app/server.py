@@ -21,6 +21,7 @@ from app.registry import ModelRegistry
 from app.rest import create_app, create_metrics_app
 from app.rest.server import HTTPListener
 from app.settings import ModelSettingsError, ServerSettings
+from app.tracing import Tracing
 from app.versions import ModelState
 
 log = logging.getLogger("oipserve")
@@ -48,10 +49,12 @@ class Server:
     """Serves the model repository over REST and gRPC; `serve()` runs until SIGTERM/SIGINT,
     or use `start()` / `stop()` to run it inside an existing loop (tests, embedding)."""
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(self, settings: ServerSettings, tracing: Tracing | None = None) -> None:
+        """`tracing`: spans for every request (default: as the OTEL_* variables ask)."""
         self.settings = settings
         self.registry = ModelRegistry(settings.model_repository, grace=settings.grace_seconds)
-        self.dataplane = DataPlane(self.registry, settings)
+        self.tracing = tracing if tracing is not None else Tracing.from_environment()
+        self.dataplane = DataPlane(self.registry, settings, self.tracing)
         self.registry.client = InProcessClient(self.dataplane)
         host = settings.host
         self._rest = HTTPListener(
@@ -150,6 +153,8 @@ class Server:
         else:
             log.info("shutdown: every request in flight has finished")
         await self.registry.unload_all()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.shutdown)  # exports what is left
         log.info("shutdown complete")
 
     async def _close_listeners(self, grace: float) -> asyncio.Future[list[None]]:

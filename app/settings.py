@@ -116,6 +116,36 @@ class VersionPolicy(BaseModel):
         return versions
 
 
+EXPLAINER_IMPLEMENTATION = "app.explainers.servable:Explainer"
+"""The predictor of a model folder whose settings declare an `explainer`."""
+
+
+class ExplainerSettings(BaseModel):
+    """What an explainer explains and how, as Seldon declares it: `type` and exactly one of
+    `modelRef` and `pipelineRef`; the method's parameters are the model's `parameters`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: str = Field(
+        min_length=1,
+        description="'occlusion' (numpy), 'kernel_shap' (the shap library) or a user's "
+        "method as `module:Class`",
+    )
+    model_ref: str | None = Field(None, alias="modelRef", min_length=1)
+    pipeline_ref: str | None = Field(None, alias="pipelineRef", min_length=1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ExplainerSettings:
+        if (self.model_ref is None) == (self.pipeline_ref is None):
+            raise ValueError("an explainer needs exactly one of 'modelRef' and 'pipelineRef'")
+        return self
+
+    @property
+    def target(self) -> str:
+        """The name requests give the target by: `model`, or `pipeline.pipeline`."""
+        return self.model_ref or f"{self.pipeline_ref}.pipeline"
+
+
 class ModelSettings(BaseModel):
     """One model version as declared by its `model-settings.json`."""
 
@@ -123,9 +153,14 @@ class ModelSettings(BaseModel):
 
     name: str
     implementation: str = Field(
+        "",
         description="The predictor class as an import path, `module:Class`; the module is "
-        "looked up in the version folder, then the model folder, then on sys.path.",
+        "looked up in the version folder, then the model folder, then on sys.path. An "
+        "explainer needs none.",
         examples=["model:IrisPredictor"],
+    )
+    explainer: ExplainerSettings | None = Field(
+        None, description="Makes the model an explainer of another model or a pipeline."
     )
     platform: str = ""
     version: str = Field("1", description="The version of a model folder without versions.")
@@ -143,6 +178,16 @@ class ModelSettings(BaseModel):
     parameters: Parameters = Field(default_factory=dict)
     model_folder: Path = Field(Path("."), description="Set by the loader.")
     path: Path = Field(Path("."), description="The version's folder; set by the loader.")
+
+    @model_validator(mode="after")
+    def _implementation(self) -> ModelSettings:
+        if self.explainer is not None and self.explainer.model_ref == self.name:
+            raise ValueError("an explainer cannot explain itself (modelRef is its own name)")
+        if self.explainer is not None and not self.implementation:
+            self.implementation = EXPLAINER_IMPLEMENTATION
+        elif not self.implementation:
+            raise ValueError("'implementation' is required (the predictor as 'module:Class')")
+        return self
 
 
 class ModelSettingsError(Exception):
@@ -207,6 +252,14 @@ def read_model_folder(folder: Path) -> list[ModelSettings]:
     except (ValidationError, TypeError, ValueError) as error:
         raise ModelSettingsError(f"{folder / MODEL_SETTINGS_FILE}: {error}") from None
     return found
+
+
+def declares_explainer(folder: Path) -> bool:
+    """Whether the model folder's settings declare an explainer (False if unreadable)."""
+    try:
+        return "explainer" in _read_settings_file(folder)
+    except ModelSettingsError:
+        return False
 
 
 def model_folders(repository: Path) -> list[Path]:

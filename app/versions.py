@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from app.plans import Calls
 from app.predictors.base import Predictor
+from app.resolver import Target
 from app.settings import ModelSettings
 from app.stats import VersionStats
 
@@ -39,6 +40,8 @@ class ModelVersion:
     inflight: int = 0
     plan: Calls | None = field(default=None, repr=False)
     """How the DataPlane calls it: made when it loads, dropped when it unloads."""
+    explains: Target | None = None
+    """What it explains, when it is an explainer (ready only while that is)."""
     _idle: asyncio.Event | None = field(default=None, repr=False)
 
     def enter(self) -> None:

@@ -102,6 +102,13 @@ async def server(settings: ServerSettings) -> AsyncIterator[Server]:
 
 
 @pytest.fixture
+async def served(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to the real server's REST port."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
+        yield client
+
+
+@pytest.fixture
 async def channel(server: Server) -> AsyncIterator[grpc.aio.Channel]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as opened:
         yield opened

@@ -48,6 +48,21 @@ class ServerProcess:
         return "".join(self.lines)
 
 
+def python(*arguments: str, timeout: float = 90) -> str:
+    """What `python ARGUMENTS`, run in the source tree, prints; fails the test with its
+    stderr unless it exits 0."""
+    result = subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def tool(name: str) -> str:
     """A command-line tool: next to this Python (the dev extra installs some), or on PATH."""
     here = Path(sys.executable).parent

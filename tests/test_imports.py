@@ -40,23 +40,24 @@ RULES: dict[str, set[str]] = {
     "app.predictors": CORE | {"app.client"},
     "app.pipelines": CORE | {"app.client", "app.context", "app.pipelines"},
     "app.pipelines.store": CORE | {"app.client", "app.pipelines", "app.registry", "app.versions"},
-    "app.explainers": CORE | {"app.client"},
+    "app.explainers": CORE | {"app.client", "app.explainers", "app.resolver"},
     "app.batching": CORE,
     "app.stats": CORE,
     "app.signatures": CORE,
     "app.plans": CORE | {"app.signatures", "app.context"},
-    "app.versions": CORE | {"app.plans", "app.stats"},
+    "app.versions": CORE | {"app.plans", "app.stats", "app.resolver"},
     "app.registry": CORE
     | {"app.registry", "app.versions", "app.plans", "app.resolver", "app.client.interface"},
     "app.monitor": CORE | {"app.registry", "app.versions", "app.context"},
     "app.model_config": CORE,
     "app.metrics": CORE | {"app.registry", "app.versions", "app.context", "app.monitor"},
     "app.logs": {"app.context"},
+    "app.tracing": {"app", "app.context"},
     "app.memory": set(),
     "app.dataplane": CORE
     | {"app.registry", "app.versions", "app.dataplane", "app.batching", "app.context"}
     | {"app.deadlines", "app.pipelines"}
-    | {"app.monitor", "app.model_config", "app.resolver"},
+    | {"app.monitor", "app.model_config", "app.resolver", "app.tracing"},
     "app.rest": FRONT | {"app.rest", "app.metrics"},
     "app.grpc": FRONT | {"app.grpc"},
     "app.kafka": FRONT | {"app.kafka"},
@@ -76,6 +77,7 @@ NO_TRANSPORTS = (
     *("app.context", "app.resolver", "app.deadlines", "app.plans", "app.signatures"),
     "app.versions",
     *("app.monitor", "app.stats", "app.model_config", "app.metrics", "app.logs", "app.memory"),
+    "app.tracing",
 )
 
 

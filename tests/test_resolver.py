@@ -59,12 +59,7 @@ ROUTED: list[tuple[str, str | None, str, str]] = [
     ("iris", "nope", "NOT_FOUND", "model 'nope' not found"),
     ("p.pipeline", None, "NOT_FOUND", "pipeline 'p' not found"),
     ("iris", "p.pipeline", "NOT_FOUND", "pipeline 'p' not found"),
-    (
-        "iris",
-        "e.explainer",
-        "NOT_FOUND",
-        "explainer 'e' not found: this server does not serve explainers yet",
-    ),
+    ("iris", "e.explainer", "NOT_FOUND", "explainer 'e' not found"),
     ("iris", "", "INVALID_ARGUMENT", f"{BAD_HEADER}: '' is not"),
     ("iris", "iris.v1", "INVALID_ARGUMENT", f"{BAD_HEADER}: 'iris.v1' is not"),
     ("iris", "a.b.model", "INVALID_ARGUMENT", f"{BAD_HEADER}: 'a.b.model' is not"),

@@ -13,6 +13,7 @@ import numpy as np
 
 from app.client import InferInput, InferRequest
 from app.context import current_context
+from app.explainers import ExplainerMethod, Explanation, Predict
 from app.predictors import Predictor, Tensors
 from app.protocol.codecs.datatypes import from_dtype
 from app.protocol.errors import InvalidInput
@@ -324,3 +325,29 @@ class Rendezvous(Predictor):
             met.set()
         await asyncio.wait_for(met.wait(), 1.0)
         return {f"OUTPUT_{self.name}": inputs["INPUT"]}
+
+
+SEEN: list[tuple[str | None, dict[str, str] | None]] = []
+"""The request id and X- headers of each call a Linear model answered."""
+
+
+class Linear(Predictor):
+    """output-0 = input-0 @ parameters['weights'] (a list of columns' weights, one output
+    column); records each call's request id and X- headers in SEEN."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        context = current_context()
+        SEEN.append((context.id, context.headers) if context is not None else (None, None))
+        weights = np.array(self.settings.parameters["weights"], dtype=np.float64)
+        return {"output-0": inputs["input-0"].astype(np.float64) @ weights}
+
+
+class Doubling(ExplainerMethod):
+    """An explainer method of a user's: each feature's attribution is twice its value times
+    parameters['scale'], and the expected value the prediction of the background's mean."""
+
+    async def explain(self, rows: np.ndarray, predict: Predict) -> Explanation:
+        assert self.background is not None
+        scale = float(self.parameters.get("scale", 1))
+        expected = await predict(self.background.mean(axis=0, keepdims=True))
+        return Explanation(2 * scale * rows[:, :, None], expected[0], {"rows": len(rows)})

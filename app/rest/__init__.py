@@ -16,6 +16,7 @@ from app.rest.metrics import metrics_router
 from app.rest.pipelines import pipeline_infer_route, pipeline_router
 from app.rest.repository import repository_router
 from app.rest.routing import InferRoutes
+from app.rest.v1 import v1_router
 from app.rest.v2 import infer_routes, v2_router
 from app.settings import ServerSettings
 
@@ -42,6 +43,7 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     app.include_router(repository_router(dataplane))
     app.include_router(metrics_router(dataplane))
     app.include_router(pipeline_router(dataplane))
+    app.include_router(v1_router(dataplane))
     endpoint = InferEndpoint(dataplane)
     routes = [*infer_routes(endpoint), pipeline_infer_route(endpoint)]
     app.router.routes.extend(routes)  # documented there; InferRoutes answers them

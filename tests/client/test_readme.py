@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.server import Server
+from tests.repo import IRIS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -42,6 +46,18 @@ async def test_readme_client_example(server: Server) -> None:
     assert grpc.endswith(" 42 [0 2]")
     assert grpc.startswith("grpc://")
     assert rest_error == grpc_error == "NOT_FOUND model 'nope' not found"
+
+
+@pytest.fixture
+def repository(repository: Path) -> Path:
+    """The bundled iris explainer too, for the explainers example."""
+    shutil.copytree(IRIS.parent / "iris-explainer", repository / "iris-explainer")
+    return repository
+
+
+async def test_readme_explainers_example(server: Server) -> None:
+    (line,) = await run_example("explainers example", server)
+    assert line == "petal_width"  # what makes the second flower a virginica most
 
 
 async def test_readme_pipeline_example(server: Server) -> None:

@@ -12,20 +12,13 @@ import pytest
 
 from app.grpc.generated import open_inference_pb2 as pb
 from tests.interop.clients.triton_descriptors import ENUMS, MESSAGES, METHODS, rows
+from tests.process import python
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_generated_code_has_not_drifted() -> None:
-    result = subprocess.run(
-        [sys.executable, "protos/generate.py", "--check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    python("protos/generate.py", "--check", timeout=60)
 
 
 def test_the_service_has_every_oip_rpc() -> None:

@@ -6,8 +6,6 @@ process (see tests/interop/clients)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +15,7 @@ import pytest
 
 from tests.interop.clients.common import INPUT, MODEL, REQUEST_ID, UNKNOWN_MODEL, WRONG_DATATYPE
 from tests.payloads import IRIS_CLASSES, iris_request
-from tests.process import ROOT, ServerProcess
+from tests.process import ServerProcess, python
 
 pytestmark = pytest.mark.slow
 
@@ -56,16 +54,8 @@ def each(clients: list[Client]) -> pytest.MarkDecorator:
 def run_client(client: Client, server: ServerProcess) -> dict[str, Any]:
     port = server.grpc_port if client.grpc else server.http_port
     script = f"tests.interop.clients.{client.script}"
-    result = subprocess.run(
-        [sys.executable, "-m", script, f"127.0.0.1:{port}", client.mode],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]  # the script's report
+    report = python("-m", script, f"127.0.0.1:{port}", client.mode)
+    return json.loads(report)  # type: ignore[no-any-return]  # the script's report
 
 
 @pytest.fixture(scope="module")

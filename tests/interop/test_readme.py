@@ -1,6 +1,6 @@
 """The README's first screen, run as written: its curl and grpcurl examples answer iris, and
 its serve command, on a fresh copy of the source tree, gives a serving iris; the Pipelines
-section's examples answer the bundled pipeline."""
+section's examples answer the bundled pipeline, the Explainers section's the explainer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.process import LOCAL_PORTS, ROOT, ServerProcess, running
@@ -70,6 +71,16 @@ def test_pipeline_examples_answer_the_bundled_pipeline(bundled: ServerProcess) -
         assert list(outputs) == ["class", "probability", "output-0"]
     assert answers["curl"]["outputs"][0]["data"] == [SETOSA]
     assert answers["grpcurl"]["outputs"][0]["contents"]["int64_contents"] == [str(SETOSA)]
+
+
+def test_explainer_examples_explain_iris(bundled: ServerProcess) -> None:
+    (block,) = blocks(section("Explainers and KServe v1"), "bash")
+    commands = shell_commands(block)
+    v2, explain, predict = (example_answers(bundled, [command])["curl"] for command in commands)
+    assert orjson.loads(v2["outputs"][0]["data"][0]) == explain
+    assert explain["meta"] == {"name": "occlusion", "explainer": "iris-explainer"}
+    assert explain["data"]["prediction"] == predict["predictions"]
+    assert predict["predictions"][0].index(max(predict["predictions"][0])) == SETOSA
 
 
 def test_serve_command_on_a_fresh_copy(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ standing in for theirs, over REST and gRPC against a real server."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from app.client import (
 )
 from app.protocol.errors import OIPError
 from app.server import Server
-from app.settings import ServerSettings
 from tests.repo import add_model, add_pipeline
 
 ONES = np.ones((1, 16), np.int32)
@@ -171,17 +169,6 @@ def repository(tmp_path: Path) -> Path:
         },
     )
     return repo
-
-
-@pytest.fixture
-async def server(repository: Path) -> AsyncIterator[Server]:
-    settings = ServerSettings(
-        model_repository=repository, host="127.0.0.1", http_port=0, grpc_port=0
-    )
-    running = Server(settings)
-    await running.start()
-    yield running
-    await running.stop(grace=1)
 
 
 def _tensor(name: str, array: np.ndarray) -> InferInput:

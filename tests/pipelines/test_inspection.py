@@ -77,20 +77,14 @@ async def server(repository: Path) -> AsyncIterator[Server]:
     await running.stop(grace=1)
 
 
-@pytest.fixture
-async def rest(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
-        yield client
-
-
 def _tensors(found: dict[str, Any], step: str, side: str) -> dict[str, Any]:
     return {t["name"]: (t["datatype"], t["shape"], t["data"]) for t in found["steps"][step][side]}
 
 
-async def test_every_step_of_a_request_over_rest(rest: httpx.AsyncClient) -> None:
-    answer = await rest.post("/v2/pipelines/tfsimples/infer", json={"id": "r1", **SIMPLE})
+async def test_every_step_of_a_request_over_rest(served: httpx.AsyncClient) -> None:
+    answer = await served.post("/v2/pipelines/tfsimples/infer", json={"id": "r1", **SIMPLE})
     assert answer.status_code == 200, answer.text
-    found = (await rest.get("/v2/pipelines/tfsimples/requests/r1")).json()
+    found = (await served.get("/v2/pipelines/tfsimples/requests/r1")).json()
     assert (found["pipeline"], found["id"]) == ("tfsimples", "r1")
     assert list(found["steps"]) == ["tfsimples", "tfsimple1", "tfsimple2"]
     sent = {"INPUT0": ("INT32", [1, 2], [5, 7]), "INPUT1": ("INT32", [1, 2], [1, 2])}
@@ -107,7 +101,7 @@ async def test_every_step_of_a_request_over_rest(rest: httpx.AsyncClient) -> Non
 
 
 async def test_a_grpc_request_by_its_header_id_and_the_last_n_kept(
-    server: Server, rest: httpx.AsyncClient
+    server: Server, served: httpx.AsyncClient
 ) -> None:
     request = pb.ModelInferRequest(model_name="tfsimples.pipeline")
     for tensor in SIMPLE["inputs"]:
@@ -115,42 +109,42 @@ async def test_a_grpc_request_by_its_header_id_and_the_last_n_kept(
         sent.contents.int_contents.extend(tensor["data"])
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
         await Stub(channel).ModelInfer(request, metadata=[("x-request-id", "g1")])
-    found = (await rest.get("/v2/pipelines/tfsimples/requests/g1")).json()
+    found = (await served.get("/v2/pipelines/tfsimples/requests/g1")).json()
     assert _tensors(found, "tfsimple2", "outputs")["OUTPUT0"][2] == [10, 14]
     for n in (2, 3):  # two more requests: the server keeps two, so g1 is gone
         headers = {"x-request-id": f"r{n}"}
-        answer = await rest.post("/v2/pipelines/tfsimples/infer", json=SIMPLE, headers=headers)
+        answer = await served.post("/v2/pipelines/tfsimples/infer", json=SIMPLE, headers=headers)
         assert answer.status_code == 200
-    gone = await rest.get("/v2/pipelines/tfsimples/requests/g1")
+    gone = await served.get("/v2/pipelines/tfsimples/requests/g1")
     assert gone.status_code == 404
     assert gone.json() == {"error": "pipeline 'tfsimples' has no request 'g1' to inspect"}
-    assert (await rest.get("/v2/pipelines/tfsimples/requests/r2")).status_code == 200
+    assert (await served.get("/v2/pipelines/tfsimples/requests/r2")).status_code == 200
 
 
-async def test_a_failed_request_shows_where_it_stopped(rest: httpx.AsyncClient) -> None:
-    answer = await rest.post("/v2/pipelines/fails/infer", json={"id": "f1", **SIMPLE})
+async def test_a_failed_request_shows_where_it_stopped(served: httpx.AsyncClient) -> None:
+    answer = await served.post("/v2/pipelines/fails/infer", json={"id": "f1", **SIMPLE})
     assert answer.status_code >= 400
-    found = (await rest.get("/v2/pipelines/fails/requests/f1")).json()
+    found = (await served.get("/v2/pipelines/fails/requests/f1")).json()
     assert list(found["steps"]) == ["fails", "tfsimple1", "failing"]
     assert list(found["steps"]["tfsimple1"]) == ["inputs", "outputs"]
     assert list(found["steps"]["failing"]) == ["inputs"]  # sent, never answered
     assert list(found["steps"]["fails"]) == ["inputs"]
 
 
-async def test_unknown_pipelines_and_requests_are_404s(rest: httpx.AsyncClient) -> None:
-    missing = await rest.get("/v2/pipelines/nope/requests/r1")
+async def test_unknown_pipelines_and_requests_are_404s(served: httpx.AsyncClient) -> None:
+    missing = await served.get("/v2/pipelines/nope/requests/r1")
     assert missing.status_code == 404
     assert missing.json() == {"error": "pipeline 'nope' not found"}
-    assert (await rest.get("/v2/pipelines/tfsimples/requests/never")).status_code == 404
+    assert (await served.get("/v2/pipelines/tfsimples/requests/never")).status_code == 404
 
 
 async def test_off_by_default_and_the_404_says_how_to_turn_it_on(repository: Path) -> None:
     running = await _serve(repository, keep=0)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.http_port}") as rest:
-            answer = await rest.post("/v2/pipelines/tfsimples/infer", json={"id": "r", **SIMPLE})
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.http_port}") as served:
+            answer = await served.post("/v2/pipelines/tfsimples/infer", json={"id": "r", **SIMPLE})
             assert answer.status_code == 200
-            found = await rest.get("/v2/pipelines/tfsimples/requests/r")
+            found = await served.get("/v2/pipelines/tfsimples/requests/r")
     finally:
         await running.stop(grace=1)
     assert found.status_code == 404
@@ -173,8 +167,8 @@ async def _oipserve(*args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_the_inspect_command(server: Server, rest: httpx.AsyncClient) -> None:
-    answer = await rest.post("/v2/pipelines/tfsimples/infer", json={"id": "c1", **SIMPLE})
+async def test_the_inspect_command(server: Server, served: httpx.AsyncClient) -> None:
+    answer = await served.post("/v2/pipelines/tfsimples/infer", json={"id": "c1", **SIMPLE})
     assert answer.status_code == 200
     url = f"http://127.0.0.1:{server.http_port}"
     code, out, err = await _oipserve(url, "tfsimples.tfsimple1.outputs", "--request-id", "c1")
@@ -202,9 +196,9 @@ async def test_the_inspect_command(server: Server, rest: httpx.AsyncClient) -> N
     ],
 )
 async def test_the_inspect_command_names_what_is_wrong(
-    server: Server, rest: httpx.AsyncClient, args: list[str], code: int, message: str
+    server: Server, served: httpx.AsyncClient, args: list[str], code: int, message: str
 ) -> None:
-    answer = await rest.post("/v2/pipelines/tfsimples/infer", json={"id": "c2", **SIMPLE})
+    answer = await served.post("/v2/pipelines/tfsimples/infer", json={"id": "c2", **SIMPLE})
     assert answer.status_code == 200
     url = f"http://127.0.0.1:{server.http_port}"
     found, out, err = await _oipserve(url, *args)

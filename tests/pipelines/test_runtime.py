@@ -5,7 +5,6 @@ run too often, the request id and X- headers at every step, and pipelines in the
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
@@ -16,7 +15,6 @@ from app.context import REST, open_context
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
 from app.server import Server
-from app.settings import ServerSettings
 from tests.repo import add_model, add_pipeline, tensor
 
 BODY = {"inputs": [{"name": "INPUT", "shape": [2], "datatype": "FP32", "data": [1.0, 2.0]}]}
@@ -107,23 +105,6 @@ def repository(tmp_path: Path) -> Path:
     return repo
 
 
-@pytest.fixture
-async def server(repository: Path) -> AsyncIterator[Server]:
-    settings = ServerSettings(
-        model_repository=repository, host="127.0.0.1", http_port=0, grpc_port=0
-    )
-    running = Server(settings)
-    await running.start()
-    yield running
-    await running.stop(grace=1)
-
-
-@pytest.fixture
-async def rest(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
-        yield client
-
-
 @pytest.mark.parametrize(
     ("pipeline", "status", "message"),
     [
@@ -143,18 +124,18 @@ async def rest(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     ],
 )
 async def test_errors_name_the_step(
-    rest: httpx.AsyncClient, pipeline: str, status: int, message: str
+    served: httpx.AsyncClient, pipeline: str, status: int, message: str
 ) -> None:
-    answer = await rest.post(f"/v2/pipelines/{pipeline}/infer", json=BODY)
+    answer = await served.post(f"/v2/pipelines/{pipeline}/infer", json=BODY)
     assert answer.status_code == status
     assert answer.json()["error"].startswith(message)
 
 
 async def test_the_request_id_and_x_headers_reach_every_step(
-    rest: httpx.AsyncClient, server: Server
+    served: httpx.AsyncClient, server: Server
 ) -> None:
     headers = {"x-request-id": "r-7", "x-tenant": "acme"}
-    answer = await rest.post("/v2/pipelines/headers/infer", json=BODY, headers=headers)
+    answer = await served.post("/v2/pipelines/headers/infer", json=BODY, headers=headers)
     assert answer.status_code == 200, answer.text
     assert (answer.json()["id"], answer.headers["x-request-id"]) == ("r-7", "r-7")
     assert answer.headers["x-tenant"] == "acme"
@@ -163,35 +144,35 @@ async def test_the_request_id_and_x_headers_reach_every_step(
     assert series[("params2", "1", "inprocess", "success")].count == 1
     assert series[("headers.pipeline", "", "rest", "success")].count == 1
     # the second step saw what the first did: the header, as a request parameter
-    step = await rest.post("/v2/models/params2/infer", json=BODY, headers=headers)
+    step = await served.post("/v2/models/params2/infer", json=BODY, headers=headers)
     assert step.json()["parameters"] == {"x-tenant": "acme"}
 
 
 async def test_statistics_and_metrics_count_steps_and_the_pipeline(
-    rest: httpx.AsyncClient, server: Server
+    served: httpx.AsyncClient, server: Server
 ) -> None:
     for _ in range(2):
-        assert (await rest.post("/v2/pipelines/headers/infer", json=BODY)).status_code == 200
-    (pipeline,) = (await rest.get("/v2/models/headers.pipeline/stats")).json()["model_stats"]
+        assert (await served.post("/v2/pipelines/headers/infer", json=BODY)).status_code == 200
+    (pipeline,) = (await served.get("/v2/models/headers.pipeline/stats")).json()["model_stats"]
     assert (pipeline["name"], pipeline["version"]) == ("headers.pipeline", "")
     assert pipeline["inference_stats"]["success"]["count"] == 2
-    (step,) = (await rest.get("/v2/models/params/stats")).json()["model_stats"]
+    (step,) = (await served.get("/v2/models/params/stats")).json()["model_stats"]
     assert step["inference_stats"]["success"]["count"] == 2
-    every = (await rest.get("/v2/models/stats")).json()["model_stats"]
+    every = (await served.get("/v2/models/stats")).json()["model_stats"]
     assert {"params", "params2", "headers.pipeline", "chained.pipeline"} <= {
         stats["name"] for stats in every
     }
-    missing = await rest.get("/v2/models/nope.pipeline/stats")
+    missing = await served.get("/v2/models/nope.pipeline/stats")
     assert (missing.status_code, missing.json()) == (404, {"error": "pipeline 'nope' not found"})
 
-    assert (await rest.post("/v2/repository/models/declared/unload")).status_code == 200
-    assert (await rest.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 503
+    assert (await served.post("/v2/repository/models/declared/unload")).status_code == 200
+    assert (await served.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 503
     in_flight = [open_context(REST), open_context(REST)]
     in_flight[0].model, in_flight[1].model = "headers.pipeline", "nope.pipeline"
     for context in in_flight:
         server.dataplane.monitor.begin(context)
     try:
-        text = (await rest.get("/metrics")).text
+        text = (await served.get("/metrics")).text
     finally:
         for context in in_flight:
             server.dataplane.monitor.inflight.discard(context)
@@ -205,7 +186,7 @@ async def test_statistics_and_metrics_count_steps_and_the_pipeline(
     assert 'oipserve_inflight_requests{model="",protocol="rest"} 1.0' in text  # unknown
 
 
-async def test_a_model_and_a_pipeline_may_share_a_name(rest: httpx.AsyncClient) -> None:
+async def test_a_model_and_a_pipeline_may_share_a_name(served: httpx.AsyncClient) -> None:
     echoed = [{"name": "INPUT", "datatype": "FP32", "shape": [2], "data": [1.0, 2.0]}]
     added = [{"name": "OUTPUT", "datatype": "FP32", "shape": [2], "data": [11.0, 12.0]}]
     pipeline = {"seldon-model": "twin.pipeline"}
@@ -215,20 +196,20 @@ async def test_a_model_and_a_pipeline_may_share_a_name(rest: httpx.AsyncClient) 
         ("/v2/models/twin.pipeline/infer", {}, added),
         ("/v2/models/twin/infer", pipeline, added),
     ]:
-        answer = await rest.post(path, json=BODY, headers=headers)
+        answer = await served.post(path, json=BODY, headers=headers)
         assert answer.json()["outputs"] == outputs, (path, headers)
-    names = {entry["name"] for entry in (await rest.post("/v2/repository/index")).json()}
+    names = {entry["name"] for entry in (await served.post("/v2/repository/index")).json()}
     assert {"twin", "twin.pipeline"} <= names
 
 
 @pytest.mark.parametrize("pipeline", ["together", "watching"])
 async def test_steps_whose_inputs_are_ready_run_at_once(
-    rest: httpx.AsyncClient, pipeline: str
+    served: httpx.AsyncClient, pipeline: str
 ) -> None:
     """Three steps that each answer only while the other two run: one after the other, the
     first would give up waiting. In `watching`, a step takes the inputs of the one before,
     which are there as soon as that one starts."""
-    answer = await rest.post(f"/v2/pipelines/{pipeline}/infer", json=BODY)
+    answer = await served.post(f"/v2/pipelines/{pipeline}/infer", json=BODY)
     assert answer.status_code == 200, answer.text
     names = [output["name"] for output in answer.json()["outputs"]]
     assert names == ["OUTPUT_meet-a", "OUTPUT_meet-b", "OUTPUT_meet-c"]
@@ -252,27 +233,27 @@ async def test_grpc_readiness_and_metadata_of_a_pipeline(server: Server) -> None
 
 
 async def test_pipelines_are_listed_and_ready_while_their_steps_are(
-    rest: httpx.AsyncClient,
+    served: httpx.AsyncClient,
 ) -> None:
-    index = (await rest.post("/v2/repository/index")).json()
+    index = (await served.post("/v2/repository/index")).json()
     pipelines = {m["name"]: m["state"] for m in index if m["name"].endswith(".pipeline")}
     assert pipelines["chained.pipeline"] == "READY"
-    assert (await rest.get("/v2/pipelines/chained/ready")).json()["ready"] is True
-    metadata = (await rest.get("/v2/pipelines/chained")).json()
+    assert (await served.get("/v2/pipelines/chained/ready")).json()["ready"] is True
+    metadata = (await served.get("/v2/pipelines/chained")).json()
     assert [o["name"] for o in metadata["outputs"]] == ["INPUT"]
-    assert (await rest.post("/v2/repository/models/declared/unload")).status_code == 200
-    ready = await rest.get("/v2/pipelines/chained/ready")
+    assert (await served.post("/v2/repository/models/declared/unload")).status_code == 200
+    ready = await served.get("/v2/pipelines/chained/ready")
     assert (ready.status_code, ready.json()["ready"]) == (400, False)
-    refused = await rest.post("/v2/pipelines/chained/infer", json=BODY)
+    refused = await served.post("/v2/pipelines/chained/infer", json=BODY)
     assert refused.status_code == 503
     assert "step 'declared'" in refused.json()["error"]
-    assert (await rest.post("/v2/repository/models/declared/load")).status_code == 200
-    assert (await rest.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 200
-    assert (await rest.get("/v2/pipelines/nope/ready")).status_code == 404
+    assert (await served.post("/v2/repository/models/declared/load")).status_code == 200
+    assert (await served.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 200
+    assert (await served.get("/v2/pipelines/nope/ready")).status_code == 404
 
 
 async def test_an_invalid_pipeline_is_reported_and_the_rest_serve(
-    repository: Path, server: Server, rest: httpx.AsyncClient
+    repository: Path, server: Server, served: httpx.AsyncClient
 ) -> None:
     add_pipeline(repository, "broken", _chain("add10", "missing"))
     add_pipeline(
@@ -283,32 +264,32 @@ async def test_an_invalid_pipeline_is_reported_and_the_rest_serve(
             "output": {"steps": ["declared"]},
         },
     )
-    loaded = await rest.post("/v2/repository/models/broken.pipeline/load")
+    loaded = await served.post("/v2/repository/models/broken.pipeline/load")
     assert loaded.status_code == 400
     missing = "pipeline 'broken' step 'missing': there is no model 'missing' in the repository"
     assert loaded.json()["error"] == missing
-    loaded = await rest.post("/v2/repository/models/undeclared.pipeline/load")
+    loaded = await served.post("/v2/repository/models/undeclared.pipeline/load")
     assert loaded.json()["error"].startswith(
         "pipeline 'undeclared' step 'declared' input 'add10.outputs.OUTPUT' arrives as "
         "'OUTPUT', which model 'declared' does not declare"
     )
-    index = (await rest.post("/v2/repository/index")).json()
+    index = (await served.post("/v2/repository/index")).json()
     broken = next(m for m in index if m["name"] == "broken.pipeline")
     assert (broken["state"], broken["reason"]) == ("UNAVAILABLE", missing)
-    assert (await rest.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 200
+    assert (await served.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 200
     assert await server.dataplane.ready()  # loaded after start-up: the server stays ready
 
 
 async def test_a_pipeline_reloads_when_its_manifest_changes(
-    repository: Path, rest: httpx.AsyncClient
+    repository: Path, served: httpx.AsyncClient
 ) -> None:
-    before = await rest.post("/v2/pipelines/chained/infer", json=BODY)
+    before = await served.post("/v2/pipelines/chained/infer", json=BODY)
     assert before.json()["outputs"] == [
         {"name": "INPUT", "datatype": "FP32", "shape": [2], "data": [1.0, 2.0]}
     ]
     add_pipeline(repository, "chained", _chain("echo", "add10"))
-    assert (await rest.post("/v2/repository/models/chained.pipeline/load")).status_code == 200
-    answer = await rest.post("/v2/pipelines/chained/infer", json=BODY)
+    assert (await served.post("/v2/repository/models/chained.pipeline/load")).status_code == 200
+    answer = await served.post("/v2/pipelines/chained/infer", json=BODY)
     assert answer.json()["outputs"][0]["data"] == [11.0, 12.0]
-    assert (await rest.post("/v2/repository/models/chained.pipeline/unload")).status_code == 200
-    assert (await rest.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 404
+    assert (await served.post("/v2/repository/models/chained.pipeline/unload")).status_code == 200
+    assert (await served.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 404

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from app.settings import ServerSettings
+from tests.repo import IRIS
 
 ROUTES: dict[str, tuple[str, str]] = {
     "/v2": ("get", "ServerMetadataResponse"),
@@ -33,7 +36,14 @@ PIPELINE_ROUTES: dict[str, tuple[str, str]] = {
     "/v2/pipelines/{pipeline_name}/infer": ("post", "InferenceResponse"),
     "/v2/pipelines/{pipeline_name}/requests/{request_id}": ("get", "InspectedRequest"),
 }
+V1_ROUTES: dict[str, tuple[str, str]] = {
+    "/": ("get", "V1Live"),
+    "/v1/models": ("get", "V1Models"),
+    "/v1/models/{model_name}": ("get", "V1Ready"),
+    "/v1/models/{model_name}:predict": ("post", "V1Predictions"),
+}
 OTHER_ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "/v1/models/{model_name}:explain": ("post", ("400", "404", "503")),
     "/metrics": ("get", ()),
     "/v2/repository/index": ("post", ("400",)),
     "/v2/repository/models/{model_name}/load": ("post", ("400", "404", "500", "501")),
@@ -44,6 +54,13 @@ NOT_READY_400 = {
     ("/v2/models/{model_name}/ready", "400"),
     ("/v2/models/{model_name}/versions/{model_version}/ready", "400"),
 }
+
+
+@pytest.fixture
+def repository(repository: Path) -> Path:
+    """The bundled iris explainer too, so that `:explain`'s example has an explainer."""
+    shutil.copytree(IRIS.parent / "iris-explainer", repository / "iris-explainer")
+    return repository
 
 
 @pytest.fixture
@@ -70,12 +87,12 @@ def _refs(node: object) -> list[str]:
 
 
 def test_every_route_is_documented(openapi: dict[str, Any]) -> None:
-    documented = set(ROUTES) | set(EXTENSION_ROUTES) | set(PIPELINE_ROUTES) | set(OTHER_ROUTES)
+    documented = {*ROUTES, *EXTENSION_ROUTES, *PIPELINE_ROUTES, *V1_ROUTES, *OTHER_ROUTES}
     assert set(openapi["paths"]) == documented
     for path, (method, _) in OTHER_ROUTES.items():
         assert list(openapi["paths"][path]) == [method], path
         assert openapi["paths"][path][method]["summary"], path
-    for path, (method, model) in (ROUTES | EXTENSION_ROUTES | PIPELINE_ROUTES).items():
+    for path, (method, model) in (ROUTES | EXTENSION_ROUTES | PIPELINE_ROUTES | V1_ROUTES).items():
         operations = openapi["paths"][path]
         assert list(operations) == [method], path
         operation = operations[method]
@@ -85,7 +102,7 @@ def test_every_route_is_documented(openapi: dict[str, Any]) -> None:
         parameters = {p["name"] for p in operation.get("parameters", [])}
         names = {"model_name", "model_version", "pipeline_name", "request_id"}
         expected = names & set(path.replace("}", "{").split("{"))
-        if path in ROUTES and expected:  # a model's routes: the header may name the target
+        if (path in ROUTES or path in V1_ROUTES) and expected:  # the header may name the target
             expected.add("seldon-model")
         assert parameters == expected, path
 

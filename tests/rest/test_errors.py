@@ -45,8 +45,8 @@ def _error(answer: httpx.Response, status: int) -> str:
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/"),
-        ("GET", "/v1/models"),
+        ("GET", "/v1"),
+        ("GET", "/v1/models/iris/more"),
         ("GET", "/v2/nope"),
         ("POST", "/v2/models/iris/predict"),
         ("GET", "/v2/models/iris/versions"),
