@@ -75,6 +75,14 @@ _OPERATION_FLAGS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        "--ready-when",
+        {
+            "metavar": "all|any|A,B",
+            "help": "server readiness: every model loaded at start is ready (all, the "
+            "default), any one is, or the models named are (a pipeline as p.pipeline)",
+        },
+    ),
+    (
         "--drain-seconds",
         {
             "type": float,

@@ -69,8 +69,27 @@ class DataPlane:
         return True
 
     async def ready(self) -> bool:
-        serving = self.registry.all_ready() and self.pipelines.all_ready()
-        return self._started and not self._stopping and serving
+        """Whether the server takes traffic: started, not stopping, and what `ready_when`
+        asks for is ready (every model and pipeline loaded at start, any one, or those
+        named)."""
+        if not self._started or self._stopping:
+            return False
+        required = self.settings.required_for_readiness()
+        if required is None:
+            return self.registry.all_ready() and self.pipelines.all_ready()
+        if required:
+            targets = [target_of(name) for name in required]
+        else:
+            targets = [Target(Kind.MODEL, entry.name) for entry in self.registry.entries()]
+            targets += [Target(Kind.PIPELINE, entry.name) for entry in self.pipelines.entries()]
+        ready = [await self._ready(target) for target in targets]
+        return all(ready) if required else any(ready)
+
+    async def _ready(self, target: Target) -> bool:
+        try:
+            return await self.model_ready(target)
+        except NotFound:
+            return False
 
     async def server_metadata(self) -> ServerMetadataResponse:
         return ServerMetadataResponse(

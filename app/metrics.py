@@ -115,9 +115,7 @@ def metrics_registry(monitor: Monitor) -> CollectorRegistry:
             CollectorRegistry,
         )
     except ImportError:
-        raise Unsupported(
-            "metrics need prometheus-client: pip install 'oipserve[metrics]'"
-        ) from None
+        raise Unsupported("metrics need prometheus-client: pip install prometheus-client") from None
     collectors: list[Collector] = [
         _Collector(monitor),
         PROCESS_COLLECTOR,

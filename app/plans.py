@@ -66,6 +66,11 @@ class Plan:
                 f"model {self.name!r} failed: {type(error).__name__}: {error}"
             ) from error
         context.infer_ended = time.perf_counter_ns()
+        try:
+            self.signature.check_answer(answer)
+        except PredictorError as error:
+            log.error("%s", error.message)  # the record names the request id
+            raise
         if payload.outputs:
             answer.outputs = self.signature.select_outputs(payload.outputs, answer)
         return answer

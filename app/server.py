@@ -33,10 +33,13 @@ class Listener(Protocol):
     announce: str
     """The log line saying where it listens, with `{address}` for host:port."""
     port: int
-    """The port bound, once started."""
+    """The port bound, once bound."""
+
+    def bind(self) -> None:
+        """Take the port (OSError saying why it cannot be), logging nothing."""
 
     async def start(self) -> int:
-        """Listen; the port bound (OSError if it cannot be)."""
+        """Listen on the port bound; the port."""
 
     def close(self, grace: float) -> None:
         """Stop taking connections and calls now; those in flight get `grace` seconds."""
@@ -96,6 +99,8 @@ class Server:
         """Listen on every port (readiness is 503 meanwhile), then load the models."""
         names = self.settings.startup_models()
         self._check_names(names)
+        for listener in self.listeners:  # every port taken before anything is logged
+            listener.bind()
         for listener in self.listeners:
             port = await listener.start()
             log.info(listener.announce.format(address=f"{self.settings.host}:{port}"))
@@ -105,13 +110,23 @@ class Server:
         await self._report_models()
 
     def _check_names(self, names: list[str] | None) -> None:
-        """Fail before listening when --load-models names a model the repository lacks."""
+        """Fail before listening when --load-models or --ready-when names a model (or a
+        pipeline) the repository lacks."""
         found = self.registry.folders()
         unknown = [name for name in names or () if name not in found]
         if unknown:
             raise ModelSettingsError(
                 f"--load-models names {unknown[0]!r}, which is not a model folder of "
                 f"{self.settings.model_repository}; models: {', '.join(sorted(found)) or 'none'}"
+            )
+        pipelines = [f"{name}.pipeline" for name in self.dataplane.pipelines.folders()]
+        known = sorted([*found, *pipelines])
+        required = self.settings.required_for_readiness() or ()
+        unknown = [name for name in required if name not in known]
+        if unknown:
+            raise ModelSettingsError(
+                f"--ready-when names {unknown[0]!r}, which is neither a model nor a pipeline "
+                f"of {self.settings.model_repository}; those are: {', '.join(known) or 'none'}"
             )
 
     async def _report_models(self) -> None:
@@ -195,9 +210,22 @@ class Server:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         try:
-            await self.start()
+            try:
+                await self.start()
+            except BaseException:
+                await self._abandon()
+                raise
             await self._stop_requested.wait()
-        finally:
             await self.stop(drain=self.settings.drain_seconds if self._drain else 0.0)
+        finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+
+    async def _abandon(self) -> None:
+        """After a failed start: close what was opened, quietly (the error is the news)."""
+        self._stopped = True
+        self.dataplane.mark_stopping()
+        for listener in self.listeners:
+            listener.close(0)
+        await asyncio.gather(*(listener.wait() for listener in self.listeners))
+        await self.registry.unload_all()

@@ -38,6 +38,12 @@ class ServerSettings(BaseSettings):
     load_models: str = Field(
         "all", description="Models to load at start: 'all', 'none' or a comma-separated list."
     )
+    ready_when: str = Field(
+        "all",
+        description="Server readiness: 'all' (every model and pipeline loaded at start is "
+        "ready), 'any' (one is), or a comma-separated list of those that must be "
+        "(pipelines as 'name.pipeline').",
+    )
     drain_seconds: float = Field(
         5.0, ge=0, description="After SIGTERM: keep serving this long while readiness is 503."
     )
@@ -60,6 +66,15 @@ class ServerSettings(BaseSettings):
     @property
     def grpc_max_message_bytes(self) -> int:
         return int(self.grpc_max_message_mb * _MB)
+
+    def required_for_readiness(self) -> list[str] | None:
+        """What `ready_when` asks for: None for all, [] for any, else the names."""
+        choice = self.ready_when.strip()
+        if choice == "all":
+            return None
+        if choice == "any":
+            return []
+        return [name.strip() for name in choice.split(",") if name.strip()]
 
     def startup_models(self) -> list[str] | None:
         """The models `load_models` names: None for all, [] for none."""

@@ -14,7 +14,7 @@ class Signature:
     """The declared inputs and outputs of one loaded model version, by name, read once from
     its metadata; each request is checked against them."""
 
-    __slots__ = ("_dtypes", "_shapes", "inputs", "metadata", "outputs")
+    __slots__ = ("_dtypes", "_output_shapes", "_shapes", "inputs", "metadata", "outputs")
 
     def __init__(self, metadata: ModelMetadataResponse) -> None:
         self.metadata = metadata
@@ -24,6 +24,7 @@ class Signature:
         """Each declared input's shape as `_shape_fits` reads it."""
         self._dtypes = {name: to_dtype(spec.datatype) for name, spec in self.inputs.items()}
         """The dtype of each declared input's arrays."""
+        self._output_shapes = {name: _shape_rule(s.shape) for name, s in self.outputs.items()}
 
     def check(self, payload: Payload) -> None:
         """InvalidInput unless the payload's inputs and requested outputs fit the model."""
@@ -70,6 +71,31 @@ class Signature:
                 raise InvalidInput(
                     f"requested output {wanted.name!r} is not an output of model "
                     f"{self.metadata.name!r}; outputs: {_names(self.metadata.outputs)}"
+                )
+
+    def check_answer(self, answer: Answer) -> None:
+        """PredictorError (a 500) for an output the model does not declare, or of another
+        datatype or shape than declared; a declared output may be missing (a model may
+        answer one output or another). Nothing is checked for a model that declares none."""
+        if not self.outputs:
+            return
+        model = self.metadata.name
+        for output in answer.outputs:
+            spec = self.outputs.get(output.name)
+            if spec is None:
+                raise PredictorError(
+                    f"model {model!r} answered output {output.name!r}, which it does not "
+                    f"declare; outputs: {_names(self.metadata.outputs)}"
+                )
+            if output.datatype != spec.datatype:
+                raise PredictorError(
+                    f"model {model!r} answered output {output.name!r} as {output.datatype}, "
+                    f"declared {spec.datatype}"
+                )
+            if not _shape_fits(output.shape, self._output_shapes[output.name]):
+                raise PredictorError(
+                    f"model {model!r} answered output {output.name!r} of shape "
+                    f"{list(output.shape)}, declared {spec.shape}"
                 )
 
     def select_outputs(self, wanted_outputs: list[RequestOutput], answer: Answer) -> list[Output]:

@@ -65,7 +65,7 @@ class Tracing:
         except ImportError:
             log.warning(
                 "the OTEL_* variables ask for traces, but OpenTelemetry is not installed: "
-                "pip install 'oipserve[tracing]'"
+                "pip install opentelemetry-sdk opentelemetry-exporter-otlp-proto-grpc"
             )
             return None
         if exporter == "console":

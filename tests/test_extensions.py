@@ -35,10 +35,16 @@ async def plane(tmp_path: Path) -> AsyncIterator[DataPlane]:
     add_model(
         tmp_path,
         "batched",
-        "tests.toys:Echo",
+        "tests.toys:Shaped",  # answers output-0 as declared
         versions=["1", "2"],
         max_batch_size=16,
-        parameters={"labels": "a,b", "k": 3},
+        parameters={
+            "labels": "a,b",
+            "k": 3,
+            "output": "output-0",
+            "dtype": "int64",
+            "shape": [2, 3],
+        },
         **SIGNATURE,
     )
     add_model(tmp_path, "bad", "tests.toys:BadLoad")

@@ -351,3 +351,14 @@ class Doubling(ExplainerMethod):
         scale = float(self.parameters.get("scale", 1))
         expected = await predict(self.background.mean(axis=0, keepdims=True))
         return Explanation(2 * scale * rows[:, :, None], expected[0], {"rows": len(rows)})
+
+
+class Shaped(Predictor):
+    """Answers `parameters['output']` (default "y") as zeros of `parameters['dtype']`
+    (default float32) and `parameters['shape']` (default [3, 2]): right or wrong against
+    what the settings declare."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        parameters = self.settings.parameters
+        dtype, shape = parameters.get("dtype", "float32"), parameters.get("shape", [3, 2])
+        return {str(parameters.get("output", "y")): np.zeros(shape, dtype=dtype)}

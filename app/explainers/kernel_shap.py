@@ -1,4 +1,4 @@
-"""Kernel SHAP, by the `shap` library (`pip install 'oipserve[explain]'`).
+"""Kernel SHAP, by the `shap` library (the `explain` extra, or `pip install shap`).
 
 shap calls the model synchronously, so the explanation runs in a worker thread and each of
 its calls goes back to the event loop to reach the target. shap samples coalitions with
@@ -30,7 +30,7 @@ class KernelShap(ExplainerMethod):
             import shap
         except ImportError:
             raise ValueError(
-                "the kernel_shap method needs the shap library: pip install 'oipserve[explain]'"
+                "the kernel_shap method needs the shap library: pip install shap"
             ) from None
         self.shap = shap
         self.seed = int(parameters.get("seed", 0))

@@ -4,6 +4,7 @@ listener of the server."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
@@ -29,9 +30,13 @@ class GrpcListener:
         self.port = 0
         self._stopping: asyncio.Future[None] | None = None
 
-    async def start(self) -> int:
-        """Listen; the port bound (OSError if it cannot be)."""
+    def bind(self) -> None:
+        """Take the port (OSError saying why it cannot be), before gRPC logs anything."""
         self.server, self.port = build_server(self.dataplane, self.settings, self.health)
+
+    async def start(self) -> int:
+        """Serve on the port bound."""
+        assert self.server is not None
         await self.server.start()
         return self.port
 
@@ -68,6 +73,7 @@ def build_server(
         )
     )
     address = f"{_host(settings.host)}:{settings.grpc_port}"
+    _check_free(settings.host, settings.grpc_port)
     try:
         port = server.add_insecure_port(address)
     except RuntimeError:  # grpcio raises this when it cannot bind; older versions return 0
@@ -75,6 +81,20 @@ def build_server(
     if port == 0:
         raise OSError(f"cannot listen for gRPC on {address}")
     return server, port
+
+
+def _check_free(host: str, port: int) -> None:
+    """OSError saying why host:port cannot be bound, before gRPC's core logs its own lines
+    about it (port 0 is always free)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as error:
+            raise OSError(f"cannot listen for gRPC on {host}:{port}: {error.strerror}") from None
 
 
 def _reflection_handlers(services: tuple[str, ...]) -> grpc.GenericRpcHandler:

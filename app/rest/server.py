@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -18,11 +19,25 @@ class _UvicornServer(uvicorn.Server):
         yield
 
 
-async def _serve(server: uvicorn.Server) -> None:
-    """uvicorn's serve(), whose sys.exit on a failed bind becomes a plain return (a
-    SystemExit escaping a task would stop the whole event loop)."""
+async def _serve(server: uvicorn.Server, listening: socket.socket) -> None:
+    """uvicorn's serve() on our socket; a SystemExit (uvicorn's answer to a failure) becomes
+    a plain return: escaping a task, it would stop the whole event loop."""
     with contextlib.suppress(SystemExit):
-        await server.serve()
+        await server.serve(sockets=[listening])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port, before uvicorn starts: OSError saying why not, with
+    nothing logged."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host.strip("[]"), port))
+    except OSError as error:
+        listening.close()
+        raise OSError(f"cannot listen for HTTP on {host}:{port}: {error.strerror}") from None
+    return listening
 
 
 class HTTPListener:
@@ -44,16 +59,23 @@ class HTTPListener:
         self.server = _UvicornServer(config)
         self.task: asyncio.Task[None] | None = None
         self.port = 0
+        self._socket: socket.socket | None = None
+
+    def bind(self) -> None:
+        """Take the port (OSError saying why it cannot be), before uvicorn logs anything."""
+        config = self.server.config
+        self._socket = _bind(config.host, config.port)
+        self.port = self._socket.getsockname()[1]
 
     async def start(self) -> int:
-        """Listen; the port bound (OSError if it cannot be)."""
-        self.task = asyncio.create_task(_serve(self.server))
+        """Serve on the port bound."""
+        assert self._socket is not None
+        config = self.server.config
+        self.task = asyncio.create_task(_serve(self.server, self._socket))
         while not self.server.started:
             if self.task.done():
-                config = self.server.config
                 raise OSError(f"cannot listen for HTTP on {config.host}:{config.port}")
             await asyncio.sleep(0.01)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
         return self.port
 
     def close(self, grace: float) -> None:
@@ -62,8 +84,10 @@ class HTTPListener:
         in flight get `grace` seconds, then are cancelled."""
         self.server.config.timeout_graceful_shutdown = grace  # type: ignore[assignment]  # uvicorn reads it as seconds; floats work
         self.server.should_exit = True
-        for listening in getattr(self.server, "servers", ()):  # set once uvicorn has bound
+        for listening in getattr(self.server, "servers", ()):  # set once uvicorn serves
             listening.close()
+        if self.task is None and self._socket is not None:  # bound, never served
+            self._socket.close()
         for connection in list(self.server.server_state.connections):
             connection.shutdown()
 

@@ -58,7 +58,7 @@ async def test_a_busy_port_is_an_os_error(dataplane: DataPlane) -> None:
         port = taken.getsockname()[1]
         settings = ServerSettings(host="127.0.0.1", grpc_port=port)
         with pytest.raises(OSError, match=f"cannot listen for gRPC on 127.0.0.1:{port}"):
-            await GrpcListener(dataplane, settings).start()
+            GrpcListener(dataplane, settings).bind()
 
 
 @pytest.mark.parametrize(
