@@ -45,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
         help="largest REST request body in MB; larger ones are 413s (default 64)",
     )
     serve.add_argument(
+        "--gzip-min-bytes",
+        type=int,
+        help="gzip REST answers of this many bytes or more for clients that accept it "
+        "(default 1000; 0: never)",
+    )
+    serve.add_argument(
+        "--cors-origins",
+        metavar="ORIGIN[,ORIGIN...]",
+        help="allow cross-origin requests from these origins ('*': any; default: none)",
+    )
+    serve.add_argument(
         "--grpc-max-message-mb",
         type=float,
         help="largest gRPC message in MB, either way; larger ones are RESOURCE_EXHAUSTED "

@@ -55,6 +55,12 @@ class ServerSettings(BaseSettings):
     grpc_max_message_mb: float = Field(
         64, gt=0, description="gRPC messages beyond are RESOURCE_EXHAUSTED, both ways"
     )
+    gzip_min_bytes: int = Field(
+        1000, ge=0, description="gzip REST answers of this many bytes or more (0: never)"
+    )
+    cors_origins: str = Field(
+        "", description="Origins CORS allows, comma-separated ('*': any; empty: CORS off)"
+    )
     tune_malloc: bool = Field(
         True, description="keep large tensor buffers in glibc's heap (see app.memory)"
     )
@@ -66,6 +72,9 @@ class ServerSettings(BaseSettings):
     @property
     def grpc_max_message_bytes(self) -> int:
         return int(self.grpc_max_message_mb * _MB)
+
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     def required_for_readiness(self) -> list[str] | None:
         """What `ready_when` asks for: None for all, [] for any, else the names."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.telemetry import TelemetryConfig
 
 from app import __version__
 from app.dataplane import DataPlane
+from app.rest.compression import Gzip
 from app.rest.docs import install_openapi
 from app.rest.errors import install_error_handlers
 from app.rest.extensions import all_statistics_router, extensions_router
@@ -28,8 +30,9 @@ request itself (and FastAPI's check for providers costs about 6 us on every requ
 def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     """A FastAPI application serving the Open Inference Protocol over `dataplane`.
 
-    Its own middleware (the inference routes, innermost, then the body limit) wraps every
-    route; middleware added with `app.add_middleware` goes around it."""
+    Its own middleware wraps every route, inference included: from the inside, the inference
+    routes, gzip (request bodies and answers), the body limit, CORS (when origins are
+    given). Middleware added with `app.add_middleware` goes around it."""
     app = FastAPI(
         title=settings.server_name,
         version=__version__,
@@ -48,7 +51,18 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     routes = [*infer_routes(endpoint), pipeline_infer_route(endpoint)]
     app.router.routes.extend(routes)  # documented there; InferRoutes answers them
     app.add_middleware(InferRoutes, routes=routes)
-    app.add_middleware(BodyLimit, limit=settings.http_max_body_bytes)
+    limit = settings.http_max_body_bytes
+    app.add_middleware(Gzip, limit=limit, minimum=settings.gzip_min_bytes)
+    app.add_middleware(BodyLimit, limit=limit)
+    origins = settings.cors_origin_list()
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=["x-request-id", "inference-header-content-length"],
+        )
     install_openapi(app)
     return app
 

@@ -83,6 +83,14 @@ def test_explainer_examples_explain_iris(bundled: ServerProcess) -> None:
     assert predict["predictions"][0].index(max(predict["predictions"][0])) == SETOSA
 
 
+def test_the_gzip_example_of_the_docs_answers_iris(bundled: ServerProcess) -> None:
+    text = (ROOT / "docs" / "operations.md").read_text()
+    (block,) = [block for block in blocks(text, "bash") if "content-encoding: gzip" in block]
+    answers = example_answers(bundled, shell_commands(block))
+    assert answers["curl"]["model_name"] == "iris"
+    assert answers["curl"]["outputs"][0]["shape"] == [1, 3]
+
+
 def test_serve_command_on_a_fresh_copy(tmp_path: Path) -> None:
     """The first command as written, in a copy of the source tree without a venv (as after
     `git clone`); only the address comes from OIPSERVE_* variables (127.0.0.1, free ports)."""
