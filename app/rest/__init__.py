@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.telemetry import TelemetryConfig
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.dataplane import DataPlane
 from app.rest.compression import Gzip
-from app.rest.docs import install_openapi
+from app.rest.docs import TAGS, install_openapi, serve_redoc_offline
 from app.rest.errors import install_error_handlers
 from app.rest.extensions import all_statistics_router, extensions_router
 from app.rest.infer import InferEndpoint
@@ -33,11 +34,12 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     Its own middleware wraps every route, inference included: from the inside, the inference
     routes, gzip (request bodies and answers), the body limit, CORS (when origins are
     given). Middleware added with `app.add_middleware` goes around it."""
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their scripts served from the wheel
         title=settings.server_name,
         version=__version__,
         description="Open Inference Protocol (KServe v2) model server.",
         telemetry=NO_TELEMETRY,
+        openapi_tags=TAGS,
     )
     install_error_handlers(app)
     app.include_router(all_statistics_router(dataplane))  # before v2's /v2/models/{m}
@@ -64,6 +66,7 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
             expose_headers=["x-request-id", "inference-header-content-length"],
         )
     install_openapi(app)
+    serve_redoc_offline(app)
     return app
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from app.dataplane import DataPlane
 from app.protocol.types import ErrorResponse, ModelConfig, ModelStatisticsResponse
+from app.rest.docs import METADATA, STATISTICS
 from app.rest.responses import JSONBody
 from app.rest.routing import NamePath, VersionPath, without_version
 
@@ -24,12 +25,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def all_statistics_router(dataplane: DataPlane) -> APIRouter:
     """GET /v2/models/stats; include it before the v2 router, whose /v2/models/{model_name}
     would take it (the other extension routes go after, off the inference path)."""
-    router = APIRouter(prefix="/v2/models", tags=["extensions"], default_response_class=JSONBody)
+    router = APIRouter(prefix="/v2/models", default_response_class=JSONBody)
 
     @router.get(
         "/stats",
         response_model=ModelStatisticsResponse,
         summary="Statistics of every ready model version",
+        tags=[STATISTICS],
     )
     async def all_statistics() -> JSONBody:
         return JSONBody(await dataplane.model_statistics())
@@ -39,7 +41,7 @@ def all_statistics_router(dataplane: DataPlane) -> APIRouter:
 
 def extensions_router(dataplane: DataPlane) -> APIRouter:
     """The statistics and configuration routes of one model (version)."""
-    router = APIRouter(prefix="/v2/models", tags=["extensions"], default_response_class=JSONBody)
+    router = APIRouter(prefix="/v2/models", default_response_class=JSONBody)
 
     async def model_statistics(model_name: NamePath, model_version: VersionPath) -> JSONBody:
         return JSONBody(await dataplane.model_statistics(model_name, model_version))
@@ -58,6 +60,7 @@ def extensions_router(dataplane: DataPlane) -> APIRouter:
             response_model=ModelStatisticsResponse,
             responses=_ERRORS,
             summary="Inference statistics of a model's ready versions (or of one version)",
+            tags=[STATISTICS],
         )
         router.add_api_route(
             base + "/config",
@@ -65,5 +68,6 @@ def extensions_router(dataplane: DataPlane) -> APIRouter:
             response_model=ModelConfig,
             responses=_ERRORS,
             summary="Model configuration (Triton's shape, as perf_analyzer reads it)",
+            tags=[METADATA],
         )
     return router

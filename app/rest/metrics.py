@@ -7,10 +7,11 @@ from starlette.responses import Response
 
 from app.dataplane import DataPlane
 from app.metrics import CONTENT_TYPE, metrics_registry, render
+from app.rest.docs import METRICS
 
 
 def metrics_router(dataplane: DataPlane) -> APIRouter:
-    router = APIRouter(tags=["metrics"])
+    router = APIRouter(tags=[METRICS])
     registry = None
 
     @router.get(

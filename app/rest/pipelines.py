@@ -19,7 +19,7 @@ from app.protocol.types import (
     ModelReadyResponse,
 )
 from app.resolver import target_of
-from app.rest.docs import INFER_REQUEST_BODY
+from app.rest.docs import INFER_REQUEST_BODY, PIPELINES
 from app.rest.responses import JSONBody
 from app.rest.routing import DirectRoute
 
@@ -51,7 +51,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def pipeline_router(dataplane: DataPlane) -> APIRouter:
-    router = APIRouter(prefix="/v2/pipelines", tags=["pipelines"], default_response_class=JSONBody)
+    router = APIRouter(prefix="/v2/pipelines", tags=[PIPELINES], default_response_class=JSONBody)
 
     @router.get(
         "/{pipeline_name}",
@@ -104,7 +104,7 @@ def pipeline_infer_route(endpoint: ASGIApp) -> DirectRoute:
         infer,
         serve=endpoint,
         methods=["POST"],
-        tags=["pipelines"],
+        tags=[PIPELINES],
         response_model=InferenceResponse,
         responses=_ERRORS,
         summary="Pipeline inference",

@@ -20,6 +20,7 @@ from app.protocol.types import (
     RepositoryModel,
     RepositoryModelRequest,
 )
+from app.rest.docs import REPOSITORY
 from app.rest.responses import JSONBody
 from app.rest.routing import NamePath
 
@@ -55,7 +56,7 @@ async def parse_body(request: Request, model: type[Body]) -> Body:
 
 def repository_router(dataplane: DataPlane) -> APIRouter:
     """POST /v2/repository/index, /v2/repository/models/{m}/load and /unload."""
-    router = APIRouter(prefix="/v2/repository", tags=["repository"])
+    router = APIRouter(prefix="/v2/repository", tags=[REPOSITORY])
 
     @router.post(
         "/index",

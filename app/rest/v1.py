@@ -23,6 +23,7 @@ from app.protocol.errors import OIPError
 from app.protocol.payload import Payload
 from app.protocol.types import ErrorResponse
 from app.resolver import Target, target_of
+from app.rest.docs import KSERVE_V1
 from app.rest.errors import error_status
 from app.rest.responses import JSONBody
 from app.rest.routing import NamePath
@@ -77,7 +78,7 @@ class _V1Request:
 
 def v1_router(dataplane: DataPlane) -> APIRouter:
     """The v1 routes, each a thin adapter over `dataplane`."""
-    router = APIRouter(tags=["KServe v1"], default_response_class=JSONBody)
+    router = APIRouter(tags=[KSERVE_V1], default_response_class=JSONBody)
 
     async def declared(target: Target) -> list[Declared]:
         metadata = await dataplane.model_metadata(target)

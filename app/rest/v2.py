@@ -19,7 +19,14 @@ from app.protocol.types import (
     ServerReadyResponse,
 )
 from app.resolver import target_of
-from app.rest.docs import INFER_REQUEST_BODY
+from app.rest.docs import (
+    HEALTH,
+    INFER_REQUEST_BODY,
+    INFERENCE,
+    IRIS_ANSWER,
+    IRIS_METADATA,
+    METADATA,
+)
 from app.rest.responses import JSONBody
 from app.rest.routing import (
     DirectRoute,
@@ -55,21 +62,40 @@ SeldonModel = Annotated[
     ),
 ]
 _INFER_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"example": IRIS_ANSWER}}},
     **_ERRORS,
     413: {"model": ErrorResponse, "description": "The body is over --http-max-body-mb"},
+    500: {
+        "model": ErrorResponse,
+        "description": "The model failed, or answered what it does not declare",
+    },
+    504: {
+        "model": ErrorResponse,
+        "description": "The request's timeout (or gRPC deadline) passed first",
+    },
+}
+_METADATA: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"example": IRIS_METADATA}}},
+    **_ERRORS,
 }
 
 
 def v2_router(dataplane: DataPlane) -> APIRouter:
     """The v2 routes, each a thin adapter over `dataplane`."""
-    router = APIRouter(prefix="/v2", tags=["v2"], default_response_class=JSONBody)
+    router = APIRouter(prefix="/v2", default_response_class=JSONBody)
 
-    @router.get("", response_model=ServerMetadataResponse, summary="Server metadata")
+    @router.get(
+        "", response_model=ServerMetadataResponse, summary="Server metadata", tags=[METADATA]
+    )
     async def server_metadata() -> JSONBody:
         return JSONBody(await dataplane.server_metadata())
 
     @router.get(
-        "/health/live", response_model=ServerLiveResponse, responses=_NOT_READY, summary="Liveness"
+        "/health/live",
+        response_model=ServerLiveResponse,
+        responses=_NOT_READY,
+        summary="Liveness",
+        tags=[HEALTH],
     )
     async def server_live() -> JSONBody:
         live = await dataplane.live()
@@ -79,7 +105,8 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
         "/health/ready",
         response_model=ServerReadyResponse,
         responses=_NOT_READY,
-        summary="Readiness: every model the repository asked for is ready",
+        summary="Readiness: what --ready-when waits for is ready",
+        tags=[HEALTH],
     )
     async def server_ready() -> JSONBody:
         ready = await dataplane.ready()
@@ -113,8 +140,9 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
             base,
             adapt(model_metadata),
             response_model=ModelMetadataResponse,
-            responses=_ERRORS,
+            responses=_METADATA,
             summary="Model metadata",
+            tags=[METADATA],
         )
         router.add_api_route(
             base + "/ready",
@@ -122,6 +150,7 @@ def v2_router(dataplane: DataPlane) -> APIRouter:
             response_model=ModelReadyResponse,
             responses=_MODEL_NOT_READY,
             summary="Model readiness",
+            tags=[HEALTH],
         )
     return router
 
@@ -145,7 +174,7 @@ def infer_routes(endpoint: ASGIApp) -> list[DirectRoute]:
             adapt(infer),
             serve=endpoint,
             methods=["POST"],
-            tags=["v2"],
+            tags=[INFERENCE],
             response_model=InferenceResponse,
             responses=_INFER_ERRORS,
             summary="Inference",

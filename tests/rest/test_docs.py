@@ -162,9 +162,13 @@ async def test_the_embedded_example_works(openapi: dict[str, Any], rest: httpx.A
     example = content["application/json"]["example"]
     answer = await rest.post("/v2/models/iris/infer", json=example)
     assert answer.status_code == 200, answer.text
-    body = answer.json()
-    assert body["id"] == example["id"]
-    assert [o["name"] for o in body["outputs"]] == ["output-0"]
+    documented = operation["responses"]["200"]["content"]["application/json"]["example"]
+    assert answer.json() == documented  # the example answer is iris' real one
+    metadata = openapi["paths"]["/v2/models/{model_name}"]["get"]["responses"]["200"]
+    example_metadata = metadata["content"]["application/json"]["example"]
+    assert (await rest.get("/v2/models/iris")).json() == example_metadata
+    for code in ("500", "504"):
+        assert operation["responses"][code]["description"]
 
 
 def _example_path(path: str, operation: dict[str, Any]) -> str:
