@@ -1,4 +1,5 @@
-"""Reading README.md: its sections and their fenced code blocks, so tests can run them."""
+"""Reading README.md and docs/*.md: their sections and fenced code blocks, so tests can run
+them."""
 
 from __future__ import annotations
 
@@ -7,20 +8,26 @@ import re
 from tests.process import ROOT
 
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
-def section(title: str | None = None) -> str:
-    """The text under `## title` up to the next `## `; the first screen (before any `## `)
-    when no title is given."""
-    text = README.read_text()
-    parts = re.split(r"^## ", text, flags=re.MULTILINE)
+def section(title: str | None = None, document: str = "README.md") -> str:
+    """The text under `## title` up to the next `## ` of `document` (README.md, or a file
+    of docs/); the first screen (before any `## `) when no title is given."""
+    path = README if document == "README.md" else DOCS / document
+    parts = re.split(r"^## ", path.read_text(), flags=re.MULTILINE)
     if title is None:
         return parts[0]
     for part in parts[1:]:
         if part.startswith(title + "\n"):
             return part
-    raise AssertionError(f"README.md has no section '## {title}'")
+    raise AssertionError(f"{document} has no section '## {title}'")
+
+
+def document(name: str) -> str:
+    """The whole text of docs/<name>."""
+    return (DOCS / name).read_text()
 
 
 def blocks(text: str, language: str) -> list[str]:

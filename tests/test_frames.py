@@ -31,6 +31,7 @@ async def test_a_rest_request_reaches_the_predictor_through_few_frames(server: S
     frames = answer.json()["outputs"][0]["data"]
     assert frames == [
         "BodyLimit.__call__",
+        "Gzip.__call__",
         "InferRoutes.__call__",
         "InferEndpoint.__call__",
         "DataPlane.infer",

@@ -176,15 +176,6 @@ class Sender:
                 await asyncio.sleep(0.001)
 
 
-# New connections race the listeners' close here. Now and then (about 1 run in 15) a socket
-# that asyncio accepted in that race is dropped unclosed: after the stop, uvicorn's connection
-# set is empty and the socket is only found by the garbage collector. The test collects it
-# itself (below), where this filter lets that one warning pass, instead of its failing
-# whichever test runs the collector next.
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <(socket.socket|function _SelectorTransport.__del__)"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
 async def test_a_model_is_not_ready_while_it_unloads(gated_server: tuple[Server, Gated]) -> None:
     server, predictor = gated_server
     body = {"inputs": [{"name": "x", "shape": [1], "datatype": "INT8", "data": [5]}]}
@@ -201,6 +192,15 @@ async def test_a_model_is_not_ready_while_it_unloads(gated_server: tuple[Server,
     assert await _model_ready(server, "echo") == (200, True)
 
 
+# New connections race the listeners' close here. Now and then (about 1 run in 15) a socket
+# that asyncio accepted in that race is dropped unclosed: after the stop, uvicorn's connection
+# set is empty and the socket is only found by the garbage collector. The test collects it
+# itself (below), where this filter lets that one warning pass, instead of its failing
+# whichever test runs the collector next.
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <(socket.socket|function _SelectorTransport.__del__)"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 async def test_the_shutdown_report_names_only_what_was_in_flight(
     gated_server: tuple[Server, Gated], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -362,3 +362,15 @@ class Shaped(Predictor):
         parameters = self.settings.parameters
         dtype, shape = parameters.get("dtype", "float32"), parameters.get("shape", [3, 2])
         return {str(parameters.get("output", "y")): np.zeros(shape, dtype=dtype)}
+
+
+class RowSums(Predictor):
+    """sum = each row of x summed; calls = this call's serial number, once per row (so that
+    callers can tell which requests one call answered)."""
+
+    calls = 0
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        RowSums.calls += 1
+        x = inputs["x"]
+        return {"sum": x.sum(axis=1), "calls": np.full(len(x), RowSums.calls, dtype=np.int64)}

@@ -1,4 +1,4 @@
-"""The README's client examples run against a real server."""
+"""The client examples of the README and docs/ run against a real server."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ import pytest
 from app.server import Server
 from tests.repo import IRIS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def example(marker: str) -> str:
-    text = README.read_text()
-    match = re.search(rf"<!-- test: {marker} -->\n```python\n(.*?)```", text, re.S)
-    assert match, f"README has no {marker}"
-    return match.group(1)
+    """The Python example after `<!-- test: marker -->` in README.md or a file of docs/."""
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        match = re.search(rf"<!-- test: {marker} -->\n```python\n(.*?)```", path.read_text(), re.S)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no example marked {marker}")
 
 
 async def run_example(marker: str, server: Server) -> list[str]:

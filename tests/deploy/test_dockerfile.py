@@ -102,7 +102,7 @@ def run_step(command: list[str], paths: dict[str, Path], python: Path) -> None:
     words: list[str] = []
     for word in command[1:]:
         for image_path, local in paths.items():
-            if word == image_path or word.startswith(image_path + "/"):
+            if word == image_path or word.startswith((image_path + "/", image_path + "[")):
                 word = str(local) + word.removeprefix(image_path)
         words += sorted(glob.glob(word)) if "*" in word else [word]
     run([str(python), "-m", "pip", *words])
@@ -120,8 +120,8 @@ def build_context(tmp_path: Path, stage: str) -> Path:
             continue
         *sources, target = step.words()
         base = root / target.lstrip("/") if target.startswith("/") else workdir / target
-        for source in sources:
-            destination = base / source if target.endswith("/") else base
+        for source in sources:  # into a folder, a file keeps its name (not its path), as in Docker
+            destination = base / Path(source).name if target.endswith("/") else base
             if (ROOT / source).is_dir():
                 ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
                 shutil.copytree(ROOT / source, destination, ignore=ignore)

@@ -1,6 +1,6 @@
 """The README's first screen, run as written: its curl and grpcurl examples answer iris, and
-its serve command, on a fresh copy of the source tree, gives a serving iris; the Pipelines
-section's examples answer the bundled pipeline, the Explainers section's the explainer."""
+its serve command, on a fresh copy of the source tree, gives a serving iris; the quick starts
+of docs/pipelines.md and docs/explainers.md answer the bundled pipeline and explainer."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.process import LOCAL_PORTS, ROOT, ServerProcess, running
-from tests.readme import blocks, section, shell_commands
+from tests.process import LOCAL_PORTS, ROOT, ServerProcess, running, serve
+from tests.readme import blocks, document, section, shell_commands
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +62,7 @@ def test_curl_and_grpcurl_examples_answer_iris(bundled: ServerProcess) -> None:
 
 
 def test_pipeline_examples_answer_the_bundled_pipeline(bundled: ServerProcess) -> None:
-    (block,) = blocks(section("Pipelines"), "bash")
+    (block,) = blocks(section("Quick start", "pipelines.md"), "bash")
     answers = example_answers(bundled, shell_commands(block))
     assert set(answers) == {"curl", "grpcurl"}
     for answer in answers.values():
@@ -74,7 +74,7 @@ def test_pipeline_examples_answer_the_bundled_pipeline(bundled: ServerProcess) -
 
 
 def test_explainer_examples_explain_iris(bundled: ServerProcess) -> None:
-    (block,) = blocks(section("Explainers and KServe v1"), "bash")
+    (block,) = blocks(section("Quick start", "explainers.md"), "bash")
     commands = shell_commands(block)
     v2, explain, predict = (example_answers(bundled, [command])["curl"] for command in commands)
     assert orjson.loads(v2["outputs"][0]["data"][0]) == explain
@@ -89,6 +89,36 @@ def test_the_gzip_example_of_the_docs_answers_iris(bundled: ServerProcess) -> No
     answers = example_answers(bundled, shell_commands(block))
     assert answers["curl"]["model_name"] == "iris"
     assert answers["curl"]["outputs"][0]["shape"] == [1, 3]
+
+
+def run_block(block: str, server: ServerProcess, folder: Path) -> str:
+    """What a docs shell block prints, run in `folder` (where `.venv` is this environment)
+    against `server`."""
+    (folder / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    script = block.replace("localhost:8080", f"127.0.0.1:{server.http_port}")
+    script = script.replace("localhost:8081", f"127.0.0.1:{server.grpc_port}")
+    result = subprocess.run(
+        ["bash", "-ec", script], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_infer_commands_of_the_clients_doc(bundled: ServerProcess, tmp_path: Path) -> None:
+    (block,) = blocks(document("clients.md"), "bash")
+    text, as_json = run_block(block, bundled, tmp_path).split("\n{", 1)
+    assert "output-0" in text
+    (output,) = json.loads("{" + as_json)["outputs"]
+    assert (output["name"], output["shape"]) == ("output-0", [1, 3])
+
+
+def test_the_inspection_example_of_the_pipelines_doc(tmp_path: Path) -> None:
+    text = document("pipelines.md")
+    (block,) = [block for block in blocks(text, "bash") if "pipeline inspect" in block]
+    (shown,) = [block for block in blocks(text, "text") if block.startswith("argmax.")]
+    with serve(ROOT / "models", env={**os.environ, "OIPSERVE_INSPECT_REQUESTS": "4"}) as server:
+        printed = run_block(block, server, tmp_path)
+    assert printed.endswith(shown)
 
 
 def test_serve_command_on_a_fresh_copy(tmp_path: Path) -> None:

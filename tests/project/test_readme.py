@@ -1,5 +1,6 @@
-"""The README tells the truth: its model examples serve, and its tables list exactly the
-model settings fields and the server settings (flags, variables, defaults) that exist."""
+"""docs/models.md and docs/settings.md tell the truth: the model examples serve, and the
+tables list exactly the model settings fields and the server settings (flags, variables,
+defaults) that exist."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from app.cli import main
 from app.settings import ModelSettings, ServerSettings
-from tests.readme import blocks, section
+from tests.readme import blocks, document
 from tests.repo import IRIS, add_model
 
 SET_BY_THE_LOADER = {"model_folder", "path"}
@@ -21,7 +22,7 @@ SET_BY_THE_LOADER = {"model_folder", "path"}
 def repository(tmp_path: Path) -> Path:
     """One model per Python example of "Your own model", as its model.py."""
     repo = tmp_path / "models"
-    for example in blocks(section("Your own model"), "python"):
+    for example in blocks(document("models.md"), "python"):
         (name,) = re.findall(r"^class (\w+)\(Predictor\)", example, re.MULTILINE)
         folder = add_model(repo, name.lower(), f"model:{name}", parameters={"factor": 3})
         (folder / "model.py").write_text(example)
@@ -48,7 +49,7 @@ async def test_infer_example_serves(rest: httpx.AsyncClient) -> None:
 
 def test_the_calling_example_is_the_bundled_model() -> None:
     bundled = (IRIS.parent / "iris-labels" / "labels.py").read_text()
-    (example,) = [code for code in blocks(section("Your own model"), "python") if "client" in code]
+    (example,) = [code for code in blocks(document("models.md"), "python") if "client" in code]
     assert example in bundled
 
 
@@ -66,9 +67,7 @@ def table_rows(text: str) -> list[list[str]]:
 
 def test_model_settings_table_lists_every_field() -> None:
     fields = {
-        name
-        for row in table_rows(section("Your own model"))
-        for name in re.findall(r"`(\w+)`", row[0])
+        name for row in table_rows(document("models.md")) for name in re.findall(r"`(\w+)`", row[0])
     }
     assert fields == set(ModelSettings.model_fields) - SET_BY_THE_LOADER
 
@@ -76,7 +75,7 @@ def test_model_settings_table_lists_every_field() -> None:
 def test_settings_table_lists_every_setting_with_its_default(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rows = table_rows(section("Settings"))
+    rows = table_rows(document("settings.md"))
     documented = {}
     for flag, variable, default in rows:
         (name,) = re.findall(r"`OIPSERVE_(\w+)`", variable)
