@@ -50,6 +50,7 @@ class RequestContext:
 
     __slots__ = (
         "batch",
+        "batched",
         "cancelled",
         "deadline",
         "front",
@@ -58,6 +59,7 @@ class RequestContext:
         "infer_ended",
         "infer_started",
         "model",
+        "queued",
         "reply_headers",
         "seldon_model",
         "started",
@@ -87,6 +89,10 @@ class RequestContext:
         """The X- headers to send back, once the answer is known (else `headers`)."""
         self.batch = 1
         """The batch size, for a model whose first dimension is the batch."""
+        self.batched = False
+        self.queued = 0
+        """Whether it ran in a batch with others (adaptive batching), and how long it waited
+        for that batch to start (ns)."""
         self.infer_started = 0
         self.infer_ended = 0
         """When the predictor started and ended (perf_counter_ns; 0: it did not)."""

@@ -95,6 +95,31 @@ def _model_metrics(registry: ModelRegistry) -> Iterator[Metric]:
     yield load
 
 
+def _batch_metrics(registry: ModelRegistry) -> Iterator[Metric]:
+    """Adaptive batching: the runs of each batch size and the time requests waited for
+    theirs, for each version that batches."""
+    from prometheus_client.core import CounterMetricFamily
+
+    batches = CounterMetricFamily(
+        "oipserve_batches",
+        "Model runs on a batch of requests (adaptive batching), by batch size in rows.",
+        labels=["model", "version", "size"],
+    )
+    queued = CounterMetricFamily(
+        "oipserve_batch_queue_seconds",
+        "Time requests waited for their batch to run (adaptive batching).",
+        labels=["model", "version"],
+    )
+    for entry in registry.entries():
+        stats = entry.stats
+        if stats.batches:
+            for size, (runs, _) in sorted(stats.batches.items()):
+                batches.add_metric([entry.name, entry.version, str(size)], runs)
+            queued.add_metric([entry.name, entry.version], stats.queue_ns / 1e9)
+    yield batches
+    yield queued
+
+
 class _Collector:
     def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
@@ -103,6 +128,7 @@ class _Collector:
         yield from _request_metrics(self.monitor)
         yield _inflight_metric(self.monitor)
         yield from _model_metrics(self.monitor.registry)
+        yield from _batch_metrics(self.monitor.registry)
 
 
 def metrics_registry(monitor: Monitor) -> CollectorRegistry:

@@ -98,7 +98,13 @@ class Monitor:
         if entry is not None:
             if outcome == SUCCESS:
                 entry.stats.record_success(
-                    started, context.infer_started, context.infer_ended, ended, context.batch
+                    started,
+                    context.infer_started,
+                    context.infer_ended,
+                    ended,
+                    context.batch,
+                    context.queued,
+                    context.batched,
                 )
             else:
                 entry.stats.record_failure(started, ended)

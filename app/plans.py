@@ -12,12 +12,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from app.batching import Batcher
 from app.context import RequestContext
 from app.predictors.base import Predictor, as_coroutine_function
 from app.protocol.errors import OIPError, PredictorError
 from app.protocol.payload import Answer, Payload, Tensors, answer_from_arrays
 from app.protocol.types import InferenceRequest, InferenceResponse, Parameters
 from app.signatures import Signature
+from app.stats import VersionStats
 
 log = logging.getLogger("oipserve.dataplane")
 
@@ -28,11 +30,12 @@ Infer = Callable[[InferenceRequest], Awaitable[object]]
 
 
 class Plan:
-    """Calls one loaded model version."""
+    """Calls one loaded model version (through its batcher when it batches)."""
 
-    __slots__ = ("batched", "infer", "name", "predict", "signature", "version")
+    __slots__ = ("batched", "batcher", "infer", "name", "predict", "signature", "version")
 
-    def __init__(self, predictor: Predictor) -> None:
+    def __init__(self, predictor: Predictor, stats: VersionStats | None = None) -> None:
+        """`stats` get the runs of each batch, when the version batches."""
         self.name = predictor.name
         self.version = predictor.version
         self.signature = Signature(predictor.metadata())
@@ -42,8 +45,15 @@ class Plan:
             self.predict = as_coroutine_function(predictor.predict)
         else:
             self.infer = as_coroutine_function(predictor.infer)
-        self.batched = bool(predictor.settings.max_batch_size)
+        settings = predictor.settings
+        self.batched = bool(settings.max_batch_size)
         """Whether the first dimension of the inputs is the batch."""
+        self.batcher: Batcher | None = None
+        if self.predict is not None and settings.max_batch_size > 1:
+            executed = stats.record_batch if stats is not None else None
+            self.batcher = Batcher(
+                self.name, self.predict, settings.max_batch_size, settings.max_batch_time, executed
+            )
 
     async def __call__(self, payload: Payload, context: RequestContext) -> Answer:
         """Check the payload, run the predictor, keep the requested outputs."""
@@ -53,7 +63,10 @@ class Plan:
             context.batch = shape[0] if shape else 1
         context.infer_started = time.perf_counter_ns()
         try:
-            if self.predict is not None:
+            if self.batcher is not None and not payload.parameters:
+                outputs = await self._batched(payload, context)
+                answer = answer_from_arrays(self.name, outputs, self.version, context.id)
+            elif self.predict is not None:
                 outputs = await self.predict(payload.inputs)
                 answer = answer_from_arrays(self.name, outputs, self.version, context.id)
             else:
@@ -74,6 +87,19 @@ class Plan:
         if payload.outputs:
             answer.outputs = self.signature.select_outputs(payload.outputs, answer)
         return answer
+
+    async def _batched(self, payload: Payload, context: RequestContext) -> object:
+        """The outputs for the payload's rows, from a batch it joined (or a call of its own,
+        for inputs that cannot join one)."""
+        assert self.batcher is not None
+        assert self.predict is not None
+        joinable = self.batcher.key_of(payload.inputs)
+        if joinable is None:
+            return await self.predict(payload.inputs)
+        ticket = await self.batcher.submit(payload.inputs, *joinable)
+        context.batched, context.queued = True, ticket.started - ticket.queued
+        context.infer_started = ticket.started
+        return ticket.answer.result()
 
     async def _infer(self, payload: Payload, context: RequestContext) -> Answer:
         """The predictor's answer to the whole request, its X- headers as parameters."""

@@ -261,7 +261,7 @@ class ModelRegistry:
             _failed(entry, error)
             return
         try:
-            plan = Plan(predictor)  # reads the metadata, which may come from what load read
+            plan = Plan(predictor, entry.stats)  # reads the metadata, which load may have read
         except Exception as error:
             _failed(entry, error)
             await _release(entry, predictor)

@@ -195,7 +195,16 @@ class ModelSettings(BaseModel):
         None, description="The version requests without one go to (default: the newest ready)."
     )
     max_batch_size: int = Field(
-        0, ge=0, description="Reported in the model configuration; > 0 when dimension 0 batches."
+        0,
+        ge=0,
+        description="> 1: requests join batches of up to this many rows (adaptive batching); "
+        "> 0: dimension 0 is the batch (the model configuration leaves it out).",
+    )
+    max_batch_time: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds a batch waits for more requests after its first (adaptive "
+        "batching; 0: it takes what queued while the loop was busy).",
     )
     inputs: list[MetadataTensor] = Field(default_factory=list)
     outputs: list[MetadataTensor] = Field(default_factory=list)

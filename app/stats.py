@@ -3,19 +3,26 @@
 success / fail: count and total time of answered and failed requests, arrival to answer;
 compute_input: arrival until the predictor starts (decoding and checks); compute_infer: the
 predictor; compute_output: the predictor's end until the answer is encoded; queue: time
-waiting for the predictor, always 0 until something queues in front of predictors."""
+waiting in an adaptive batch before it ran; batch_stats: the runs of each batch size."""
 
 from __future__ import annotations
 
 import time
 
-from app.protocol.types import InferStatistics, ModelStatistics, StatisticDuration
+from app.protocol.types import (
+    InferBatchStatistics,
+    InferStatistics,
+    ModelStatistics,
+    StatisticDuration,
+)
 
 
 class VersionStats:
     """Plain counters, updated on the event loop (no locks needed)."""
 
     __slots__ = (
+        "batches",
+        "executions",
         "fail",
         "fail_ns",
         "infer_ns",
@@ -23,6 +30,7 @@ class VersionStats:
         "input_ns",
         "last_ended",
         "output_ns",
+        "queue_ns",
         "success",
         "success_ns",
     )
@@ -30,20 +38,41 @@ class VersionStats:
     def __init__(self) -> None:
         self.success = self.success_ns = self.fail = self.fail_ns = 0
         self.input_ns = self.infer_ns = self.output_ns = 0
-        self.inference_count = 0
+        self.inference_count = self.executions = self.queue_ns = 0
+        self.batches: dict[int, list[int]] = {}
+        """Per batch size run by adaptive batching: [executions, ns in the model]."""
         self.last_ended = 0
         """The perf_counter_ns() at which the last success ended (0: none yet)."""
 
     def record_success(
-        self, started: int, infer_started: int, infer_ended: int, ended: int, batch: int
+        self,
+        started: int,
+        infer_started: int,
+        infer_ended: int,
+        ended: int,
+        batch: int,
+        queued: int = 0,
+        batched: bool = False,
     ) -> None:
+        """A request answered; one execution of the model unless it ran in a batch (the
+        batch counts its own, `record_batch`)."""
         self.success += 1
+        self.queue_ns += queued
+        if not batched:
+            self.executions += 1
         self.success_ns += ended - started
         self.input_ns += infer_started - started
         self.infer_ns += infer_ended - infer_started
         self.output_ns += ended - infer_ended
         self.inference_count += batch
         self.last_ended = ended  # the clock read once per request; wall time on report
+
+    def record_batch(self, size: int, ns: int) -> None:
+        """One run of the model on a batch of `size` rows, taking `ns`."""
+        self.executions += 1
+        counts = self.batches.setdefault(size, [0, 0])
+        counts[0] += 1
+        counts[1] += ns
 
     def record_failure(self, started: int, ended: int) -> None:
         self.fail += 1
@@ -64,16 +93,24 @@ class VersionStats:
             version=version,
             last_inference=self.last_inference,
             inference_count=self.inference_count,
-            execution_count=count,
+            execution_count=self.executions,
             inference_stats=InferStatistics(
                 success=StatisticDuration(count=count, ns=self.success_ns),
                 fail=StatisticDuration(count=self.fail, ns=self.fail_ns),
-                queue=StatisticDuration(count=count, ns=0),
+                queue=StatisticDuration(count=count, ns=self.queue_ns),
                 compute_input=StatisticDuration(count=count, ns=self.input_ns),
                 compute_infer=StatisticDuration(count=count, ns=self.infer_ns),
                 compute_output=StatisticDuration(count=count, ns=self.output_ns),
                 cache_hit=StatisticDuration(),
                 cache_miss=StatisticDuration(),
             ),
-            batch_stats=[],
+            batch_stats=[
+                InferBatchStatistics(
+                    batch_size=size,
+                    compute_input=StatisticDuration(count=runs),
+                    compute_infer=StatisticDuration(count=runs, ns=ns),
+                    compute_output=StatisticDuration(count=runs),
+                )
+                for size, (runs, ns) in sorted(self.batches.items())
+            ],
         )

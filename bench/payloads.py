@@ -52,7 +52,7 @@ class Scenario:
         return self.body[5:]
 
 
-def _json_request(array: np.ndarray) -> bytes:
+def json_request(array: np.ndarray) -> bytes:
     tensor = {
         "name": "input-0",
         "shape": list(array.shape),
@@ -104,7 +104,7 @@ def scenarios() -> list[Scenario]:
     json_type = {"Content-Type": "application/json"}
     binary, header_length = _binary_request(IMAGE)
     return [
-        Scenario("rest-small", "rest", "small", 16, _json_request(ROW), json_type),
+        Scenario("rest-small", "rest", "small", 16, json_request(ROW), json_type),
         Scenario(
             "grpc-small",
             "grpc",
@@ -112,7 +112,7 @@ def scenarios() -> list[Scenario]:
             16,
             grpc_frame(grpc_request("small", ROW).SerializeToString()),
         ),
-        Scenario("rest-large", "rest", "identity", 4, _json_request(IMAGE), json_type, True),
+        Scenario("rest-large", "rest", "identity", 4, json_request(IMAGE), json_type, True),
         Scenario(
             "rest-large-bin",
             "rest",
@@ -133,7 +133,7 @@ def scenarios() -> list[Scenario]:
             grpc_frame(grpc_request("identity", IMAGE).SerializeToString()),
             large=True,
         ),
-        Scenario("rest-pipeline-3", "rest", PIPELINE, 16, _json_request(ROW), json_type, step=STEP),
+        Scenario("rest-pipeline-3", "rest", PIPELINE, 16, json_request(ROW), json_type, step=STEP),
         Scenario(
             "grpc-pipeline-3",
             "grpc",

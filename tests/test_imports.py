@@ -44,7 +44,7 @@ RULES: dict[str, set[str]] = {
     "app.batching": CORE,
     "app.stats": CORE,
     "app.signatures": CORE,
-    "app.plans": CORE | {"app.signatures", "app.context"},
+    "app.plans": CORE | {"app.signatures", "app.context", "app.batching", "app.stats"},
     "app.versions": CORE | {"app.plans", "app.stats", "app.resolver"},
     "app.registry": CORE
     | {"app.registry", "app.versions", "app.plans", "app.resolver", "app.client.interface"},

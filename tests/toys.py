@@ -374,3 +374,11 @@ class RowSums(Predictor):
         RowSums.calls += 1
         x = inputs["x"]
         return {"sum": x.sum(axis=1), "calls": np.full(len(x), RowSums.calls, dtype=np.int64)}
+
+
+class Writable(Predictor):
+    """Answers whether each input array can be written to (PyTorch warns on those that
+    cannot)."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return {name: np.array([array.flags.writeable]) for name, array in inputs.items()}

@@ -72,7 +72,7 @@ class Gzip:
 
         await self.app({**scope, "headers": headers}, inflated, send)
 
-    def _inflate(self, compressed: bytes) -> bytes:
+    def _inflate(self, compressed: bytes | bytearray) -> bytes:
         inflater = zlib.decompressobj(_GZIP_WINDOW)
         try:
             body = inflater.decompress(compressed, self.limit + 1)

@@ -38,7 +38,7 @@ class RequestBody:
 
     __slots__ = ("body", "header_length", "payload")
 
-    def __init__(self, body: bytes, header_length: str | None) -> None:
+    def __init__(self, body: bytes | bytearray, header_length: str | None) -> None:
         self.body = body
         self.header_length = header_length
         self.payload: Payload | None = None

@@ -62,14 +62,19 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body."""
+async def read_body(receive: Receive) -> bytes | bytearray:
+    """The whole request body: as it came when it came in one part (empty ones aside), else
+    joined into one writable buffer (the join copies anyway; binary tensors over it are then
+    writable)."""
     parts: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise InvalidInput("the client disconnected before sending the whole body")
         chunk: bytes = message.get("body", b"")
+        if chunk:
+            parts.append(chunk)
         if not message.get("more_body", False):
-            return b"".join([*parts, chunk]) if parts else chunk
-        parts.append(chunk)
+            if len(parts) < 2:  # one part (or none): as it came, no copy
+                return parts[0] if parts else b""
+            return bytearray().join(parts)

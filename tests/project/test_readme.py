@@ -20,9 +20,11 @@ SET_BY_THE_LOADER = {"model_folder", "path"}
 
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
-    """One model per Python example of "Your own model", as its model.py."""
+    """One model per Python model example of docs/models.md, as its model.py."""
     repo = tmp_path / "models"
     for example in blocks(document("models.md"), "python"):
+        if "(Predictor)" not in example:
+            continue  # a line to put in a predictor, not a model
         (name,) = re.findall(r"^class (\w+)\(Predictor\)", example, re.MULTILINE)
         folder = add_model(repo, name.lower(), f"model:{name}", parameters={"factor": 3})
         (folder / "model.py").write_text(example)
