@@ -86,6 +86,14 @@ _OPERATION_FLAGS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        "--workers",
+        {
+            "type": int,
+            "metavar": "N",
+            "help": "N server processes on the same ports, kept by a supervisor (default 1)",
+        },
+    ),
+    (
         "--ready-when",
         {
             "metavar": "all|any|A,B",
@@ -202,6 +210,7 @@ def _serve(options: dict[str, Any]) -> int:
     from app.logs import setup_logging
     from app.server import Server
     from app.settings import ModelSettingsError, ServerSettings
+    from app.workers import Supervisor
 
     given = {key: value for key, value in options.items() if value is not None}
     try:
@@ -212,8 +221,10 @@ def _serve(options: dict[str, Any]) -> int:
     setup_logging(settings.log_level, settings.log_format)
     with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
         try:
+            if settings.workers > 1:
+                return runner.run(Supervisor(settings).run())
             runner.run(Server(settings).serve())
-        except (OSError, ModelSettingsError) as error:
+        except (OSError, ModelSettingsError, ValueError) as error:
             logging.getLogger("oipserve").error("%s", error)
             return 1
     return 0

@@ -65,6 +65,7 @@ class Server:
             host,
             settings.http_port,
             "REST listening on http://{address} (docs at /docs)",
+            settings.reuse_port,
         )
         self._grpc = GrpcListener(self.dataplane, settings)
         self._metrics: HTTPListener | None = None
@@ -74,6 +75,7 @@ class Server:
                 host,
                 settings.metrics_port,
                 "metrics on http://{address}/metrics",
+                settings.reuse_port,
             )
         self.listeners: list[Listener] = [self._rest, self._grpc, *filter(None, [self._metrics])]
         """Every port the server answers on."""

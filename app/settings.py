@@ -55,6 +55,12 @@ class ServerSettings(BaseSettings):
     grpc_max_message_mb: float = Field(
         64, gt=0, description="gRPC messages beyond are RESOURCE_EXHAUSTED, both ways"
     )
+    workers: int = Field(
+        1, ge=1, description="Server processes on the same ports (SO_REUSEPORT), supervised."
+    )
+    reuse_port: bool = Field(
+        False, description="Bind the ports with SO_REUSEPORT (what --workers sets in each worker)."
+    )
     gzip_min_bytes: int = Field(
         1000, ge=0, description="gzip REST answers of this many bytes or more (0: never)"
     )

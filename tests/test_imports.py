@@ -53,6 +53,7 @@ RULES: dict[str, set[str]] = {
     "app.metrics": CORE | {"app.registry", "app.versions", "app.context", "app.monitor"},
     "app.logs": {"app.context"},
     "app.tracing": {"app", "app.context"},
+    "app.workers": {"app.settings"},
     "app.memory": set(),
     "app.dataplane": CORE
     | {"app.registry", "app.versions", "app.dataplane", "app.batching", "app.context"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 import time
@@ -382,3 +383,10 @@ class Writable(Predictor):
 
     async def predict(self, inputs: Tensors) -> Tensors:
         return {name: np.array([array.flags.writeable]) for name, array in inputs.items()}
+
+
+class Pid(Predictor):
+    """Answers the id of the process that answered (which worker)."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return {"pid": np.array([os.getpid()], dtype=np.int64)}

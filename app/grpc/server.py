@@ -60,7 +60,7 @@ def build_server(
     limit = settings.grpc_max_message_bytes
     server = grpc.aio.server(
         options=[
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", int(settings.reuse_port)),
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
         ]
@@ -73,7 +73,7 @@ def build_server(
         )
     )
     address = f"{_host(settings.host)}:{settings.grpc_port}"
-    _check_free(settings.host, settings.grpc_port)
+    _check_free(settings.host, settings.grpc_port, settings.reuse_port)
     try:
         port = server.add_insecure_port(address)
     except RuntimeError:  # grpcio raises this when it cannot bind; older versions return 0
@@ -83,7 +83,7 @@ def build_server(
     return server, port
 
 
-def _check_free(host: str, port: int) -> None:
+def _check_free(host: str, port: int, reuse_port: bool) -> None:
     """OSError saying why host:port cannot be bound, before gRPC's core logs its own lines
     about it (port 0 is always free)."""
     if port == 0:
@@ -91,6 +91,8 @@ def _check_free(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
             probe.bind((host.strip("[]"), port))
         except OSError as error:

@@ -26,13 +26,15 @@ async def _serve(server: uvicorn.Server, listening: socket.socket) -> None:
         await server.serve(sockets=[listening])
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to host:port, before uvicorn starts: OSError saying why not, with
-    nothing logged."""
+def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
+    """A TCP socket bound to host:port (shared with other processes that bind it so when
+    `reuse_port`), before uvicorn starts: OSError saying why not, with nothing logged."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listening = socket.socket(family, socket.SOCK_STREAM)
     try:
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         listening.bind((host.strip("[]"), port))
     except OSError as error:
         listening.close()
@@ -43,7 +45,9 @@ def _bind(host: str, port: int) -> socket.socket:
 class HTTPListener:
     """One uvicorn server running as a task of our loop."""
 
-    def __init__(self, app: FastAPI, host: str, port: int, announce: str) -> None:
+    def __init__(
+        self, app: FastAPI, host: str, port: int, announce: str, reuse_port: bool = False
+    ) -> None:
         config = uvicorn.Config(
             app,
             host=host,
@@ -55,6 +59,7 @@ class HTTPListener:
             server_header=False,
         )
         self.announce = announce
+        self.reuse_port = reuse_port
         """The log line saying where it listens, with `{address}` for host:port."""
         self.server = _UvicornServer(config)
         self.task: asyncio.Task[None] | None = None
@@ -64,7 +69,7 @@ class HTTPListener:
     def bind(self) -> None:
         """Take the port (OSError saying why it cannot be), before uvicorn logs anything."""
         config = self.server.config
-        self._socket = _bind(config.host, config.port)
+        self._socket = _bind(config.host, config.port, self.reuse_port)
         self.port = self._socket.getsockname()[1]
 
     async def start(self) -> int:
