@@ -159,3 +159,49 @@ def render(registry: CollectorRegistry) -> bytes:
     from prometheus_client import generate_latest
 
     return generate_latest(registry)
+
+
+SUMMED_GAUGES = frozenset({"oipserve_inflight_requests"})
+"""Gauges whose values add up across workers; the others (states, load times, process
+facts) are the same or per process, and the largest is kept."""
+
+
+def merged_text(texts: list[str]) -> bytes:
+    """Several processes' text expositions (a --workers server's) as one server's: counters,
+    histograms and the SUMMED_GAUGES added up, other gauges their largest value, and
+    `_created` samples their earliest."""
+    from prometheus_client import generate_latest
+    from prometheus_client.core import Metric
+    from prometheus_client.parser import text_string_to_metric_families
+    from prometheus_client.registry import CollectorRegistry
+
+    families: dict[str, Metric] = {}
+    values: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text):
+            families.setdefault(family.name, Metric(family.name, family.documentation, family.type))
+            found = values.setdefault(family.name, {})
+            added = family.type in ("counter", "histogram", "summary") or (
+                family.name in SUMMED_GAUGES
+            )
+            for sample in family.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                if key not in found:
+                    found[key] = sample.value
+                elif sample.name.endswith("_created"):
+                    found[key] = min(found[key], sample.value)
+                elif added:
+                    found[key] += sample.value
+                else:
+                    found[key] = max(found[key], sample.value)
+    for name, family in families.items():
+        for (sample_name, labels), value in values[name].items():
+            family.add_sample(sample_name, dict(labels), value)
+
+    class _Merged:
+        def collect(self) -> Iterator[Metric]:
+            yield from families.values()
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Merged())
+    return generate_latest(registry)

@@ -17,6 +17,7 @@ from app.client.inprocess import InProcessClient
 from app.dataplane import DataPlane
 from app.grpc.server import GrpcListener
 from app.memory import tune_malloc
+from app.peers import PeerApp, Peers
 from app.registry import ModelRegistry
 from app.rest import create_app, create_metrics_app
 from app.rest.server import HTTPListener
@@ -77,7 +78,17 @@ class Server:
                 "metrics on http://{address}/metrics",
                 settings.reuse_port,
             )
-        self.listeners: list[Listener] = [self._rest, self._grpc, *filter(None, [self._metrics])]
+        self._peer: HTTPListener | None = None
+        if settings.peers_dir is not None:  # a worker of --workers: a port for the others
+            self.dataplane.peers = Peers(settings.peers_dir)
+            self._peer = HTTPListener(
+                PeerApp(create_app(self.dataplane, settings)),
+                "127.0.0.1",
+                0,
+                "private port for the other workers on {address}",
+            )
+        others = filter(None, [self._metrics, self._peer])
+        self.listeners: list[Listener] = [self._rest, self._grpc, *others]
         """Every port the server answers on."""
         self._stop_requested = asyncio.Event()
         self._cut_drain = asyncio.Event()
@@ -108,6 +119,8 @@ class Server:
             log.info(listener.announce.format(address=f"{self.settings.host}:{port}"))
         await self.registry.load_repository(names)
         await self.dataplane.pipelines.load_repository()
+        if self._peer is not None and self.dataplane.peers is not None:
+            self.dataplane.peers.register(self._peer.port)
         self.dataplane.mark_started()
         await self._report_models()
 
@@ -153,6 +166,8 @@ class Server:
         self._stopped = True
         grace = self.settings.grace_seconds if grace is None else grace
         self.dataplane.mark_stopping()
+        if self.dataplane.peers is not None:
+            self.dataplane.peers.unregister()
         if drain > 0:
             log.info("shutdown: readiness is 503; still serving new requests for %gs", drain)
             with contextlib.suppress(TimeoutError):

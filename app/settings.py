@@ -61,6 +61,10 @@ class ServerSettings(BaseSettings):
     reuse_port: bool = Field(
         False, description="Bind the ports with SO_REUSEPORT (what --workers sets in each worker)."
     )
+    peers_dir: Path | None = Field(
+        None,
+        description="Where the workers of one --workers server find each other (set by it).",
+    )
     gzip_min_bytes: int = Field(
         1000, ge=0, description="gzip REST answers of this many bytes or more (0: never)"
     )

@@ -114,3 +114,42 @@ class VersionStats:
                 for size, (runs, ns) in sorted(self.batches.items())
             ],
         )
+
+
+def merged(reports: list[ModelStatistics]) -> ModelStatistics:
+    """One version's statistics as several processes (workers) report them: counts and times
+    summed, the last inference the latest."""
+    first = reports[0]
+    stats = first.inference_stats
+    durations = {
+        field: StatisticDuration(
+            count=sum(getattr(r.inference_stats, field).count for r in reports),
+            ns=sum(getattr(r.inference_stats, field).ns for r in reports),
+        )
+        for field in type(stats).model_fields
+    }
+    batches: dict[int, list[InferBatchStatistics]] = {}
+    for report in reports:
+        for batch in report.batch_stats:
+            batches.setdefault(batch.batch_size, []).append(batch)
+    return ModelStatistics(
+        name=first.name,
+        version=first.version,
+        last_inference=max(r.last_inference for r in reports),
+        inference_count=sum(r.inference_count for r in reports),
+        execution_count=sum(r.execution_count for r in reports),
+        inference_stats=InferStatistics(**durations),
+        batch_stats=[
+            InferBatchStatistics(
+                batch_size=size,
+                compute_input=_summed([b.compute_input for b in same]),
+                compute_infer=_summed([b.compute_infer for b in same]),
+                compute_output=_summed([b.compute_output for b in same]),
+            )
+            for size, same in sorted(batches.items())
+        ],
+    )
+
+
+def _summed(durations: list[StatisticDuration]) -> StatisticDuration:
+    return StatisticDuration(count=sum(d.count for d in durations), ns=sum(d.ns for d in durations))

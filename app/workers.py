@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from app.settings import ServerSettings
 
@@ -47,7 +50,9 @@ class Supervisor:
         if settings.workers > 1 and 0 in (settings.http_port, settings.grpc_port):
             raise ValueError("--workers needs fixed ports: workers share them (not port 0)")
         self.settings = settings
-        self.environment = worker_environment(settings)
+        self.peers = Path(tempfile.mkdtemp(prefix="oipserve-workers-"))
+        """Where the workers find each other (app.peers)."""
+        self.environment = worker_environment(settings.model_copy(update={"peers_dir": self.peers}))
         self.workers: dict[int, asyncio.subprocess.Process] = {}
         self._stopping = asyncio.Event()
 
@@ -61,6 +66,7 @@ class Supervisor:
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+            shutil.rmtree(self.peers, ignore_errors=True)
         log.info("supervisor: every worker has stopped")
         return 0
 

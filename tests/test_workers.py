@@ -30,18 +30,23 @@ BODY = {"inputs": [{"name": "x", "shape": [1], "datatype": "INT8", "data": [1]}]
 def workers(tmp_path: Path) -> Iterator[ServerProcess]:
     repo = tmp_path / "models"
     add_model(repo, "pid", "tests.toys:Pid")
+    add_model(repo, "later", "tests.toys:Echo")
     http, grpc_port = free_port(), free_port()
     argv = [sys.executable, "-m", "app", "serve", str(repo), "--host", "127.0.0.1"]
     argv += ["--http-port", str(http), "--grpc-port", str(grpc_port), "--workers", "2"]
+    argv += ["--load-models", "pid"]
     with running(argv) as server:
         server.http_port, server.grpc_port = http, grpc_port
         yield server
 
 
-def _rest_pid(server: ServerProcess) -> int:
-    """The worker that answers a request on a new connection."""
+def _rest_pid(server: ServerProcess) -> int | None:
+    """The worker that answers a request on a new connection (None: one that has not
+    loaded its models yet, having just started)."""
     with httpx.Client(base_url=server.url) as client:
         answer = client.post("/v2/models/pid/infer", json=BODY)
+    if answer.status_code == 404:
+        return None
     assert answer.status_code == 200, answer.text
     return int(answer.json()["outputs"][0]["data"][0])
 
@@ -62,9 +67,13 @@ def _pids_until(server: ServerProcess, count: int, seconds: float = 30) -> set[i
     deadline = time.monotonic() + seconds
     while len(seen) < count and time.monotonic() < deadline:
         try:
-            seen.add(_rest_pid(server))
+            found = _rest_pid(server)
         except httpx.TransportError:
+            found = None
+        if found is None:
             time.sleep(0.05)
+        else:
+            seen.add(found)
     assert len(seen) >= count, (seen, server.log)
     return seen
 
@@ -82,9 +91,13 @@ def _answering(server: ServerProcess, tries: int = 30) -> set[int]:
     seen = set()
     for _ in range(tries):
         try:
-            seen.add(_rest_pid(server))
+            found = _rest_pid(server)
         except httpx.TransportError:
+            found = None
+        if found is None:
             time.sleep(0.05)
+        else:
+            seen.add(found)
     return seen
 
 
@@ -118,3 +131,44 @@ def test_workers_need_fixed_ports(tmp_path: Path) -> None:
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert line.endswith("--workers needs fixed ports: workers share them (not port 0)")
+
+
+def _ready_everywhere(server: ServerProcess, model: str) -> set[int]:
+    """The readiness codes of `model` from 30 requests on new connections (both workers)."""
+    codes = set()
+    for _ in range(30):
+        with httpx.Client(base_url=server.url) as client:
+            codes.add(client.get(f"/v2/models/{model}/ready").status_code)
+    return codes
+
+
+def test_a_load_or_unload_through_one_worker_reaches_all(workers: ServerProcess) -> None:
+    _pids_until(workers, 2)
+    assert _ready_everywhere(workers, "later") == {400}  # a folder, not loaded
+    with httpx.Client(base_url=workers.url) as client:
+        assert client.post("/v2/repository/models/later/load").status_code == 200
+    assert _ready_everywhere(workers, "later") == {200}
+    with httpx.Client(base_url=workers.url) as client:
+        assert client.post("/v2/repository/models/later/unload").status_code == 200
+    assert _ready_everywhere(workers, "later") == {400}
+
+
+def test_statistics_count_every_workers_requests(workers: ServerProcess) -> None:
+    answered = [_rest_pid(workers) for _ in range(30)]
+    assert None not in answered
+    assert len(set(answered)) == 2
+    with httpx.Client(base_url=workers.url) as client:
+        (stats,) = client.get("/v2/models/pid/stats").json()["model_stats"]
+        every = client.get("/v2/models/stats").json()["model_stats"]
+    assert stats["inference_count"] == stats["execution_count"] == 30
+    assert stats["inference_stats"]["success"]["count"] == 30
+    assert [(s["name"], s["inference_count"]) for s in every] == [("pid", 30)]
+    with httpx.Client(base_url=workers.url) as client:
+        metrics = client.get("/metrics").text
+    (line,) = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith('oipserve_requests_total{model="pid"')
+    ]
+    assert line.endswith(" 30.0")  # both workers' requests, in whichever answers
+    assert metrics.count("# TYPE oipserve_requests_total counter") == 1

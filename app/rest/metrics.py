@@ -24,6 +24,7 @@ def metrics_router(dataplane: DataPlane) -> APIRouter:
         nonlocal registry
         if registry is None:
             registry = metrics_registry(dataplane.monitor)
-        return Response(render(registry), media_type=CONTENT_TYPE)
+        text = await dataplane.whole_server_metrics(render(registry))
+        return Response(text, media_type=CONTENT_TYPE)
 
     return router

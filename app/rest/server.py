@@ -8,7 +8,7 @@ import socket
 from collections.abc import Iterator
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 
 class _UvicornServer(uvicorn.Server):
@@ -46,7 +46,7 @@ class HTTPListener:
     """One uvicorn server running as a task of our loop."""
 
     def __init__(
-        self, app: FastAPI, host: str, port: int, announce: str, reuse_port: bool = False
+        self, app: ASGIApp, host: str, port: int, announce: str, reuse_port: bool = False
     ) -> None:
         config = uvicorn.Config(
             app,
