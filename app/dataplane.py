@@ -69,6 +69,11 @@ class DataPlane:
         """The repository has been loaded: readiness now follows the models."""
         self._started = True
 
+    @property
+    def stopping(self) -> bool:
+        """Whether shutdown has begun."""
+        return self._stopping
+
     def mark_stopping(self) -> None:
         """Shutdown has begun: readiness is false from now on."""
         self._stopping = True

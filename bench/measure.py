@@ -54,7 +54,9 @@ class Load:
     scenario: Scenario
     url: str
     body_file: Path
-    core: int
+    core: int | str
+    """The core (or `taskset` core list) the load generator runs on."""
+    threads: int = 1
 
     def command(self, seconds: float, log: Path) -> list[str]:
         pin = ["taskset", "-c", str(self.core)]
@@ -62,12 +64,15 @@ class Load:
         if self.scenario.transport == "rest":
             return [
                 *pin,
-                *("wrk", "-t1", "-c", concurrency, "-d", f"{seconds:g}s", "--latency"),
+                *("wrk", f"-t{self.threads}", "-c", concurrency, "-d", f"{seconds:g}s"),
+                "--latency",
                 *("-s", str(WRK_SCRIPT), self.url),
             ]
         return [
             *pin,
-            *("h2load", "-t1", "-c1", "-m", concurrency, "-D", f"{seconds:g}"),
+            *("h2load", f"-t{self.threads}", f"-c{self.threads}"),
+            *("-m", str(max(1, self.scenario.connections // self.threads))),
+            *("-D", f"{seconds:g}"),
             *("--log-file", str(log), "-d", str(self.body_file)),
             *("-H", "content-type: application/grpc", "-H", "te: trailers", self.url),
         ]

@@ -43,7 +43,7 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def running(
-    command: list[str], core: int, ports: list[int], env: dict[str, str] | None = None
+    command: list[str], core: int | str, ports: list[int], env: dict[str, str] | None = None
 ) -> Iterator[int]:
     """Run `command` pinned to `core` until the block ends; yields its pid once every port
     in `ports` accepts connections."""

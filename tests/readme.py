@@ -25,6 +25,15 @@ def section(title: str | None = None, document: str = "README.md") -> str:
     raise AssertionError(f"{document} has no section '## {title}'")
 
 
+def python_example(marker: str) -> str:
+    """The Python example after `<!-- test: marker -->` in README.md or a file of docs/."""
+    for path in [README, *sorted(DOCS.glob("*.md"))]:
+        found = re.search(rf"<!-- test: {marker} -->\n```python\n(.*?)```", path.read_text(), re.S)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no example marked {marker}")
+
+
 def document(name: str) -> str:
     """The whole text of docs/<name>."""
     return (DOCS / name).read_text()

@@ -30,6 +30,7 @@ async def test_a_rest_request_reaches_the_predictor_through_few_frames(server: S
         answer = await client.post("/v2/models/frames/infer", json=BODY)
     frames = answer.json()["outputs"][0]["data"]
     assert frames == [
+        "CloseWhenDraining.__call__",
         "BodyLimit.__call__",
         "Gzip.__call__",
         "InferRoutes.__call__",

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +38,20 @@ def workers(tmp_path: Path) -> Iterator[ServerProcess]:
     argv += ["--load-models", "pid"]
     with running(argv) as server:
         server.http_port, server.grpc_port = http, grpc_port
+        _every_worker_ready(server)
         yield server
+
+
+def _every_worker_ready(server: ServerProcess, seconds: float = 30) -> None:
+    """Until 20 readiness checks in a row, on new connections, answer 200 (a worker that is
+    still loading answers 503)."""
+    deadline = time.monotonic() + seconds
+    ready = 0
+    while ready < 20:
+        assert time.monotonic() < deadline, server.log
+        with httpx.Client(base_url=server.url) as client:
+            ok = client.get("/v2/health/ready").status_code == 200
+        ready = ready + 1 if ok else 0
 
 
 def _rest_pid(server: ServerProcess) -> int | None:
@@ -66,14 +80,7 @@ def _pids_until(server: ServerProcess, count: int, seconds: float = 30) -> set[i
     seen: set[int] = set()
     deadline = time.monotonic() + seconds
     while len(seen) < count and time.monotonic() < deadline:
-        try:
-            found = _rest_pid(server)
-        except httpx.TransportError:
-            found = None
-        if found is None:
-            time.sleep(0.05)
-        else:
-            seen.add(found)
+        seen |= _answering(server, tries=5)
     assert len(seen) >= count, (seen, server.log)
     return seen
 
@@ -172,3 +179,43 @@ def test_statistics_count_every_workers_requests(workers: ServerProcess) -> None
     ]
     assert line.endswith(" 30.0")  # both workers' requests, in whichever answers
     assert metrics.count("# TYPE oipserve_requests_total counter") == 1
+
+
+def test_sigterm_under_load_loses_no_request(tmp_path: Path) -> None:
+    """Clients keep sending while the workers drain, on keep-alive connections, until an
+    answer says `Connection: close` (as a load balancer stops sending to a pod that drains):
+    every request is answered."""
+    repo = tmp_path / "models"
+    add_model(repo, "pid", "tests.toys:Pid")
+    http, grpc_port = free_port(), free_port()
+    argv = [sys.executable, "-m", "app", "serve", str(repo), "--host", "127.0.0.1"]
+    argv += ["--http-port", str(http), "--grpc-port", str(grpc_port), "--workers", "2"]
+    argv += ["--drain-seconds", "0.5"]
+    outcomes: list[str] = []
+    with running(argv) as server:
+        server.http_port, server.grpc_port = http, grpc_port
+        _pids_until(server, 2)
+
+        def send() -> None:
+            with httpx.Client(base_url=server.url) as client:
+                while True:
+                    try:
+                        answer = client.post("/v2/models/pid/infer", json=BODY)
+                    except httpx.TransportError as error:
+                        outcomes.append(f"lost: {type(error).__name__}")
+                        return
+                    outcomes.append(str(answer.status_code))
+                    if answer.headers.get("connection") == "close":
+                        return
+
+        senders = [threading.Thread(target=send) for _ in range(4)]
+        for sender in senders:
+            sender.start()
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGTERM)
+        for sender in senders:
+            sender.join(timeout=30)
+        assert server.process.wait(timeout=30) == 0
+    assert not [outcome for outcome in outcomes if outcome.startswith("lost")], outcomes[-8:]
+    assert set(outcomes) == {"200"}
+    assert outcomes.count("200") > 10

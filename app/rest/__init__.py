@@ -11,6 +11,7 @@ from app import __version__
 from app.dataplane import DataPlane
 from app.rest.compression import Gzip
 from app.rest.docs import TAGS, install_openapi, serve_redoc_offline
+from app.rest.draining import CloseWhenDraining
 from app.rest.errors import install_error_handlers
 from app.rest.extensions import all_statistics_router, extensions_router
 from app.rest.infer import InferEndpoint
@@ -56,6 +57,7 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     limit = settings.http_max_body_bytes
     app.add_middleware(Gzip, limit=limit, minimum=settings.gzip_min_bytes)
     app.add_middleware(BodyLimit, limit=limit)
+    app.add_middleware(CloseWhenDraining, dataplane=dataplane)
     origins = settings.cors_origin_list()
     if origins:
         app.add_middleware(

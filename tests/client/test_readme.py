@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -11,23 +10,13 @@ from pathlib import Path
 import pytest
 
 from app.server import Server
+from tests.readme import python_example
 from tests.repo import IRIS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def example(marker: str) -> str:
-    """The Python example after `<!-- test: marker -->` in README.md or a file of docs/."""
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-        match = re.search(rf"<!-- test: {marker} -->\n```python\n(.*?)```", path.read_text(), re.S)
-        if match:
-            return match.group(1)
-    raise AssertionError(f"no example marked {marker}")
 
 
 async def run_example(marker: str, server: Server) -> list[str]:
     """The example's printed lines, run against `server`."""
-    source = example(marker).replace("localhost:8080", f"127.0.0.1:{server.http_port}")
+    source = python_example(marker).replace("localhost:8080", f"127.0.0.1:{server.http_port}")
     source = source.replace("localhost:8081", f"127.0.0.1:{server.grpc_port}")
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from tests.process import LOCAL_PORTS, ROOT, ServerProcess, running, serve
-from tests.readme import blocks, document, section, shell_commands
+from tests.readme import blocks, document, python_example, section, shell_commands
 
 pytestmark = pytest.mark.slow
 
@@ -61,8 +61,13 @@ def test_curl_and_grpcurl_examples_answer_iris(bundled: ServerProcess) -> None:
     assert_setosa(example_answers(bundled))
 
 
-def test_pipeline_examples_answer_the_bundled_pipeline(bundled: ServerProcess) -> None:
-    (block,) = blocks(section("Quick start", "pipelines.md"), "bash")
+@pytest.mark.parametrize(
+    ("title", "document"), [("Pipelines", "README.md"), ("Quick start", "pipelines.md")]
+)
+def test_pipeline_examples_answer_the_bundled_pipeline(
+    bundled: ServerProcess, title: str, document: str
+) -> None:
+    (block,) = blocks(section(title, document), "bash")
     answers = example_answers(bundled, shell_commands(block))
     assert set(answers) == {"curl", "grpcurl"}
     for answer in answers.values():
@@ -73,8 +78,12 @@ def test_pipeline_examples_answer_the_bundled_pipeline(bundled: ServerProcess) -
     assert answers["grpcurl"]["outputs"][0]["contents"]["int64_contents"] == [str(SETOSA)]
 
 
-def test_explainer_examples_explain_iris(bundled: ServerProcess) -> None:
-    (block,) = blocks(section("Quick start", "explainers.md"), "bash")
+@pytest.mark.parametrize(
+    ("title", "document"),
+    [("Explainers and KServe v1", "README.md"), ("Quick start", "explainers.md")],
+)
+def test_explainer_examples_explain_iris(bundled: ServerProcess, title: str, document: str) -> None:
+    (block,) = blocks(section(title, document), "bash")
     commands = shell_commands(block)
     v2, explain, predict = (example_answers(bundled, [command])["curl"] for command in commands)
     assert orjson.loads(v2["outputs"][0]["data"][0]) == explain
@@ -137,4 +146,18 @@ def test_serve_command_on_a_fresh_copy(tmp_path: Path) -> None:
     with running(["bash", "-c", command], cwd=copy, env={**env, **LOCAL_PORTS}, timeout=300) as s:
         assert "model iris version 1 is ready" in s.log
         assert_setosa(example_answers(s))
+        client = python_example("clients example")  # with what the first command installed
+        client = client.replace("localhost:8080", f"127.0.0.1:{s.http_port}")
+        client = client.replace("localhost:8081", f"127.0.0.1:{s.grpc_port}")
+        printed = subprocess.run(
+            [str(copy / ".venv" / "bin" / "python"), "-c", client],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert printed.returncode == 0, printed.stderr
+        assert printed.stdout.count(" 42 [0 2]") == 2
     assert "shutdown complete" in s.log
