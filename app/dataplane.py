@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from app import __version__
 from app.context import RequestContext, enter_context, leave_context, new_request_id
 from app.deadlines import tightened, timeout_seconds, within
-from app.metrics import merged_text
 from app.model_config import model_config
 from app.monitor import SUCCESS, Monitor, outcome_of
-from app.peers import Peers, answering_a_peer
+from app.peers import Peers
 from app.pipelines.inspection import Inspection
 from app.pipelines.store import Pipelines
 from app.protocol.errors import ModelNotReady, NotFound, OIPError, Unsupported
@@ -19,7 +16,6 @@ from app.protocol.types import (
     InspectedRequest,
     ModelConfig,
     ModelMetadataResponse,
-    ModelStatistics,
     ModelStatisticsResponse,
     RepositoryIndexRequest,
     RepositoryIndexResponse,
@@ -30,7 +26,6 @@ from app.protocol.types import (
 from app.registry import ModelRegistry
 from app.resolver import Kind, Target, target_of
 from app.settings import ServerSettings
-from app.stats import merged
 from app.tracing import Tracing
 from app.versions import ModelState, ModelVersion
 
@@ -168,33 +163,13 @@ class DataPlane:
         if name is not None and not ready:
             raise ModelNotReady(f"{target_of(name)} has no ready version")
         found = [entry.stats.report(label, entry.version) for label, entry in ready]
-        if self.peers is not None and not answering_a_peer.get():
-            found = await self._with_peers(found, name, version)
+        if self.peers is not None:
+            found = await self.peers.statistics(found, name, version)
         return ModelStatisticsResponse(model_stats=found)
 
     async def whole_server_metrics(self, local: bytes) -> bytes:
         """This worker's metrics text, with the other workers' added in (--workers)."""
-        if self.peers is None or answering_a_peer.get():
-            return local
-        texts = await self.peers.texts("/metrics")
-        return merged_text([local.decode(), *texts]) if texts else local
-
-    async def _with_peers(
-        self, found: list[ModelStatistics], name: str | None, version: str | None
-    ) -> list[ModelStatistics]:
-        """The statistics of this worker summed with the other workers' (--workers)."""
-        assert self.peers is not None
-        path = "/v2/models/stats"
-        if name is not None:
-            path = f"/v2/models/{quote(name, safe='')}"
-            path += f"/versions/{quote(version, safe='')}/stats" if version else "/stats"
-        each: dict[tuple[str, str], list[ModelStatistics]] = {}
-        for report in found:
-            each[report.name, report.version] = [report]
-        for answer in await self.peers.get(path):
-            for report in ModelStatisticsResponse.model_validate(answer).model_stats:
-                each.setdefault((report.name, report.version), []).append(report)
-        return [merged(reports) for reports in each.values()]
+        return local if self.peers is None else await self.peers.metrics(local)
 
     async def repository_index(self, request: RepositoryIndexRequest) -> RepositoryIndexResponse:
         """The model repository extension: every model folder and loaded version, and every
@@ -221,8 +196,8 @@ class DataPlane:
             await self.pipelines.load(target.name)
         else:
             await self.registry.load(name)
-        if self.peers is not None and not answering_a_peer.get():
-            await self.peers.post(f"/v2/repository/models/{quote(name, safe='')}/load")
+        if self.peers is not None:
+            await self.peers.repository(name, "load")
 
     async def repository_unload(self, name: str, request: RepositoryModelRequest) -> None:
         """Unload model `name` (pipeline `p` as `p.pipeline`) once the requests it is
@@ -233,8 +208,8 @@ class DataPlane:
             await self.pipelines.unload(target.name)
         else:
             await self.registry.unload(name)
-        if self.peers is not None and not answering_a_peer.get():
-            await self.peers.post(f"/v2/repository/models/{quote(name, safe='')}/unload")
+        if self.peers is not None:
+            await self.peers.repository(name, "unload")
 
     async def infer(self, target: Target, encoded: Encoded, context: RequestContext) -> Answer:
         """Answer one inference request, whichever front it came by: decode the payload,

@@ -3,9 +3,9 @@
 Each worker also serves its REST app on a private port (127.0.0.1, picked by the system) and
 writes that port to a file named by its pid in the folder the supervisor gave it. A repository
 load or unload through any worker is passed on to the others (through their private ports)
-before it is answered; statistics are gathered from all of them and summed. What a worker
-answers on its private port concerns itself only (`answering_a_peer`), so nothing goes round.
-"""
+before it is answered; statistics and metrics are gathered from all of them and summed. What
+a worker answers on its private port concerns itself only (`answering_a_peer`), so nothing
+goes round."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ import contextlib
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from urllib.parse import quote
 
 import httpx
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.metrics import merged_text
 from app.protocol.errors import PredictorError
+from app.protocol.types import ModelStatistics, ModelStatisticsResponse
+from app.stats import merged
 
 answering_a_peer: ContextVar[bool] = ContextVar("answering_a_peer", default=False)
 """True while a worker answers another worker (on its private port)."""
@@ -41,7 +43,8 @@ class PeerApp:
 
 
 class Peers:
-    """The workers registered in `folder`, this one aside."""
+    """The workers registered in `folder`, this one aside. What it asks of them is asked only
+    when this worker answers a client, not another worker."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -62,21 +65,46 @@ class Peers:
                     found.append(int(path.read_text()))
         return found
 
-    async def post(self, path: str) -> None:
-        """POST `path` to every other worker; PredictorError naming the ones that failed."""
+    async def repository(self, name: str, action: str) -> None:
+        """Load or unload (`action`) model `name` on every other worker; PredictorError naming
+        the workers where it failed."""
+        if answering_a_peer.get():
+            return
+        path = f"/v2/repository/models/{quote(name, safe='')}/{action}"
         answers = await self._each("POST", path)
         failed = [f"{port}: {text}" for port, status, text in answers if status != 200]
         if failed:
             raise PredictorError(f"{path} failed on other workers: {'; '.join(failed)}")
 
-    async def texts(self, path: str) -> list[str]:
+    async def statistics(
+        self, found: list[ModelStatistics], name: str | None, version: str | None
+    ) -> list[ModelStatistics]:
+        """This worker's statistics (`found`, of model `name` or every one, of `version` or
+        every one) summed with the other workers'."""
+        if answering_a_peer.get():
+            return found
+        path = "/v2/models/stats"
+        if name is not None:
+            path = f"/v2/models/{quote(name, safe='')}"
+            path += f"/versions/{quote(version, safe='')}/stats" if version else "/stats"
+        each: dict[tuple[str, str], list[ModelStatistics]] = {}
+        for report in found:
+            each[report.name, report.version] = [report]
+        for text in await self._texts(path):
+            for report in ModelStatisticsResponse.model_validate_json(text).model_stats:
+                each.setdefault((report.name, report.version), []).append(report)
+        return [merged(reports) for reports in each.values()]
+
+    async def metrics(self, local: bytes) -> bytes:
+        """This worker's metrics text (`local`) with the other workers' added in."""
+        if answering_a_peer.get():
+            return local
+        texts = await self._texts("/metrics")
+        return merged_text([local.decode(), *texts]) if texts else local
+
+    async def _texts(self, path: str) -> list[str]:
         """What every other worker answers to GET `path` (those that answer 200)."""
         return [text for _, status, text in await self._each("GET", path) if status == 200]
-
-    async def get(self, path: str) -> list[Any]:
-        """The JSON every other worker answers to GET `path` (those that answer 200)."""
-        answers = await self._each("GET", path)
-        return [_json(text) for _, status, text in answers if status == 200]
 
     async def _each(self, method: str, path: str) -> list[tuple[int, int, str]]:
         ports = self.ports()
@@ -102,7 +130,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _json(text: str) -> Any:
-    return orjson.loads(text)

@@ -54,13 +54,12 @@ RULES: dict[str, set[str]] = {
     "app.logs": {"app.context"},
     "app.tracing": {"app", "app.context"},
     "app.workers": {"app.settings"},
-    "app.peers": {"app.protocol"},
+    "app.peers": {"app.protocol", "app.metrics", "app.stats"},
     "app.memory": set(),
     "app.dataplane": CORE
     | {"app.registry", "app.versions", "app.dataplane", "app.batching", "app.context"}
     | {"app.deadlines", "app.pipelines"}
-    | {"app.monitor", "app.model_config", "app.resolver", "app.tracing", "app.peers"}
-    | {"app.metrics", "app.stats"},
+    | {"app.monitor", "app.model_config", "app.resolver", "app.tracing", "app.peers"},
     "app.rest": FRONT | {"app.rest", "app.metrics"},
     "app.grpc": FRONT | {"app.grpc"},
     "app.kafka": FRONT | {"app.kafka"},
