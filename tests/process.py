@@ -3,6 +3,7 @@ must talk to the server the way a user's client does (other processes, other too
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -61,6 +62,21 @@ def python(*arguments: str, timeout: float = 90) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+async def oipserve(*args: str) -> tuple[int, str, str]:
+    """`python -m app ARGS` (the `oipserve` command), awaited: exit code, stdout, stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
 
 
 def tool(name: str) -> str:

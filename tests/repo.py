@@ -54,3 +54,22 @@ def add_pipeline(repository: Path, name: str, spec: dict[str, Any], **metadata: 
     }
     (folder / "pipeline.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     return folder
+
+
+def add_tfsimples(repository: Path) -> None:
+    """Seldon's `tfsimples` example: models tfsimple1 and tfsimple2 (tests.toys:Simple) and
+    the pipeline feeding tfsimple1's two outputs to tfsimple2's two inputs."""
+    for name in ("tfsimple1", "tfsimple2"):
+        add_model(repository, name, "tests.toys:Simple")
+    tensors = {"tfsimple1.outputs.OUTPUT0": "INPUT0", "tfsimple1.outputs.OUTPUT1": "INPUT1"}
+    add_pipeline(
+        repository,
+        "tfsimples",
+        {
+            "steps": [
+                {"name": "tfsimple1"},
+                {"name": "tfsimple2", "inputs": ["tfsimple1"], "tensorMap": tensors},
+            ],
+            "output": {"steps": ["tfsimple2"]},
+        },
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +10,11 @@ import pytest
 
 from app.server import Server
 from tests.payloads import IRIS_ROWS
+from tests.process import oipserve as run_app
 
 
 async def oipserve(*args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "infer",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_app("infer", *args)
 
 
 async def test_rest_with_a_npy_file_prints_a_table(server: Server, tmp_path: Path) -> None:

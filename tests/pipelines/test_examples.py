@@ -18,7 +18,7 @@ from app.client import (
 )
 from app.protocol.errors import OIPError
 from app.server import Server
-from tests.repo import add_model, add_pipeline
+from tests.repo import add_model, add_pipeline, add_tfsimples
 
 ONES = np.ones((1, 16), np.int32)
 COUNT = np.arange(16, dtype=np.int32).reshape(1, 16)
@@ -27,26 +27,14 @@ COUNT = np.arange(16, dtype=np.int32).reshape(1, 16)
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
     repo = tmp_path / "models"
-    for name in ("tfsimple1", "tfsimple2", "tfsimple3"):
-        add_model(repo, name, "tests.toys:Simple")
+    add_model(repo, "tfsimple3", "tests.toys:Simple")
     add_model(repo, "add10", "tests.toys:Add10")
     add_model(repo, "mul10", "tests.toys:Mul10")
     add_model(repo, "conditional", "tests.toys:Choose")
     add_model(repo, "counter", "tests.toys:Counter")
     add_model(repo, "identity-loop", "tests.toys:Echo")
     add_model(repo, "identity-output", "tests.toys:Echo")
-    tensors = {"tfsimple1.outputs.OUTPUT0": "INPUT0", "tfsimple1.outputs.OUTPUT1": "INPUT1"}
-    add_pipeline(
-        repo,
-        "tfsimples",
-        {
-            "steps": [
-                {"name": "tfsimple1"},
-                {"name": "tfsimple2", "inputs": ["tfsimple1"], "tensorMap": tensors},
-            ],
-            "output": {"steps": ["tfsimple2"]},
-        },
-    )
+    add_tfsimples(repo)
     add_pipeline(
         repo,
         "join",

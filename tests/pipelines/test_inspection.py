@@ -3,8 +3,6 @@ REST (`GET /v2/pipelines/{p}/requests/{id}`) and `oipserve pipeline inspect`."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,8 @@ from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
 from app.server import Server
 from app.settings import ServerSettings
-from tests.repo import add_model, add_pipeline
+from tests.process import oipserve
+from tests.repo import add_model, add_pipeline, add_tfsimples
 
 SIMPLE: dict[str, Any] = {
     "inputs": [
@@ -31,21 +30,8 @@ SIMPLE: dict[str, Any] = {
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
     repo = tmp_path / "models"
-    add_model(repo, "tfsimple1", "tests.toys:Simple")
-    add_model(repo, "tfsimple2", "tests.toys:Simple")
+    add_tfsimples(repo)
     add_model(repo, "failing", "tests.toys:Failing")
-    tensors = {"tfsimple1.outputs.OUTPUT0": "INPUT0", "tfsimple1.outputs.OUTPUT1": "INPUT1"}
-    add_pipeline(
-        repo,
-        "tfsimples",
-        {
-            "steps": [
-                {"name": "tfsimple1"},
-                {"name": "tfsimple2", "inputs": ["tfsimple1"], "tensorMap": tensors},
-            ],
-            "output": {"steps": ["tfsimple2"]},
-        },
-    )
     add_pipeline(
         repo,
         "fails",
@@ -152,19 +138,7 @@ async def test_off_by_default_and_the_404_says_how_to_turn_it_on(repository: Pat
 
 
 async def _oipserve(*args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "pipeline",
-        "inspect",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await oipserve("pipeline", "inspect", *args)
 
 
 async def test_the_inspect_command(server: Server, served: httpx.AsyncClient) -> None:
