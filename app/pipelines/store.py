@@ -14,8 +14,9 @@ import yaml
 
 from app.client.interface import InferenceClient
 from app.pipelines.inspection import Inspection
+from app.pipelines.manifest import pipeline_spec
 from app.pipelines.plan import PipelinePlan
-from app.pipelines.spec import INPUTS, OUTPUTS, PipelineError, PipelineSpec, pipeline_spec
+from app.pipelines.spec import INPUTS, OUTPUTS, PipelineError, PipelineSpec
 from app.protocol.errors import ModelNotReady, NotFound, OIPError
 from app.protocol.types import InspectedRequest, MetadataTensor, ModelMetadataResponse
 from app.registry import ModelRegistry

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.pipelines.spec import INPUTS, OUTPUTS, Join, PipelineError, Reference, pipeline_spec
+from app.pipelines.manifest import pipeline_spec
+from app.pipelines.spec import INPUTS, OUTPUTS, Join, PipelineError, Reference
 
 
 def _manifest(spec: dict[str, Any], name: str = "p", **top: Any) -> dict[str, Any]:

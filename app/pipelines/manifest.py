@@ -1,0 +1,287 @@
+"""Seldon `Pipeline` manifests: read, normalised and checked as Seldon checks them, into a
+PipelineSpec.
+
+A bare reference `x` means `x.inputs` when `x` is the pipeline's name and `x.outputs`
+otherwise. A step without inputs takes the pipeline's inputs. The checks run in Seldon's
+order, and each names what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.pipelines.spec import (
+    INPUTS,
+    OUTPUT,
+    OUTPUTS,
+    Join,
+    Output,
+    PipelineError,
+    PipelineSpec,
+    Reference,
+    Step,
+)
+
+API_VERSION = "mlops.seldon.io/v1alpha1"
+KIND = "Pipeline"
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+"""A name Seldon accepts for a pipeline: a DNS label (no dots)."""
+
+
+def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
+    """The pipeline a manifest describes, for the repository folder `folder`; PipelineError
+    for the first problem, in Seldon's order of checks."""
+    document = _mapping(manifest, "the manifest")
+    if document.get("apiVersion") != API_VERSION or document.get("kind") != KIND:
+        raise PipelineError(f"the manifest must have apiVersion {API_VERSION} and kind {KIND}")
+    name = _mapping(document.get("metadata"), "metadata").get("name")
+    if name != folder:
+        raise PipelineError(f"metadata.name {name!r} must be the folder's name {folder!r}")
+    if not _NAME.fullmatch(folder):
+        raise PipelineError(
+            f"pipeline {folder!r} does not have a valid name: lower-case letters, digits "
+            "and '-', no dots"
+        )
+    spec = _mapping(document.get("spec"), "spec")
+    if spec.get("input") is not None:
+        raise PipelineError(
+            f"pipeline {name!r}: spec.input (fed by other pipelines' Kafka topics) is not "
+            "served in process"
+        )
+    steps = _steps(name, spec.get("steps"))
+    output = _output(name, spec.get("output"), steps)
+    readers, watchers, downstream, woken = _graph(name, steps)
+    windows = [(step.name, step.join_window_ms) for step in steps.values()]
+    windows.append((OUTPUT, output.join_window_ms))
+    pipeline = PipelineSpec(
+        name,
+        steps,
+        output,
+        allow_cycles=bool(spec.get("allowCycles", False)),
+        max_step_revisits=_count(
+            spec.get("maxStepRevisits", 0), f"pipeline {name!r}: maxStepRevisits"
+        ),
+        readers=readers,
+        watchers=watchers,
+        downstream=downstream,
+        windows=tuple((where, ms) for where, ms in windows if ms is not None),
+        woken=woken,
+    )
+    _check_references(pipeline)
+    if not pipeline.allow_cycles:
+        _check_acyclic(pipeline)
+    _check_triggers_differ(pipeline)
+    return pipeline
+
+
+def _mapping(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PipelineError(f"{what} must be a mapping")
+    return value
+
+
+def _count(value: object, what: str) -> int:
+    if type(value) is not int or value < 0:
+        raise PipelineError(f"{what} must be an integer >= 0, got {value!r}")
+    return value
+
+
+def _join(value: object, what: str) -> Join:
+    if value is None:
+        return Join.INNER
+    if value not in tuple(Join):
+        raise PipelineError(f"{what} must be inner, outer or any, got {value!r}")
+    return Join(str(value))
+
+
+def _steps(pipeline: str, items: object) -> dict[str, Step]:
+    """The steps, checked as Seldon checks them: all the names, then all the inputs, then
+    all the triggers."""
+    if not isinstance(items, list) or not items:
+        raise PipelineError(f"pipeline {pipeline!r} has no steps defined")
+    named: dict[str, dict[str, Any]] = {}
+    for item in items:
+        step = _mapping(item, f"pipeline {pipeline!r}: a step")
+        name = step.get("name")
+        if not isinstance(name, str) or not name:
+            raise PipelineError(f"pipeline {pipeline!r}: a step has no name")
+        if name in named:
+            raise PipelineError(f"pipeline {pipeline!r} has repeated step {name!r}")
+        named[name] = step
+    if pipeline in named:
+        raise PipelineError(f"pipeline {pipeline!r} must not have a step named like the pipeline")
+    inputs = {
+        name: _references(
+            pipeline, step.get("inputs"), f"pipeline {pipeline!r} step {name!r} input"
+        )
+        for name, step in named.items()
+    }
+    triggers = {
+        name: _references(
+            pipeline, step.get("triggers"), f"pipeline {pipeline!r} step {name!r} trigger"
+        )
+        for name, step in named.items()
+    }
+    return {
+        name: _step(pipeline, name, step, inputs[name], triggers[name])
+        for name, step in named.items()
+    }
+
+
+def _step(
+    pipeline: str,
+    name: str,
+    item: dict[str, Any],
+    inputs: tuple[Reference, ...],
+    triggers: tuple[Reference, ...],
+) -> Step:
+    what = f"pipeline {pipeline!r} step {name!r}"
+    window = item.get("joinWindowMs")
+    return Step(
+        name=name,
+        inputs=inputs or (Reference(pipeline, INPUTS),),
+        tensor_map=_tensor_map(item.get("tensorMap"), f"{what} tensorMap"),
+        inputs_join=_join(item.get("inputsJoinType"), f"{what} inputsJoinType"),
+        triggers=triggers,
+        triggers_join=_join(item.get("triggersJoinType"), f"{what} triggersJoinType"),
+        join_window_ms=None if window is None else _count(window, f"{what} joinWindowMs"),
+        upstream=frozenset(ref.source for ref in (*inputs, *triggers) if ref.source != pipeline),
+    )
+
+
+def _references(pipeline: str, items: object, what: str) -> tuple[Reference, ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise PipelineError(f"{what}s must be a list")
+    return tuple(reference(pipeline, item, what) for item in items)
+
+
+def reference(pipeline: str, text: object, what: str) -> Reference:
+    """The reference `text` names in a step of `pipeline` (normalised as Seldon does)."""
+    if not isinstance(text, str) or not text.strip() or text.startswith("."):
+        raise PipelineError(f"{what} {text!r} is empty")
+    parts = text.split(".")
+    if len(parts) == 1:
+        return Reference(text, INPUTS if text == pipeline else OUTPUTS)
+    if len(parts) > 3 or parts[1] not in (INPUTS, OUTPUTS) or not all(parts):
+        raise PipelineError(
+            f"{what} {text!r} must be <step>.(inputs|outputs)[.<tensor>] or "
+            f"{pipeline}.inputs[.<tensor>]"
+        )
+    return Reference(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+
+def _tensor_map(value: object, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    mapping = _mapping(value, what)
+    if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()):
+        raise PipelineError(f"{what} must map references to tensor names")
+    return dict(mapping)
+
+
+def _output(pipeline: str, value: object, steps: dict[str, Step]) -> Output:
+    if value is None:
+        if len(steps) > 1:
+            raise PipelineError(f"multi step pipeline {pipeline!r} must specify output")
+        (only,) = steps
+        return Output((Reference(only, OUTPUTS),))
+    item = _mapping(value, f"pipeline {pipeline!r} output")
+    what = f"pipeline {pipeline!r} output"
+    references = _references(pipeline, item.get("steps"), f"{what} step")
+    if not references:
+        raise PipelineError(f"pipeline {pipeline!r} must have a non empty output")
+    window = item.get("joinWindowMs")
+    return Output(
+        references,
+        _join(item.get("stepsJoin"), f"{what} stepsJoin"),
+        _tensor_map(item.get("tensorMap"), f"{what} tensorMap"),
+        None if window is None else _count(window, f"{what} joinWindowMs"),
+    )
+
+
+def _check_references(pipeline: PipelineSpec) -> None:
+    """Every step an input or trigger names exists (or is the pipeline), and so does every
+    output step."""
+    for step in pipeline.steps.values():
+        for ref in (*step.inputs, *step.triggers):
+            if ref.source not in pipeline.steps and ref.source != pipeline.name:
+                raise PipelineError(
+                    f"pipeline {pipeline.name!r} step {step.name!r} has input {str(ref)!r} "
+                    f"for step {ref.source!r}, which does not exist"
+                )
+            if ref.source == pipeline.name and ref.side == OUTPUTS:
+                raise PipelineError(
+                    f"pipeline {pipeline.name!r} step {step.name!r} has input {str(ref)!r}: "
+                    "a pipeline's outputs are what its steps answer"
+                )
+    for ref in pipeline.output.steps:
+        if ref.source not in pipeline.steps:
+            raise PipelineError(f"pipeline {pipeline.name!r} output step {ref.source!r} not found")
+
+
+Graph = dict[str, tuple[str, ...]]
+
+
+def _graph(pipeline: str, steps: dict[str, Step]) -> tuple[Graph, Graph, Graph, Graph]:
+    """The readers, watchers, downstream and woken steps of each step (see PipelineSpec)."""
+
+    def readers_of(source: str, sides: tuple[str, ...] = (INPUTS, OUTPUTS)) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name, step in steps.items()
+            if any(
+                ref.source == source and ref.side in sides for ref in (*step.inputs, *step.triggers)
+            )
+        )
+
+    readers = {source: readers_of(source) for source in (pipeline, *steps)}
+    watchers = {source: readers_of(source, (INPUTS,)) for source in steps}
+    downstream: dict[str, tuple[str, ...]] = {}
+    for name in steps:
+        reached: set[str] = set()
+        todo = [name]
+        while todo:
+            for later in set(readers[todo.pop()]) - reached:
+                reached.add(later)
+                todo.append(later)
+        downstream[name] = tuple(step for step in steps if step in reached)
+    outer = {
+        name for name, step in steps.items() if Join.OUTER in (step.inputs_join, step.triggers_join)
+    }
+    woken = {
+        name: tuple(step for step in later if step in readers[name] or step in outer)
+        for name, later in downstream.items()
+    }
+    return readers, watchers, downstream, woken
+
+
+def _check_acyclic(pipeline: PipelineSpec) -> None:
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            cycle = " -> ".join([*trail[trail.index(name) :], name])
+            raise PipelineError(
+                f"pipeline {pipeline.name!r} has a cycle ({cycle}); allowCycles permits one"
+            )
+        if name in done:
+            return
+        for before in sorted(pipeline.steps[name].upstream):
+            visit(before, [*trail, name])
+        done.add(name)
+
+    for name in pipeline.steps:
+        visit(name, [])
+
+
+def _check_triggers_differ(pipeline: PipelineSpec) -> None:
+    for step in pipeline.steps.values():
+        for ref in step.triggers:
+            if ref in step.inputs:
+                raise PipelineError(
+                    f"pipeline {pipeline.name!r} step {step.name!r}: inputs and triggers must "
+                    f"differ, but {str(ref)!r} is in both"
+                )
