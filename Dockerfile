@@ -4,13 +4,13 @@
 
 ARG PYTHON_VERSION=3.11
 
-# Builder: the oipserve wheel (with its production extra, tracing) and the wheels of all its
-# dependencies, at the versions deploy/constraints.txt pins (`python deploy/lock.py`).
+# Builder: the oipserve wheel (with its production extras, tracing and kafka) and the wheels
+# of all its dependencies, at the versions deploy/constraints.txt pins (`python deploy/lock.py`).
 FROM python:${PYTHON_VERSION}-slim AS builder
 WORKDIR /src
 COPY pyproject.toml README.md deploy/constraints.txt ./
 COPY app ./app
-RUN pip wheel --no-cache-dir --wheel-dir /wheels --constraint ./constraints.txt ".[tracing]"
+RUN pip wheel --no-cache-dir --wheel-dir /wheels --constraint ./constraints.txt ".[tracing,kafka]"
 
 # Runtime: those wheels installed offline, the models, a non-root user; no build tools.
 FROM python:${PYTHON_VERSION}-slim AS runtime

@@ -1,5 +1,6 @@
 """The `oipserve` command: `oipserve serve [MODEL_REPOSITORY] ...`, `oipserve infer URL MODEL
-...` and `oipserve pipeline inspect URL PIPELINE ...`. Nothing runs at import."""
+...` and `oipserve pipeline inspect URL PIPELINE ...` (those two through Kafka with `--kafka
+BOOTSTRAP` in place of the URL). Nothing runs at import."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app import __version__
+from app.client.parsers import URL_SECOND, Run, add_infer, add_pipeline
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,9 +63,14 @@ def _parser() -> argparse.ArgumentParser:
         help="largest gRPC message in MB, either way; larger ones are RESOURCE_EXHAUSTED "
         "(default 64)",
     )
+    kafka = serve.add_argument_group(
+        "Kafka", "read Seldon's topics when --kafka-bootstrap is given (the kafka extra)"
+    )
+    for flag, options in _KAFKA_FLAGS:
+        kafka.add_argument(flag, **options)
     serve.set_defaults(run=_serve)
-    _add_infer(commands)
-    _add_pipeline(commands)
+    add_infer(commands, _infer)
+    add_pipeline(commands, _inspect)
     return parser
 
 
@@ -131,71 +138,106 @@ _OPERATION_FLAGS: list[tuple[str, dict[str, Any]]] = [
 ]
 """The serve flags about running it in production: (flag, add_argument keywords)."""
 
+_KAFKA_FLAGS: list[tuple[str, dict[str, Any]]] = [
+    ("--kafka-bootstrap", {"metavar": "HOST:PORT[,...]", "help": "the Kafka brokers"}),
+    (
+        "--kafka-topic-prefix",
+        {"help": "topics are PREFIX.NAMESPACE.<kind>.<name>.inputs and .outputs (default seldon)"},
+    ),
+    ("--kafka-namespace", {"help": "the topics' namespace (default default)"}),
+    ("--kafka-group-id", {"help": "the consumer group (default oipserve-<namespace>)"}),
+    (
+        "--kafka-max-in-flight",
+        {
+            "type": int,
+            "metavar": "N",
+            "help": "records of a partition answered at once (default 32)",
+        },
+    ),
+    (
+        "--kafka-step-topics",
+        {
+            "action": "store_true",
+            "default": None,
+            "help": "also write each pipeline step's answer to model.<step>.outputs",
+        },
+    ),
+    (
+        "--kafka-session-timeout-ms",
+        {"type": int, "help": "how long the group waits for a silent member (default 10000)"},
+    ),
+    (
+        "--kafka-security-protocol",
+        {
+            "choices": ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],
+            "help": "default PLAINTEXT",
+        },
+    ),
+    ("--kafka-ssl-cafile", {"type": Path, "help": "CA certificates to trust (PEM)"}),
+    ("--kafka-ssl-certfile", {"type": Path, "help": "the client certificate (PEM)"}),
+    ("--kafka-ssl-keyfile", {"type": Path, "help": "the client certificate's key (PEM)"}),
+    (
+        "--kafka-sasl-mechanism",
+        {
+            "choices": ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"],
+            "help": "default PLAIN; the user and password come from OIPSERVE_KAFKA_SASL_USERNAME "
+            "and OIPSERVE_KAFKA_SASL_PASSWORD",
+        },
+    ),
+]
+"""The serve flags of the Kafka front: (flag, add_argument keywords)."""
 
-def _add_infer(commands: Any) -> None:
-    infer = commands.add_parser(
-        "infer",
-        help="run one inference on a server (REST or gRPC) and print the outputs",
-        description="Run MODEL on a server: REST for http(s)://host:port, gRPC for "
-        "grpc(s)://host:port or host:port. Prints the outputs, the request id and the latency.",
-    )
-    infer.add_argument("url", help="http(s)://host:port, grpc(s)://host:port or host:port")
-    infer.add_argument("model", help="the model's name")
-    infer.add_argument(
-        "--input",
-        "-i",
-        action="append",
-        required=True,
-        metavar="NAME=SOURCE",
-        help="an input tensor from a .npy file, a .json file or inline JSON (a nested list, "
-        'or {"datatype": ..., "shape": ..., "data": ...}); repeat for several inputs',
-    )
-    infer.add_argument(
-        "--output", "-o", action="append", default=[], help="return only this output (repeat)"
-    )
-    infer.add_argument("--model-version", help="the model version (default: the newest)")
-    infer.add_argument("--id", help="the request id (default: a new UUID)")
-    infer.add_argument("--timeout", type=float, default=60.0, help="seconds (default 60)")
-    infer.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    infer.set_defaults(run=_infer)
+
+def _over_kafka(options: dict[str, Any], command: str) -> bool | None:
+    """Whether the command goes through Kafka (--kafka) rather than to a server's URL; None,
+    after saying why, when it has both or neither."""
+    url, kafka = options["url"], options["kafka"]
+    if url is None and kafka is None:
+        print(f"oipserve {command}: give the server's URL, or --kafka BOOTSTRAP", file=sys.stderr)
+    elif url is not None and kafka is not None:
+        print(f"oipserve {command}: --kafka goes without a URL, got {url!r}", file=sys.stderr)
+    else:
+        return kafka is not None
+    return None
 
 
-def _add_pipeline(commands: Any) -> None:
-    pipeline = commands.add_parser("pipeline", help="look into a server's pipelines")
-    actions = pipeline.add_subparsers(dest="action", required=True)
-    inspect = actions.add_parser(
-        "inspect",
-        help="print what a pipeline's steps were sent and answered in one request",
-        description="Print the tensors each step of PIPELINE was sent (inputs) and answered "
-        "(outputs) in request ID, one line each: step.side.tensor, datatype, shape, data. The "
-        "server must keep them: `oipserve serve --inspect-requests N`.",
-    )
-    inspect.add_argument("url", help="the server's REST URL, http(s)://host:port")
-    inspect.add_argument(
-        "path",
-        metavar="PIPELINE[.STEP[.inputs|.outputs[.TENSOR]]]",
-        help="the pipeline, or one step, side or tensor of it",
-    )
-    inspect.add_argument(
-        "--request-id",
-        required=True,
-        help="the request's id (its x-request-id header, else its id field)",
-    )
-    inspect.add_argument("--json", action="store_true", help="print the tensors as JSON")
-    inspect.set_defaults(run=_inspect)
+def _kafka_command(name: str) -> Run | None:
+    """The Kafka command `name` of app.kafka.commands; None, after saying so, without the
+    kafka extra."""
+    try:
+        from app.kafka import commands
+    except ModuleNotFoundError as error:
+        if error.name != "aiokafka":
+            raise
+        print(
+            "oipserve: --kafka needs the kafka extra: pip install 'oipserve[kafka]'",
+            file=sys.stderr,
+        )
+        return None
+    found: Run = getattr(commands, name)
+    return found
+
+
+def _through(options: dict[str, Any], command: str, kafka_name: str, direct: Run) -> int:
+    """Run the command to the server's URL (`direct`) or through Kafka."""
+    kafka = _over_kafka(options, command)
+    if kafka is None:
+        return 2
+    run = _kafka_command(kafka_name) if kafka else direct
+    return 2 if run is None else run(options)
 
 
 def _inspect(options: dict[str, Any]) -> int:
     from app.client.inspect_command import run
 
     options.pop("action")
-    return run(options)
+    return _through(options, "pipeline inspect", "run_inspect", run)
 
 
 def _infer(options: dict[str, Any]) -> int:
     from app.client.command import run
 
-    return run(options)
+    return _through(options, "infer", "run_infer", run)
 
 
 def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -207,14 +249,21 @@ def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def _serve(options: dict[str, Any]) -> int:
+    from app.kafka.settings import KafkaSettings
     from app.logs import setup_logging
     from app.server import Server
     from app.settings import ModelSettingsError, ServerSettings
     from app.workers import Supervisor
 
     given = {key: value for key, value in options.items() if value is not None}
+    kafka_given = {
+        key.removeprefix("kafka_"): given.pop(key)
+        for key in list(given)
+        if key.startswith("kafka_")
+    }
     try:
         settings = ServerSettings(**given)
+        kafka = KafkaSettings(**kafka_given)
     except ValidationError as error:
         print(f"oipserve: invalid settings: {error}", file=sys.stderr)
         return 2
@@ -222,16 +271,32 @@ def _serve(options: dict[str, Any]) -> int:
     with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
         try:
             if settings.workers > 1:
-                return runner.run(Supervisor(settings).run())
-            runner.run(Server(settings).serve())
+                return runner.run(Supervisor(settings, kafka).run())
+            runner.run(Server(settings, kafka=kafka).serve())
         except (OSError, ModelSettingsError, ValueError) as error:
             logging.getLogger("oipserve").error("%s", error)
             return 1
     return 0
 
 
+def _url_first(options: dict[str, Any], extra: list[str]) -> bool:
+    """`URL --option ... MODEL`: the URL being optional, argparse took it for the MODEL and
+    left the MODEL over; put both in their places (whether it did)."""
+    second = next((key for key in URL_SECOND if key in options), None)
+    if second is None or options.get("url") is not None or len(extra) != 1:
+        return False
+    if extra[0].startswith("-"):
+        return False
+    options["url"], options[second] = options[second], extra[0]
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    options = vars(_parser().parse_args(argv))
+    parser = _parser()
+    namespace, extra = parser.parse_known_args(argv)
+    options = vars(namespace)
+    if extra and not _url_first(options, extra):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     options.pop("command")
-    run: Callable[[dict[str, Any]], int] = options.pop("run")
+    run: Run = options.pop("run")
     return run(options)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import cast
+from typing import Any, cast
 
 REST = "rest"
 GRPC = "grpc"
@@ -63,6 +63,7 @@ class RequestContext:
         "reply_headers",
         "seldon_model",
         "started",
+        "steps",
         "trace",
         "version",
     )
@@ -98,6 +99,9 @@ class RequestContext:
         """When the predictor started and ended (perf_counter_ns; 0: it did not)."""
         self.cancelled = ""
         """Why the front cancelled the request (CANCELLED), if it did."""
+        self.steps: Callable[[str, Any], None] | None = None
+        """For a pipeline: called with each step's name and Answer as it answers (the Kafka
+        front's step topics)."""
 
     def echo(self) -> list[tuple[str, str]]:
         """The headers the answer carries back: the request id and the X- headers."""

@@ -9,6 +9,7 @@ from app.model_config import model_config
 from app.monitor import SUCCESS, Monitor, outcome_of
 from app.peers import Peers
 from app.pipelines.inspection import Inspection
+from app.pipelines.spec import PipelineInput
 from app.pipelines.store import Pipelines
 from app.protocol.errors import ModelNotReady, NotFound, OIPError, Unsupported
 from app.protocol.payload import Answer, Encoded, Payload
@@ -274,6 +275,33 @@ class DataPlane:
             ):
                 return Target(Kind.EXPLAINER, entry.name)
         raise NotFound(f"{target} has no explainer")
+
+    def serving_targets(self) -> list[Target]:
+        """Every servable that answers now: each model with a ready version (an explainer
+        as kind explainer, while what it explains is ready) and each ready pipeline."""
+        ready = ModelState.READY
+        models = {
+            Target(Kind.EXPLAINER if entry.explains else Kind.MODEL, entry.name)
+            for entry in self.registry.entries()
+            if entry.state is ready
+        }
+        found = sorted(models) + [
+            Target(Kind.PIPELINE, entry.name)
+            for entry in self.pipelines.entries()
+            if entry.state is ready
+        ]
+        return [target for target in found if self._answers(target)]
+
+    def _answers(self, target: Target) -> bool:
+        try:
+            self._serving(target)
+        except OIPError:
+            return False
+        return True
+
+    def pipeline_input(self, name: str) -> PipelineInput | None:
+        """What feeds pipeline `name` from another pipeline's answers (`spec.input`)."""
+        return self.pipelines.spec(name).input
 
     def model_names(self) -> list[str]:
         """The names of the models in the repository, loaded or not (KServe v1)."""

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from app.context import GRPC, REST
-from app.monitor import BUCKETS, Monitor
+from app.monitor import BUCKETS, Monitor, TopicGauges
 from app.protocol.errors import Unsupported
 from app.registry import ModelRegistry
 from app.versions import ModelState
@@ -120,6 +120,25 @@ def _batch_metrics(registry: ModelRegistry) -> Iterator[Metric]:
     yield queued
 
 
+def _kafka_metrics(gauges: TopicGauges) -> Iterator[Metric]:
+    from prometheus_client.core import GaugeMetricFamily
+
+    inflight = GaugeMetricFamily(
+        "oipserve_kafka_inflight_records",
+        "Kafka records taken and not yet answered (answer acknowledged by the broker).",
+    )
+    inflight.add_metric([], gauges.inflight)
+    lag = GaugeMetricFamily(
+        "oipserve_kafka_consumer_lag",
+        "Records of each inputs topic after the consumer group's committed offset.",
+        labels=["topic"],
+    )
+    for topic, behind in sorted(gauges.lag.items()):
+        lag.add_metric([topic], behind)
+    yield inflight
+    yield lag
+
+
 class _Collector:
     def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
@@ -129,6 +148,8 @@ class _Collector:
         yield _inflight_metric(self.monitor)
         yield from _model_metrics(self.monitor.registry)
         yield from _batch_metrics(self.monitor.registry)
+        if self.monitor.kafka is not None:
+            yield from _kafka_metrics(self.monitor.kafka)
 
 
 def metrics_registry(monitor: Monitor) -> CollectorRegistry:
@@ -161,7 +182,9 @@ def render(registry: CollectorRegistry) -> bytes:
     return generate_latest(registry)
 
 
-SUMMED_GAUGES = frozenset({"oipserve_inflight_requests"})
+SUMMED_GAUGES = frozenset(
+    {"oipserve_inflight_requests", "oipserve_kafka_inflight_records", "oipserve_kafka_consumer_lag"}
+)
 """Gauges whose values add up across workers; the others (states, load times, process
 facts) are the same or per process, and the largest is kept."""
 

@@ -63,6 +63,16 @@ class Series:
         self.buckets[bisect_left(BUCKETS, seconds)] += 1
 
 
+class TopicGauges:
+    """The Kafka front's gauges: the records it is answering, each topic's consumer lag."""
+
+    def __init__(self) -> None:
+        self.inflight = 0
+        self.lag: dict[str, int] = {}
+        """By topic: the records behind the group's committed offsets, in the partitions
+        this process reads."""
+
+
 class Monitor:
     """Holds the request series and the requests in flight."""
 
@@ -78,6 +88,8 @@ class Monitor:
         are counted under the empty label, so that unknown names cannot grow the series)."""
         self.request_level = logging.INFO if log_requests else logging.DEBUG
         """The level of the line logged when a request ends."""
+        self.kafka: TopicGauges | None = None
+        """The Kafka front's gauges, while it runs."""
         self.series: dict[SeriesKey, Series] = {}
         self.inflight: set[RequestContext] = set()
         self.reported: set[RequestContext] = set()

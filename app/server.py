@@ -1,4 +1,5 @@
-"""The composition root: settings -> registry -> dataplane -> REST + gRPC in one event loop.
+"""The composition root: settings -> registry -> dataplane -> REST + gRPC (+ Kafka) in one
+event loop.
 
 Shutdown: on SIGTERM readiness turns 503 at once while new requests are still served for
 `drain_seconds` (so load balancers stop sending first); then the listeners close and the
@@ -11,11 +12,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.client.inprocess import InProcessClient
 from app.dataplane import DataPlane
 from app.grpc.server import GrpcListener
+from app.kafka.settings import KafkaSettings
 from app.memory import tune_malloc
 from app.peers import PeerApp, Peers
 from app.registry import ModelRegistry
@@ -24,6 +26,9 @@ from app.rest.server import HTTPListener
 from app.settings import ModelSettingsError, ServerSettings
 from app.tracing import Tracing
 from app.versions import ModelState
+
+if TYPE_CHECKING:
+    from app.kafka.front import KafkaFront
 
 log = logging.getLogger("oipserve")
 
@@ -53,8 +58,14 @@ class Server:
     """Serves the model repository over REST and gRPC; `serve()` runs until SIGTERM/SIGINT,
     or use `start()` / `stop()` to run it inside an existing loop (tests, embedding)."""
 
-    def __init__(self, settings: ServerSettings, tracing: Tracing | None = None) -> None:
-        """`tracing`: spans for every request (default: as the OTEL_* variables ask)."""
+    def __init__(
+        self,
+        settings: ServerSettings,
+        tracing: Tracing | None = None,
+        kafka: KafkaSettings | None = None,
+    ) -> None:
+        """`tracing`: spans for every request (default: as the OTEL_* variables ask);
+        `kafka`: the Kafka front's settings (it runs when they name a bootstrap server)."""
         self.settings = settings
         self.registry = ModelRegistry(settings.model_repository, grace=settings.grace_seconds)
         self.tracing = tracing if tracing is not None else Tracing.from_environment()
@@ -87,8 +98,14 @@ class Server:
                 0,
                 "private port for the other workers on {address}",
             )
-        others = filter(None, [self._metrics, self._peer])
-        self.listeners: list[Listener] = [self._rest, self._grpc, *others]
+        self.kafka: KafkaFront | None = None
+        """The Kafka front, when the settings name brokers."""
+        if kafka is not None and kafka.bootstrap:
+            from app.kafka.front import KafkaFront  # the kafka extra
+
+            self.kafka = KafkaFront(self.dataplane, kafka)
+        others: list[Listener | None] = [self._metrics, self._peer, self.kafka]
+        self.listeners: list[Listener] = [self._rest, self._grpc, *filter(None, others)]
         """Every port the server answers on."""
         self._stop_requested = asyncio.Event()
         self._cut_drain = asyncio.Event()
@@ -168,6 +185,8 @@ class Server:
         self.dataplane.mark_stopping()
         if self.dataplane.peers is not None:
             self.dataplane.peers.unregister()
+        if self.kafka is not None:  # no load balancer to drain: stop fetching at once
+            self.kafka.close(grace)
         if drain > 0:
             log.info("shutdown: readiness is 503; still serving new requests for %gs", drain)
             with contextlib.suppress(TimeoutError):

@@ -86,10 +86,11 @@ class Tracing:
 
     def start(self, context: RequestContext) -> RequestSpan:
         """Open the span of the request of `context` and make it current: its parent is
-        the request's traceparent (a front's), else the current span (an in-process call's)."""
+        the request's traceparent (a front's: a header, metadata, a Kafka record's header),
+        else the current span (an in-process call's)."""
         kind = _KINDS.get(context.front, trace.SpanKind.SERVER)
         parent = None
-        if context.trace is not None and kind is trace.SpanKind.SERVER:
+        if context.trace is not None and kind is not trace.SpanKind.INTERNAL:
             parent = self._propagator.extract(context.trace)
         span = self._tracer.start_span(f"infer {context.model}", parent, kind)
         token = otel_context.attach(trace.set_span_in_context(span))

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.kafka.settings import KafkaSettings
 from app.settings import ServerSettings
 
 log = logging.getLogger("oipserve.workers")
@@ -46,13 +47,15 @@ def _text(value: object) -> str:
 class Supervisor:
     """Runs `settings.workers` workers until SIGTERM or SIGINT."""
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(self, settings: ServerSettings, kafka: KafkaSettings | None = None) -> None:
         if settings.workers > 1 and 0 in (settings.http_port, settings.grpc_port):
             raise ValueError("--workers needs fixed ports: workers share them (not port 0)")
         self.settings = settings
         self.peers = Path(tempfile.mkdtemp(prefix="oipserve-workers-"))
         """Where the workers find each other (app.peers)."""
         self.environment = worker_environment(settings.model_copy(update={"peers_dir": self.peers}))
+        if kafka is not None:  # each worker reads the topics, in one consumer group
+            self.environment.update(kafka.environment())
         self.workers: dict[int, asyncio.subprocess.Process] = {}
         self._stopping = asyncio.Event()
 

@@ -53,7 +53,7 @@ RULES: dict[str, set[str]] = {
     "app.metrics": CORE | {"app.registry", "app.versions", "app.context", "app.monitor"},
     "app.logs": {"app.context"},
     "app.tracing": {"app", "app.context"},
-    "app.workers": {"app.settings"},
+    "app.workers": {"app.settings", "app.kafka.settings"},
     "app.peers": {"app.protocol", "app.metrics", "app.stats"},
     "app.memory": set(),
     "app.dataplane": CORE
@@ -62,7 +62,11 @@ RULES: dict[str, set[str]] = {
     | {"app.monitor", "app.model_config", "app.resolver", "app.tracing", "app.peers"},
     "app.rest": FRONT | {"app.rest", "app.metrics"},
     "app.grpc": FRONT | {"app.grpc"},
-    "app.kafka": FRONT | {"app.kafka"},
+    "app.kafka": FRONT
+    | {"app.kafka", "app.grpc.convert", "app.grpc.generated", "app.pipelines.spec", "app.monitor"},
+    "app.kafka.commands": FRONT
+    | {"app.kafka", "app.client", "app.grpc.convert"}
+    | {"app.grpc.generated"},
     "app.client": {
         "app",
         "app.protocol",

@@ -50,15 +50,22 @@ async def inspect(options: dict[str, Any]) -> str:
     url = options["url"]
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"inspection is served over REST: give an http(s):// URL, not {url!r}")
-    pipeline, step, side, tensor = _split(options["path"])
+    pipeline = _split(options["path"])[0]
     async with InferenceRESTClient(url) as client:
         found = await client.pipeline_request(pipeline, options["request_id"])
+    return shown(found, options["path"], options["json"])
+
+
+def shown(found: InspectedRequest, path: str, as_json: bool) -> str:
+    """The tensors of `found` at `path`, one line each (step.side.tensor, datatype, shape,
+    data) or as JSON; ValueError when it has none there."""
+    _, step, side, tensor = _split(path)
     rows = _selected(found, step, side, tensor)
-    if options["json"]:
-        shown = {path: t.model_dump() for path, t in rows}
-        return orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode()
+    if as_json:
+        tensors = {where: t.model_dump() for where, t in rows}
+        return orjson.dumps(tensors, option=orjson.OPT_INDENT_2).decode()
     return "\n".join(
-        f"{path}\t{t.datatype}\t{t.shape}\t{orjson.dumps(t.data).decode()}" for path, t in rows
+        f"{where}\t{t.datatype}\t{t.shape}\t{orjson.dumps(t.data).decode()}" for where, t in rows
     )
 
 

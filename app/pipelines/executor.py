@@ -151,7 +151,9 @@ class Run:
             answer = await self.client.infer(InferRequest(name, inputs))
         except OIPError as error:
             what = f"pipeline {self.pipeline.name!r} step {name!r} (model {name!r})"
-            raise type(error)(f"{what}: {error.message}") from error
+            failure = type(error)(f"{what}: {error.message}")
+            failure.source = error.source or name
+            raise failure from error
         return [Tensor(o.name, o.datatype, o.shape, o.as_numpy()) for o in answer.outputs]
 
     async def _next_answers(self) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from app.pipelines.spec import (
     Join,
     Output,
     PipelineError,
+    PipelineInput,
     PipelineSpec,
     Reference,
     Step,
@@ -44,11 +45,7 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
             "and '-', no dots"
         )
     spec = _mapping(document.get("spec"), "spec")
-    if spec.get("input") is not None:
-        raise PipelineError(
-            f"pipeline {name!r}: spec.input (fed by other pipelines' Kafka topics) is not "
-            "served in process"
-        )
+    external = _input(name, spec.get("input"))
     steps = _steps(name, spec.get("steps"))
     output = _output(name, spec.get("output"), steps)
     readers, watchers, downstream, woken = _graph(name, steps)
@@ -59,6 +56,7 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
         steps,
         output,
         allow_cycles=bool(spec.get("allowCycles", False)),
+        input=external,
         max_step_revisits=_count(
             spec.get("maxStepRevisits", 0), f"pipeline {name!r}: maxStepRevisits"
         ),
@@ -180,6 +178,42 @@ def _tensor_map(value: object, what: str) -> dict[str, str]:
     if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()):
         raise PipelineError(f"{what} must map references to tensor names")
     return dict(mapping)
+
+
+def _input(pipeline: str, value: object) -> PipelineInput | None:
+    """`spec.input`: the outputs of one other pipeline (`externalInputs`), renamed by its
+    `tensorMap`; joins over several pipelines' topics are not served."""
+    if value is None:
+        return None
+    what = f"pipeline {pipeline!r} input"
+    item = _mapping(value, what)
+    unknown = sorted(set(item) - {"externalInputs", "tensorMap"})
+    if unknown:
+        raise PipelineError(f"{what}: {unknown[0]!r} is not served (externalInputs, tensorMap)")
+    sources = item.get("externalInputs")
+    if not isinstance(sources, list) or not sources:
+        raise PipelineError(f"{what} externalInputs must be a non-empty list")
+    references = [_external(text, f"{what} externalInputs") for text in sources]
+    source = references[0].source
+    if any(ref.source != source for ref in references):
+        raise PipelineError(f"{what} externalInputs must all name one pipeline's outputs")
+    if source == pipeline:
+        raise PipelineError(f"{what} externalInputs cannot name the pipeline's own outputs")
+    renames = {}
+    for key, name in _tensor_map(item.get("tensorMap"), f"{what} tensorMap").items():
+        ref = _external(key, f"{what} tensorMap key")
+        if ref.source != source or ref.tensor is None:
+            raise PipelineError(f"{what} tensorMap key {key!r} must be {source}.outputs.<tensor>")
+        renames[ref.tensor] = name
+    tensors = () if any(ref.tensor is None for ref in references) else references
+    return PipelineInput(source, tuple(str(ref.tensor) for ref in tensors), renames)
+
+
+def _external(text: object, what: str) -> Reference:
+    parts = text.split(".") if isinstance(text, str) else []
+    if len(parts) not in (2, 3) or parts[1] != OUTPUTS or not all(parts):
+        raise PipelineError(f"{what} {text!r} must be <pipeline>.outputs[.<tensor>]")
+    return Reference(parts[0], OUTPUTS, parts[2] if len(parts) == 3 else None)
 
 
 def _output(pipeline: str, value: object, steps: dict[str, Step]) -> Output:

@@ -5,6 +5,8 @@ the tensors go to the inspection buffer when it is on."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from app.client.interface import InferenceClient
 from app.context import RequestContext
@@ -37,16 +39,36 @@ class PipelinePlan:
         if self.inspection is not None and context.id is not None:
             record = functools.partial(self.inspection.record, name, context.id)
             record(name, INPUTS, inputs)
+        if context.steps is not None:
+            record = _reporting(name, context.steps, record)
         tensors = await Run(self.spec, self.client, inputs, record).answer()
         if record is not None:
             record(name, OUTPUTS, tensors)
-        outputs = [
-            Output(t.name, parse_datatype(t.datatype, f"output {t.name!r}"), t.shape, t.data)
-            for t in tensors
-        ]
+        outputs = _outputs(tensors)
         if payload.outputs:
             outputs = _requested(self.spec.name, outputs, [o.name for o in payload.outputs])
         return Answer(self.spec.name, outputs, None, context.id)
+
+
+def _outputs(tensors: list[Tensor]) -> list[Output]:
+    return [
+        Output(t.name, parse_datatype(t.datatype, f"output {t.name!r}"), t.shape, t.data)
+        for t in tensors
+    ]
+
+
+def _reporting(
+    pipeline: str, report: Callable[[str, Any], None], record: Recorder | None
+) -> Recorder:
+    """A recorder that gives `report` each step's answer, then calls `record`."""
+
+    def recorder(step: str, side: str, tensors: list[Tensor]) -> None:
+        if side == OUTPUTS and step != pipeline:
+            report(step, Answer(step, _outputs(tensors), None, None))
+        if record is not None:
+            record(step, side, tensors)
+
+    return recorder
 
 
 def _requested(pipeline: str, outputs: list[Output], wanted: list[str]) -> list[Output]:

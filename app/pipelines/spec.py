@@ -67,12 +67,23 @@ class Output:
 
 
 @dataclass(frozen=True)
+class PipelineInput:
+    """`spec.input`: the pipeline also runs on each answer of pipeline `source`, read from
+    its outputs topic (Kafka), taking its `tensors` (all when empty) renamed by `renames`."""
+
+    source: str
+    tensors: tuple[str, ...] = ()
+    renames: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PipelineSpec:
     name: str
     steps: dict[str, Step]
     """The steps by name, in the manifest's order."""
     output: Output
     allow_cycles: bool = False
+    input: PipelineInput | None = None
     max_step_revisits: int = 0
     readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The steps that take inputs or triggers from each step (and from the pipeline's

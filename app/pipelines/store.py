@@ -188,6 +188,13 @@ class Pipelines:
                 ) from None
         return entry
 
+    def spec(self, name: str) -> PipelineSpec:
+        """The spec of loaded pipeline `name`; NotFound if it is not loaded."""
+        found = self._specs.get(name)
+        if found is None:
+            raise NotFound(f"pipeline {name!r} not found")
+        return found
+
     def inspect(self, name: str, request_id: str) -> InspectedRequest:
         """The tensors of pipeline `name`'s steps in request `request_id`, if kept."""
         if name not in self.folders():

@@ -47,6 +47,8 @@ class OIPError(Exception):
     """Base of every error a transport reports to a client."""
 
     status: Status = Status.INTERNAL
+    source: str | None = None
+    """The model (or pipeline step) that failed, when it is known."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -86,3 +86,11 @@ async def test_errors_are_reported_with_an_exit_code(
     exit_code, _, err = await oipserve(url, *args)
     assert exit_code == code
     assert message in err
+
+
+async def test_options_may_come_between_the_url_and_the_model(server: Server) -> None:
+    url = f"http://127.0.0.1:{server.http_port}"
+    row = "input-0=[[5.1, 3.5, 1.4, 0.2]]"
+    code, out, err = await oipserve(url, "--id", "between", "iris", "-i", row)
+    assert code == 0, err
+    assert out.splitlines()[:2] == ["model iris version 1", "request id between"]

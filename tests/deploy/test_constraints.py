@@ -1,4 +1,4 @@
-"""deploy/constraints.txt is current: given it, pip resolves oipserve[tracing] (what the image
+"""deploy/constraints.txt is current: given it, pip resolves oipserve[tracing,kafka] (what the image
 installs) to exactly its pins, no more and no fewer, so the image's dependency set is the one
 reviewed, metrics and clients included. (It asks the package index, as the image build does.)"""
 
@@ -33,7 +33,7 @@ def test_the_constraints_are_what_pip_resolves(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     python(
         *("-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"),
-        *("--report", str(report), "--constraint", str(CONSTRAINTS), ".[tracing]"),
+        *("--report", str(report), "--constraint", str(CONSTRAINTS), ".[tracing,kafka]"),
         timeout=300,
     )
     resolved = {
@@ -44,7 +44,13 @@ def test_the_constraints_are_what_pip_resolves(tmp_path: Path) -> None:
     assert resolved == _pinned(), "stale: run `python deploy/lock.py`"
 
 
-def test_the_image_gets_metrics_clients_and_tracing() -> None:
+def test_the_image_gets_metrics_clients_tracing_and_kafka() -> None:
     pinned = _pinned()
-    for package in ("prometheus-client", "httpx", "opentelemetry-sdk", "fastapi-offline"):
+    for package in (
+        "prometheus-client",
+        "httpx",
+        "opentelemetry-sdk",
+        "fastapi-offline",
+        "aiokafka",
+    ):
         assert package in pinned, package

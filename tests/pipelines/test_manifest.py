@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.pipelines.manifest import pipeline_spec
-from app.pipelines.spec import INPUTS, OUTPUTS, Join, PipelineError, Reference
+from app.pipelines.spec import INPUTS, OUTPUTS, Join, PipelineError, PipelineInput, Reference
 
 
 def _manifest(spec: dict[str, Any], name: str = "p", **top: Any) -> dict[str, Any]:
@@ -129,10 +129,56 @@ INVALID: list[tuple[dict[str, Any], str]] = [
         "pipeline 'p' step 'a' inputsJoinType must be inner, outer or any, got 'left'",
     ),
     (
-        _manifest({"steps": CHAIN, "input": {"externalInputs": ["q.outputs"]}}),
-        "spec.input (fed by other pipelines' Kafka topics) is not served in process",
+        _manifest({"steps": [{"name": "a"}], "input": {"externalInputs": []}}),
+        "pipeline 'p' input externalInputs must be a non-empty list",
+    ),
+    (
+        _manifest({"steps": [{"name": "a"}], "input": {"externalInputs": ["q.step.a.outputs"]}}),
+        "pipeline 'p' input externalInputs 'q.step.a.outputs' must be <pipeline>.outputs",
+    ),
+    (
+        _manifest({"steps": [{"name": "a"}], "input": {"externalInputs": ["q", "r.outputs"]}}),
+        "externalInputs 'q' must be <pipeline>.outputs[.<tensor>]",
+    ),
+    (
+        _manifest(
+            {"steps": [{"name": "a"}], "input": {"externalInputs": ["q.outputs", "r.outputs"]}}
+        ),
+        "pipeline 'p' input externalInputs must all name one pipeline's outputs",
+    ),
+    (
+        _manifest({"steps": [{"name": "a"}], "input": {"externalInputs": ["p.outputs"]}}),
+        "externalInputs cannot name the pipeline's own outputs",
+    ),
+    (
+        _manifest(
+            {
+                "steps": [{"name": "a"}],
+                "input": {"externalInputs": ["q.outputs"], "joinType": "any"},
+            }
+        ),
+        "pipeline 'p' input: 'joinType' is not served (externalInputs, tensorMap)",
+    ),
+    (
+        _manifest(
+            {
+                "steps": [{"name": "a"}],
+                "input": {"externalInputs": ["q.outputs"], "tensorMap": {"r.outputs.t": "u"}},
+            }
+        ),
+        "pipeline 'p' input tensorMap key 'r.outputs.t' must be q.outputs.<tensor>",
     ),
 ]
+
+
+def test_spec_input_names_the_pipeline_whose_outputs_feed_it() -> None:
+    external = {"externalInputs": ["q.outputs.t", "q.outputs.u"], "tensorMap": {"q.outputs.t": "x"}}
+    spec = pipeline_spec(_manifest({"steps": [{"name": "a"}], "input": external}), "p")
+    assert spec.input == PipelineInput("q", ("t", "u"), {"t": "x"})
+    spec = pipeline_spec(
+        _manifest({"steps": [{"name": "a"}], "input": {"externalInputs": ["q.outputs"]}}), "p"
+    )
+    assert spec.input == PipelineInput("q")
 
 
 @pytest.mark.parametrize(("manifest", "expected"), INVALID)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from app.cli import main
+from app.kafka.settings import KafkaSettings
 from app.settings import ModelSettings, ServerSettings
 from tests.readme import blocks, document
 from tests.repo import IRIS, add_model
@@ -82,9 +83,11 @@ def test_settings_table_lists_every_setting_with_its_default(
     for flag, variable, default in rows:
         (name,) = re.findall(r"`OIPSERVE_(\w+)`", variable)
         documented[name.lower()] = (flag, default.strip("`"))
-    assert set(documented) == set(ServerSettings.model_fields)
+    fields = dict(ServerSettings.model_fields)
+    fields |= {f"kafka_{name}": field for name, field in KafkaSettings.model_fields.items()}
+    assert set(documented) == set(fields)
     for name, (_, default) in documented.items():
-        assert default == str(ServerSettings.model_fields[name].default), name
+        assert default == str(fields[name].default), name
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     usage = capsys.readouterr().out

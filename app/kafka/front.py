@@ -1,0 +1,303 @@
+"""The Kafka front, a listener of the server (app.server): it reads the routed topics in one
+consumer group, answers each record through the DataPlane, writes the answer (or the error)
+and commits behind it.
+
+At-least-once, in order of offsets: each partition's records start in order, at most
+`max_in_flight` at once (a partition with records waiting is paused), and the offset
+committed is that of the partition's first unfinished record; a record is finished once its
+answer is acknowledged by the broker. When partitions go to another member, or the server
+stops, what runs gets the grace period, what waits is left to the next reader. Which topics
+are read follows loads and unloads (looked at every FOLLOW_SECONDS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
+
+from app.dataplane import DataPlane
+from app.kafka.connection import client_options
+from app.kafka.handler import Record, RecordHandler
+from app.kafka.lanes import Lane
+from app.kafka.records import Outgoing
+from app.kafka.routes import Routes, routes, serving
+from app.kafka.settings import KafkaSettings
+from app.kafka.topics import Topics
+from app.monitor import TopicGauges
+
+log = logging.getLogger("oipserve.kafka")
+FOLLOW_SECONDS = 0.5
+"""How often the front looks for servables loaded or unloaded."""
+_PRODUCE_TRIES = 5
+
+
+class KafkaFront:
+    """Answers Seldon's Kafka topics for the servables of `dataplane`."""
+
+    port = 0
+
+    def __init__(self, dataplane: DataPlane, settings: KafkaSettings) -> None:
+        self.dataplane = dataplane
+        self.settings = settings
+        self.topics = Topics(settings.topic_prefix, settings.namespace)
+        self.announce = (
+            f"Kafka: reading {self.topics.base}.* from {settings.bootstrap} "
+            f"as group {settings.group}"
+        )
+        self.gauges = TopicGauges()
+        self.routes: Routes = {}
+        """The topics read, and where their records go."""
+        self._handler = RecordHandler(dataplane, self.topics, settings.step_topics)
+        self._lanes: dict[TopicPartition, Lane[Record]] = {}
+        self._running: dict[TopicPartition, set[asyncio.Task[None]]] = {}
+        self._stopping = asyncio.Event()
+        self._grace = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._followed = 0.0
+
+    def bind(self) -> None:
+        client_options(self.settings)  # ValueError for settings that cannot connect
+
+    async def start(self) -> int:
+        options = client_options(self.settings)
+        self._producer = AIOKafkaProducer(**options, acks="all", linger_ms=1)
+        self._consumer = AIOKafkaConsumer(
+            **options,
+            group_id=self.settings.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.settings.session_timeout_ms,
+            heartbeat_interval_ms=max(100, self.settings.session_timeout_ms // 4),
+            fetch_max_wait_ms=100,
+        )
+        try:
+            await self._producer.start()
+            await self._consumer.start()
+        except KafkaError as error:
+            await self._close_clients()
+            raise OSError(
+                f"cannot reach the Kafka brokers at {self.settings.bootstrap}: {error}"
+            ) from None
+        self.dataplane.monitor.kafka = self.gauges
+        self._task = asyncio.create_task(self._run())
+        return self.port
+
+    def close(self, grace: float) -> None:
+        """Stop fetching now; what runs gets `grace` seconds."""
+        if not self._stopping.is_set():
+            self._grace = grace
+            self._stopping.set()
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        """Fetch, start, commit, until stopped; then let what runs finish and commit."""
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if self._follow():
+                        await self._fetch()
+                    else:
+                        await self._pause(FOLLOW_SECONDS)
+                except KafkaError as error:  # the clients reconnect on their own
+                    log.warning("Kafka: %s; trying again", error)
+                    await self._pause(1.0)
+            await self._release(list(self._lanes), self._grace)
+        except Exception:
+            log.exception("Kafka: the front stopped")
+            raise
+        finally:
+            await self._close_clients()
+            self.dataplane.monitor.kafka = None
+
+    async def _fetch(self) -> None:
+        batches = await self._consumer.getmany(timeout_ms=100)
+        for partition, records in batches.items():
+            self._take(partition, records)
+        await self._commit(self._lanes)
+        self._measure_lag()
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait `seconds`, or less if the front stops meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    def _follow(self) -> bool:
+        """Read the topics of what serves now (if they changed); whether any are read."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._followed:
+            return bool(self.routes)
+        self._followed = loop.time() + FOLLOW_SECONDS
+        found = routes(serving(self.dataplane), self.topics)
+        if found.keys() != self.routes.keys():
+            assigned = self._consumer.assignment()
+            for partition in [p for p in self._lanes if p not in assigned]:
+                if not self._lanes[partition].busy:  # given up: read afresh if it comes back
+                    del self._lanes[partition]
+                    self._running.pop(partition, None)
+            if found:
+                self._consumer.subscribe(sorted(found), listener=_Rebalance(self))
+                log.info("Kafka: reading %s", ", ".join(sorted(found)))
+            else:
+                self._consumer.unsubscribe()
+        self.routes = found
+        return bool(found)
+
+    def _take(self, partition: TopicPartition, records: list[Record]) -> None:
+        lane = self._lanes.get(partition)
+        if lane is None:
+            lane = self._lanes[partition] = Lane(self.settings.max_in_flight)
+            self._running[partition] = set()
+        for record in records:
+            lane.add(record)
+        self._start(partition, lane)
+
+    def _start(self, partition: TopicPartition, lane: Lane[Record]) -> None:
+        """Start what the lane allows; pause the partition while records wait."""
+        for record in lane.startable():
+            self.gauges.inflight += 1
+            task = asyncio.create_task(self._answer(record))
+            self._running[partition].add(task)
+            task.add_done_callback(functools.partial(self._finished, partition, lane, record))
+        paused = partition in self._consumer.paused()
+        if lane.waiting and not paused:
+            self._consumer.pause(partition)
+        elif paused and not lane.waiting:
+            self._consumer.resume(partition)
+
+    def _finished(
+        self,
+        partition: TopicPartition,
+        lane: Lane[Record],
+        record: Record,
+        task: asyncio.Task[None],
+    ) -> None:
+        self.gauges.inflight -= 1
+        self._running.get(partition, set()).discard(task)
+        if task.cancelled():
+            return  # not answered: its offset is never committed past
+        if task.exception() is not None:
+            log.error(
+                "Kafka: %s offset %d not answered (it will be read again): %s",
+                record.topic,
+                record.offset,
+                task.exception(),
+            )
+            return
+        lane.finish(record.offset)
+        if self._lanes.get(partition) is lane and not self._stopping.is_set():
+            self._start(partition, lane)
+
+    async def _answer(self, record: Record) -> None:
+        """Answer a record by each of its topic's routes; send the answers (and the steps'
+        answers) and wait for the broker to have them."""
+        found = self.routes.get(record.topic) or self._handler.fallback(record.topic)
+        if not found:
+            log.warning(
+                "Kafka: %s offset %d skipped: no pipeline reads the topic any more",
+                record.topic,
+                record.offset,
+            )
+        sent = await asyncio.gather(*(self._handler.answer(record, route) for route in found))
+        await asyncio.gather(*(self._deliver(records) for records in sent))
+
+    async def _deliver(self, records: list[Outgoing]) -> None:
+        """Produce the records, the last (the answer) in its place an error record when the
+        broker refuses it for its size."""
+        *steps, answer = records
+        await asyncio.gather(*(self._produce(step) for step in steps))
+        try:
+            await self._produce(answer)
+        except MessageSizeTooLargeError as error:
+            await self._produce(self._handler.too_large(answer, error))
+
+    async def _produce(self, record: Outgoing) -> None:
+        for attempt in range(_PRODUCE_TRIES):
+            try:
+                await self._producer.send_and_wait(
+                    record.topic, record.value, key=record.key, headers=record.headers
+                )
+                return
+            except MessageSizeTooLargeError:
+                raise
+            except KafkaError as error:
+                if attempt == _PRODUCE_TRIES - 1:
+                    log.error("Kafka: cannot write to %s: %s", record.topic, error)
+                    raise
+                await asyncio.sleep(0.1 * 2**attempt)
+
+    async def _commit(self, partitions: Iterable[TopicPartition]) -> None:
+        """Commit each partition's position where it moved."""
+        positions = {}
+        assigned = self._consumer.assignment()
+        for partition in partitions:
+            lane = self._lanes.get(partition) if partition in assigned else None
+            position = lane.to_commit() if lane is not None else None
+            if position is not None:
+                positions[partition] = position
+        if not positions:
+            return
+        try:
+            await self._consumer.commit(
+                {tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()}
+            )
+        except KafkaError as error:
+            log.warning("Kafka: commit failed (it is tried again): %s", error)
+            return
+        for partition, offset in positions.items():
+            self._lanes[partition].committed = offset
+
+    async def _release(self, partitions: list[TopicPartition], grace: float) -> None:
+        """Let what runs in `partitions` finish (within `grace` s), commit, forget them."""
+        running = [task for p in partitions for task in self._running.get(p, ())]
+        if running:
+            _, late = await asyncio.wait(running, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("Kafka: %d records did not finish; they will be read again", len(late))
+        await self._commit(partitions)
+        for partition in partitions:
+            self._lanes.pop(partition, None)
+            self._running.pop(partition, None)
+
+    def _measure_lag(self) -> None:
+        lag: dict[str, int] = {}
+        assigned = self._consumer.assignment()
+        for partition, lane in self._lanes.items():
+            if partition not in assigned:
+                continue
+            end = self._consumer.highwater(partition)
+            position = lane.position()
+            if end is not None and position is not None:
+                lag[partition.topic] = lag.get(partition.topic, 0) + max(0, end - position)
+        self.gauges.lag = lag
+
+    async def _close_clients(self) -> None:
+        for client in (getattr(self, "_consumer", None), getattr(self, "_producer", None)):
+            if client is not None:
+                with contextlib.suppress(KafkaError):
+                    await client.stop()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped here
+    """Before partitions go to another member: finish and commit what they run."""
+
+    def __init__(self, front: KafkaFront) -> None:
+        self.front = front
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        timeout = self.front.settings.session_timeout_ms / 2000
+        await self.front._release(list(revoked), timeout)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None

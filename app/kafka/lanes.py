@@ -1,0 +1,66 @@
+"""One partition's records on their way through the front: taken in order of offsets, at
+most `limit` answered at once, and the offset to commit, which never passes a record that is
+not finished (at-least-once: after a crash, the broker gives what was unfinished again)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Generic, Protocol, TypeVar
+
+
+class HasOffset(Protocol):
+    @property
+    def offset(self) -> int: ...
+
+
+R = TypeVar("R", bound=HasOffset)
+
+
+class Lane(Generic[R]):
+    """The records of one partition: waiting, running, and where to commit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.waiting: deque[R] = deque()
+        self.running: set[int] = set()
+        """The offsets of the records started and not finished."""
+        self.end: int | None = None
+        """The offset after the last record taken."""
+        self.committed: int | None = None
+        """The offset last committed."""
+
+    def add(self, record: R) -> None:
+        """Take a record (in order of offsets); it waits until `startable` gives it."""
+        self.waiting.append(record)
+        self.end = record.offset + 1
+
+    def startable(self) -> list[R]:
+        """The waiting records that may start now (each counts as running from here)."""
+        started = []
+        while self.waiting and len(self.running) < self.limit:
+            record = self.waiting.popleft()
+            self.running.add(record.offset)
+            started.append(record)
+        return started
+
+    def finish(self, offset: int) -> None:
+        """The record at `offset` was answered (and its answer acknowledged)."""
+        self.running.discard(offset)
+
+    @property
+    def busy(self) -> bool:
+        """Whether records are waiting or running."""
+        return bool(self.waiting or self.running)
+
+    def position(self) -> int | None:
+        """The offset to commit: that of the first record not finished (None: none taken)."""
+        if self.running:
+            return min(self.running)
+        if self.waiting:
+            return self.waiting[0].offset
+        return self.end
+
+    def to_commit(self) -> int | None:
+        """The position, if it moved since the last commit."""
+        position = self.position()
+        return None if position is None or position == self.committed else position

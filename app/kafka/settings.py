@@ -1,0 +1,62 @@
+"""The Kafka front's settings: `--kafka-*` flags and `OIPSERVE_KAFKA_*` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+_TOPIC_PART = r"^[A-Za-z0-9._-]+$"
+
+
+class KafkaSettings(BaseSettings):
+    """Where the broker is, which topics to read and write, how to commit and connect; every
+    field is also an `OIPSERVE_KAFKA_<FIELD>` environment variable. The SASL user and
+    password are read from the environment only."""
+
+    model_config = SettingsConfigDict(env_prefix="OIPSERVE_KAFKA_", extra="ignore")
+
+    bootstrap: str | None = Field(
+        None, description="host:port[,host:port...] of the brokers; unset: no Kafka front."
+    )
+    topic_prefix: str = Field("seldon", pattern=_TOPIC_PART)
+    namespace: str = Field("default", pattern=_TOPIC_PART)
+    group_id: str | None = Field(
+        None, description="The consumer group of this deployment (default oipserve-<namespace>)."
+    )
+    max_in_flight: int = Field(
+        32, ge=1, description="Records of one partition answered at once, at most."
+    )
+    step_topics: bool = Field(
+        False, description="Write each pipeline step's answer to model.<step>.outputs."
+    )
+    session_timeout_ms: int = Field(
+        10_000, ge=1000, description="How long the group waits for a silent member."
+    )
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    sasl_mechanism: SaslMechanism = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+
+    @property
+    def group(self) -> str:
+        return self.group_id or f"oipserve-{self.namespace}"
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the variables that give them to a worker process (the SASL
+        user and password travel in the environment they came from)."""
+        values = self.model_dump(mode="json", exclude={"sasl_username", "sasl_password"})
+        return {
+            f"OIPSERVE_KAFKA_{name.upper()}": str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+            for name, value in values.items()
+            if value is not None
+        }
