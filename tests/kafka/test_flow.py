@@ -12,10 +12,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from app.kafka.settings import KafkaSettings
 from app.server import Server
-from app.settings import ServerSettings
-from tests.kafka.broker import Reader, create_topics, producer
+from tests.kafka.broker import Reader, create_topics, producer, serving
 from tests.repo import add_model
 
 INPUTS = "seldon.default.model.slow.inputs"
@@ -31,11 +29,7 @@ def slow_repository(tmp_path: Path) -> Path:
 
 
 def _server(repository: Path, broker: str) -> Server:
-    settings = ServerSettings(
-        model_repository=repository, host="127.0.0.1", http_port=0, grpc_port=0
-    )
-    kafka = KafkaSettings(bootstrap=broker, session_timeout_ms=2000, max_in_flight=2)
-    return Server(settings, kafka=kafka)
+    return serving(repository, broker, max_in_flight=2)
 
 
 @pytest.fixture

@@ -24,11 +24,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from app.grpc.generated import open_inference_pb2 as pb
-from app.kafka.settings import KafkaSettings
 from app.server import Server
-from app.settings import ServerSettings
 from app.tracing import Tracing
-from tests.kafka.broker import Reader, Record, producer
+from tests.kafka.broker import Reader, Record, producer, serving
 from tests.repo import IRIS, add_model, add_pipeline, add_tfsimples
 
 BASE = "seldon.default"
@@ -91,11 +89,7 @@ def kafka_repository(repository: Path) -> Path:
 
 @pytest.fixture
 async def kafka_server(kafka_repository: Path, broker: str) -> AsyncIterator[Server]:
-    settings = ServerSettings(
-        model_repository=kafka_repository, host="127.0.0.1", http_port=0, grpc_port=0
-    )
-    kafka = KafkaSettings(bootstrap=broker, session_timeout_ms=2000, step_topics=True)
-    running = Server(settings, kafka=kafka)
+    running = serving(kafka_repository, broker, step_topics=True)
     await running.start()
     yield running
     await running.stop(grace=2)
@@ -315,11 +309,7 @@ async def test_a_record_is_a_consumer_span_child_of_its_traceparent(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    settings = ServerSettings(
-        model_repository=kafka_repository, host="127.0.0.1", http_port=0, grpc_port=0
-    )
-    kafka = KafkaSettings(bootstrap=broker, session_timeout_ms=2000)
-    server = Server(settings, Tracing(provider), kafka)
+    server = serving(kafka_repository, broker, Tracing(provider))
     await server.start()
     send = await producer(broker)
     try:

@@ -67,6 +67,18 @@ def _duplicates(reader: Reader) -> int:
     return sum(len(records) - 1 for records in reader.records.values())
 
 
+async def _answer_all(broker: str, count: int) -> Reader:
+    """Send `count` requests; the reader of their answers, once all are answered."""
+    send = await producer(broker)
+    try:
+        async with Reader(broker, [OUTPUTS]) as reader:
+            await _stream(send, range(count))
+            await reader.wait_keys({f"r{index}" for index in range(count)})
+    finally:
+        await send.stop()
+    return reader
+
+
 @pytest.fixture
 async def topics(broker: str) -> None:
     await create_topics(broker, INPUTS, partitions=4)
@@ -77,11 +89,7 @@ async def test_two_servers_in_one_group_share_four_partitions(
     pid_repository: Path, broker: str, topics: None
 ) -> None:
     with _server(pid_repository, broker) as first, _server(pid_repository, broker) as second:
-        send = await producer(broker)
-        async with Reader(broker, [OUTPUTS]) as reader:
-            await _stream(send, range(300))
-            await reader.wait_keys({f"r{index}" for index in range(300)})
-        await send.stop()
+        reader = await _answer_all(broker, 300)
     answered = _answered_by(reader)
     assert set(answered) == {first.process.pid, second.process.pid}, answered
     assert sum(answered.values()) == 300 + _duplicates(reader)
@@ -92,11 +100,7 @@ async def test_every_worker_of_a_server_reads_the_topics_in_its_group(
 ) -> None:
     ports = ["--http-port", str(free_port()), "--grpc-port", str(free_port())]
     with _server(pid_repository, broker, "--workers", "2", *ports) as server:
-        send = await producer(broker)
-        async with Reader(broker, [OUTPUTS]) as reader:
-            await _stream(send, range(300))
-            await reader.wait_keys({f"r{index}" for index in range(300)})
-        await send.stop()
+        reader = await _answer_all(broker, 300)
     answered = _answered_by(reader)
     assert len(answered) == 2, answered  # two workers
     assert server.process.pid not in answered  # the supervisor answers nothing

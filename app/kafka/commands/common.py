@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import sys
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -14,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from google.protobuf.message import DecodeError
 
+from app.client.command import exit_code, with_kind
 from app.client.errors import ServerUnreachable
 from app.grpc.convert import response_from_proto
 from app.grpc.generated import open_inference_pb2 as pb
@@ -78,22 +77,25 @@ def response_of(value: bytes, headers: Headers) -> InferenceResponse:
         raise InvalidInput(f"not a ModelInferResponse (protobuf) nor OIP JSON: {error}") from None
 
 
-def run(command: str, work: Coroutine[Any, Any, Any]) -> int:
+def run(
+    command: str,
+    work: Coroutine[Any, Any, object],
+    describe: Callable[[OIPError], str] | None = None,
+) -> int:
     """Run a command: 0 on success, 1 for an error (answered, or the brokers'), 2 for bad
     input. aiokafka's own log lines are left out: the error says what failed."""
     logging.getLogger("aiokafka").addHandler(logging.NullHandler())
+    return exit_code(command, _brokers_errors(work), describe or _described)
+
+
+async def _brokers_errors(work: Coroutine[Any, Any, object]) -> None:
+    """`work`, the brokers' errors as ServerUnreachable."""
     try:
-        asyncio.run(work)
-    except ErrorRecord as error:
-        print(f"oipserve {command}: {error.message}", file=sys.stderr)
-        return 1
-    except OIPError as error:
-        print(f"oipserve {command}: {type(error).__name__}: {error.message}", file=sys.stderr)
-        return 1
+        await work
     except KafkaError as error:
-        print(f"oipserve {command}: Kafka: {error}", file=sys.stderr)
-        return 1
-    except (ValueError, OSError) as error:
-        print(f"oipserve {command}: {error}", file=sys.stderr)
-        return 2
-    return 0
+        raise ServerUnreachable(f"Kafka: {error}") from None
+
+
+def _described(error: OIPError) -> str:
+    """An error record by its message (it names what failed), other errors with their kind."""
+    return error.message if isinstance(error, ErrorRecord) else with_kind(error)

@@ -16,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from google.protobuf.message import DecodeError
 
-from app.client.inspect_command import _split, shown
+from app.client.inspect_command import message_of, printed, shown, split_path
 from app.context import REQUEST_ID
 from app.grpc.convert import request_from_proto
 from app.grpc.generated import open_inference_pb2 as pb
@@ -37,7 +37,7 @@ READ_SECONDS = 30.0
 async def _partitions(settings: KafkaSettings, topics: Topics, path: str) -> list[TopicPartition]:
     """The partitions of the topics to read for `path` that the broker has: the pipeline's
     inputs and outputs, and the outputs of the step named (of every model without one)."""
-    pipeline, step = _split(path)[:2]
+    pipeline, step = split_path(path)[:2]
     mine = [topics.of(Kind.PIPELINE, pipeline, side) for side in (INPUTS, OUTPUTS)]
     admin = AIOKafkaAdminClient(**client_options(settings))
     async with started(settings, admin):
@@ -136,7 +136,7 @@ async def inspect(options: dict[str, Any]) -> str:
     if count < 1:
         raise ValueError(f"--offset takes a number of records, 1 or more, got {count}")
     topics = Topics(settings.topic_prefix, settings.namespace)
-    pipeline, request_id = _split(path)[0], options["request_id"]
+    pipeline, request_id = split_path(path)[0], options["request_id"]
     reader = consumer(settings)
     try:
         async with asyncio.timeout(READ_SECONDS):
@@ -155,11 +155,7 @@ async def inspect(options: dict[str, Any]) -> str:
     return shown(found, path, options["json"])
 
 
-async def _print(options: dict[str, Any]) -> None:
-    print(await inspect(options))
-
-
 def run_inspect(options: dict[str, Any]) -> int:
     """`oipserve pipeline inspect --kafka ...`: 0 on success, 1 for a request not found or an
     error of the brokers, 2 for bad input (a path the request has no tensors at included)."""
-    return run("pipeline inspect", _print(options))
+    return run("pipeline inspect", printed(inspect(options)), message_of)
