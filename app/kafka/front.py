@@ -57,6 +57,8 @@ class KafkaFront:
         self._handler = RecordHandler(dataplane, self.topics, settings.step_topics)
         self._lanes: dict[TopicPartition, Lane[Record]] = {}
         self._running: dict[TopicPartition, set[asyncio.Task[None]]] = {}
+        self._paused: set[TopicPartition] = set()
+        """The partitions paused while records wait in their lanes."""
         self._stopping = asyncio.Event()
         self._grace = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -142,8 +144,7 @@ class KafkaFront:
             assigned = self._consumer.assignment()
             for partition in [p for p in self._lanes if p not in assigned]:
                 if not self._lanes[partition].busy:  # given up: read afresh if it comes back
-                    del self._lanes[partition]
-                    self._running.pop(partition, None)
+                    self._forget(partition)
             if found:
                 self._consumer.subscribe(sorted(found), listener=_Rebalance(self))
                 log.info("Kafka: reading %s", ", ".join(sorted(found)))
@@ -168,11 +169,13 @@ class KafkaFront:
             task = asyncio.create_task(self._answer(record))
             self._running[partition].add(task)
             task.add_done_callback(functools.partial(self._finished, partition, lane, record))
-        paused = partition in self._consumer.paused()
+        paused = partition in self._paused
         if lane.waiting and not paused:
             self._consumer.pause(partition)
+            self._paused.add(partition)
         elif paused and not lane.waiting:
             self._consumer.resume(partition)
+            self._paused.discard(partition)
 
     def _finished(
         self,
@@ -207,14 +210,15 @@ class KafkaFront:
                 record.topic,
                 record.offset,
             )
-        sent = await asyncio.gather(*(self._handler.answer(record, route) for route in found))
-        await asyncio.gather(*(self._deliver(records) for records in sent))
+        for route in found:  # one, but for a pipeline's answers that feed several others
+            await self._deliver(await self._handler.answer(record, route))
 
     async def _deliver(self, records: list[Outgoing]) -> None:
         """Produce the records, the last (the answer) in its place an error record when the
         broker refuses it for its size."""
         *steps, answer = records
-        await asyncio.gather(*(self._produce(step) for step in steps))
+        if steps:
+            await asyncio.gather(*(self._produce(step) for step in steps))
         try:
             await self._produce(answer)
         except MessageSizeTooLargeError as error:
@@ -267,8 +271,12 @@ class KafkaFront:
                 log.warning("Kafka: %d records did not finish; they will be read again", len(late))
         await self._commit(partitions)
         for partition in partitions:
-            self._lanes.pop(partition, None)
-            self._running.pop(partition, None)
+            self._forget(partition)
+
+    def _forget(self, partition: TopicPartition) -> None:
+        self._lanes.pop(partition, None)
+        self._running.pop(partition, None)
+        self._paused.discard(partition)
 
     def _measure_lag(self) -> None:
         lag: dict[str, int] = {}
