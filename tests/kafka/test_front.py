@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind
 from app.grpc.generated import open_inference_pb2 as pb
 from app.server import Server
 from app.tracing import Tracing
+from tests import toys
 from tests.kafka.broker import Reader, Record, producer, serving
 from tests.repo import IRIS, add_model, add_pipeline, add_tfsimples
 
@@ -54,6 +55,7 @@ TF = orjson.dumps(
 OUTPUTS = [
     f"{BASE}.model.scale.outputs",
     f"{BASE}.model.echo.outputs",
+    f"{BASE}.model.linear.outputs",
     f"{BASE}.pipeline.tfsimples.outputs",
     f"{BASE}.pipeline.follower.outputs",
     f"{BASE}.model.tfsimple1.outputs",
@@ -83,6 +85,7 @@ def kafka_repository(repository: Path) -> Path:
         },
     )
     add_model(repository, "broken-step", "tests.toys:Failing")
+    add_model(repository, "linear", "tests.toys:Linear", parameters={"weights": [1.0, 2.0]})
     add_pipeline(repository, "failing", {"steps": [{"name": "broken-step"}]})
     return repository
 
@@ -155,6 +158,17 @@ async def test_a_protobuf_request_is_answered_in_protobuf_and_the_header_id_wins
     got = np.frombuffer(response.raw_output_contents[0], np.float32)
     assert got.tolist() == [3.0, 6.0, 9.0]
     assert _headers(answer)["seldon-infer-type"] == "proto/InferModelResponse"
+
+
+async def test_the_predictor_sees_the_records_id_and_x_headers(
+    send: AIOKafkaProducer, reader: Reader
+) -> None:
+    topic = f"{BASE}.model.linear.inputs"
+    headers = [("X-Tenant", b"violet"), ("pipeline", b"not-an-x-header")]
+    await send.send_and_wait(topic, SCALE, key=b"seen-1", headers=headers)
+    (answer,) = await reader.wait("seen-1")
+    assert _tensors(answer) == {"output-0": [5.0]}  # 1*1 + 2*2
+    assert ("seen-1", {"x-tenant": "violet"}) in toys.SEEN
 
 
 async def test_a_record_without_key_or_id_gets_a_new_id_as_key_header_and_body_id(
