@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from app.dataplane import DataPlane
 from app.kafka.connection import client_options
 from app.kafka.handler import Record, RecordHandler
 from app.kafka.lanes import Lane
-from app.kafka.records import Outgoing
 from app.kafka.routes import Routes, routes, serving
+from app.kafka.sender import Sender
 from app.kafka.settings import KafkaSettings
 from app.kafka.topics import Topics
 from app.monitor import TopicGauges
@@ -35,7 +34,6 @@ from app.monitor import TopicGauges
 log = logging.getLogger("oipserve.kafka")
 FOLLOW_SECONDS = 0.5
 """How often the front looks for servables loaded or unloaded."""
-_PRODUCE_TRIES = 5
 
 
 class KafkaFront:
@@ -70,6 +68,7 @@ class KafkaFront:
     async def start(self) -> int:
         options = client_options(self.settings)
         self._producer = AIOKafkaProducer(**options, acks="all", linger_ms=1)
+        self._sender = Sender(self._producer, self._handler)
         self._consumer = AIOKafkaConsumer(
             **options,
             group_id=self.settings.group,
@@ -163,42 +162,38 @@ class KafkaFront:
         self._start(partition, lane)
 
     def _start(self, partition: TopicPartition, lane: Lane[Record]) -> None:
-        """Start what the lane allows; pause the partition while records wait."""
-        for record in lane.startable():
-            self.gauges.inflight += 1
-            task = asyncio.create_task(self._answer(record))
-            self._running[partition].add(task)
-            task.add_done_callback(functools.partial(self._finished, partition, lane, record))
-        paused = partition in self._paused
-        if lane.waiting and not paused:
+        """Start workers for the waiting records, up to the lane's limit; pause the partition
+        while records wait."""
+        workers = self._running[partition]
+        while len(workers) < min(lane.limit, len(lane.waiting)):
+            task = asyncio.create_task(self._work(partition, lane))
+            workers.add(task)
+            task.add_done_callback(workers.discard)
+        if lane.waiting and partition not in self._paused:
             self._consumer.pause(partition)
             self._paused.add(partition)
-        elif paused and not lane.waiting:
+
+    async def _work(self, partition: TopicPartition, lane: Lane[Record]) -> None:
+        """Answer the lane's records, one after another, while some wait; then resume the
+        partition if it was paused."""
+        while not self._stopping.is_set() and (record := lane.take()) is not None:
+            self.gauges.inflight += 1
+            try:
+                await self._answer(record)
+            except Exception as error:  # not answered: its offset is never committed past
+                log.error(
+                    "Kafka: %s offset %d not answered (it will be read again): %s",
+                    record.topic,
+                    record.offset,
+                    error,
+                )
+            else:
+                lane.finish(record.offset)
+            finally:
+                self.gauges.inflight -= 1
+        if partition in self._paused and self._lanes.get(partition) is lane:
             self._consumer.resume(partition)
             self._paused.discard(partition)
-
-    def _finished(
-        self,
-        partition: TopicPartition,
-        lane: Lane[Record],
-        record: Record,
-        task: asyncio.Task[None],
-    ) -> None:
-        self.gauges.inflight -= 1
-        self._running.get(partition, set()).discard(task)
-        if task.cancelled():
-            return  # not answered: its offset is never committed past
-        if task.exception() is not None:
-            log.error(
-                "Kafka: %s offset %d not answered (it will be read again): %s",
-                record.topic,
-                record.offset,
-                task.exception(),
-            )
-            return
-        lane.finish(record.offset)
-        if self._lanes.get(partition) is lane and not self._stopping.is_set():
-            self._start(partition, lane)
 
     async def _answer(self, record: Record) -> None:
         """Answer a record by each of its topic's routes; send the answers (and the steps'
@@ -211,33 +206,7 @@ class KafkaFront:
                 record.offset,
             )
         for route in found:  # one, but for a pipeline's answers that feed several others
-            await self._deliver(await self._handler.answer(record, route))
-
-    async def _deliver(self, records: list[Outgoing]) -> None:
-        """Produce the records, the last (the answer) in its place an error record when the
-        broker refuses it for its size."""
-        *steps, answer = records
-        if steps:
-            await asyncio.gather(*(self._produce(step) for step in steps))
-        try:
-            await self._produce(answer)
-        except MessageSizeTooLargeError as error:
-            await self._produce(self._handler.too_large(answer, error))
-
-    async def _produce(self, record: Outgoing) -> None:
-        for attempt in range(_PRODUCE_TRIES):
-            try:
-                await self._producer.send_and_wait(
-                    record.topic, record.value, key=record.key, headers=record.headers
-                )
-                return
-            except MessageSizeTooLargeError:
-                raise
-            except KafkaError as error:
-                if attempt == _PRODUCE_TRIES - 1:
-                    log.error("Kafka: cannot write to %s: %s", record.topic, error)
-                    raise
-                await asyncio.sleep(0.1 * 2**attempt)
+            await self._sender.deliver(await self._handler.answer(record, route))
 
     async def _commit(self, partitions: Iterable[TopicPartition]) -> None:
         """Commit each partition's position where it moved."""
@@ -262,6 +231,9 @@ class KafkaFront:
 
     async def _release(self, partitions: list[TopicPartition], grace: float) -> None:
         """Let what runs in `partitions` finish (within `grace` s), commit, forget them."""
+        for partition in partitions:
+            if partition in self._lanes:
+                self._lanes[partition].close()
         running = [task for p in partitions for task in self._running.get(p, ())]
         if running:
             _, late = await asyncio.wait(running, timeout=grace)

@@ -1,6 +1,7 @@
 """One partition's records on their way through the front: taken in order of offsets, at
-most `limit` answered at once, and the offset to commit, which never passes a record that is
-not finished (at-least-once: after a crash, the broker gives what was unfinished again)."""
+most `limit` answered at once (by as many workers), and the offset to commit, which never
+passes a record that is not finished (at-least-once: after a crash, the broker gives what was
+unfinished again)."""
 
 from __future__ import annotations
 
@@ -34,14 +35,20 @@ class Lane(Generic[R]):
         self.waiting.append(record)
         self.end = record.offset + 1
 
-    def startable(self) -> list[R]:
-        """The waiting records that may start now (each counts as running from here)."""
-        started = []
-        while self.waiting and len(self.running) < self.limit:
-            record = self.waiting.popleft()
-            self.running.add(record.offset)
-            started.append(record)
-        return started
+    def take(self) -> R | None:
+        """The next waiting record, running from now on (None: none waits)."""
+        if not self.waiting:
+            return None
+        record = self.waiting.popleft()
+        self.running.add(record.offset)
+        return record
+
+    def close(self) -> None:
+        """Take no more: what waits is left to the partition's next reader (the position
+        stays before it)."""
+        if self.waiting:
+            self.end = self.waiting[0].offset
+            self.waiting.clear()
 
     def finish(self, offset: int) -> None:
         """The record at `offset` was answered (and its answer acknowledged)."""

@@ -175,27 +175,42 @@ class _Record(NamedTuple):
     offset: int
 
 
-def test_a_lane_bounds_what_runs_and_commits_only_behind_finished_records() -> None:
+def _taken(lane: Lane[_Record], count: int) -> list[int]:
+    found = [lane.take() for _ in range(count)]
+    return [record.offset for record in found if record is not None]
+
+
+def test_a_lane_gives_records_in_order_and_commits_only_behind_finished_ones() -> None:
     lane: Lane[_Record] = Lane(limit=2)
     assert lane.position() is None
     for offset in range(10, 15):
         lane.add(_Record(offset))
-    assert [r.offset for r in lane.startable()] == [10, 11]
-    assert lane.startable() == []
+    assert _taken(lane, 2) == [10, 11]
     lane.finish(11)  # out of order: 10 still runs
     assert lane.position() == 10
-    assert [r.offset for r in lane.startable()] == [12]
+    assert _taken(lane, 1) == [12]
     lane.finish(10)
     assert lane.position() == 12
     lane.committed = 12
     assert lane.to_commit() is None
     lane.finish(12)
     assert lane.position() == 13  # 13 waits: not past it
-    assert [r.offset for r in lane.startable()] == [13, 14]
+    assert _taken(lane, 3) == [13, 14]
     lane.finish(14)
     lane.finish(13)
     assert not lane.busy
     assert lane.to_commit() == 15
+
+
+def test_a_closed_lane_leaves_what_waits_to_the_next_reader() -> None:
+    lane: Lane[_Record] = Lane(limit=1)
+    for offset in range(3):
+        lane.add(_Record(offset))
+    assert _taken(lane, 1) == [0]
+    lane.close()
+    assert lane.take() is None
+    lane.finish(0)
+    assert lane.position() == 1  # not past the records left
 
 
 def test_routes_read_each_inputs_topic_and_what_feeds_a_pipeline() -> None:
