@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -57,6 +58,17 @@ def broker(core: int) -> Iterator[str]:
     command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/", "--silent"]
     with running(command, core, [port]):
         yield f"127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def pinned(core: int) -> Iterator[None]:
+    """This process (the load) on `core` until the block ends, then where it was."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 async def _create(bootstrap: str, partitions: int, inputs: str, outputs: str) -> None:
@@ -161,7 +173,11 @@ def measure(
     """The floor's figures, then oipserve's, on one broker."""
     body = request(encoding)
     found = []
-    with broker(client_core) as bootstrap, tempfile.TemporaryDirectory() as folder:
+    with (
+        pinned(client_core),
+        broker(client_core) as bootstrap,
+        tempfile.TemporaryDirectory() as folder,
+    ):
         asyncio.run(_create(bootstrap, partitions, *FLOOR))
         floor = [sys.executable, "-m", "bench.kafka_floor", bootstrap, *FLOOR]
         with running([*floor, str(_floor_answer(Path(folder)))], server_core, []):
