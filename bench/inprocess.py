@@ -71,7 +71,7 @@ def _grpc(dataplane: DataPlane, name: str) -> Ask:
     context = cast("Context", _Context())
 
     async def ask() -> bytes:
-        return await servicer.ModelInfer(pb.ModelInferRequest.FromString(body), context)
+        return await servicer.ModelInfer(body, context)
 
     return ask
 

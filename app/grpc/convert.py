@@ -10,6 +10,7 @@ from collections.abc import MutableMapping, Sequence
 
 import numpy as np
 import orjson
+from google.protobuf.message import DecodeError
 
 from app.grpc.contents import (
     CONTENTS_FIELD as CONTENTS_FIELD,  # re-exported: tests and the client read it here
@@ -18,6 +19,7 @@ from app.grpc.contents import (
 )
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.raw_answers import raw_answer, raw_output_fields
+from app.grpc.wire_format import split_field
 from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
@@ -73,7 +75,7 @@ def parameters_to_proto(
 
 
 def _tensor_from_proto(
-    tensor: ProtoTensor, raw: bytes | None, role: str, index: int
+    tensor: ProtoTensor, raw: Buffer | None, role: str, index: int
 ) -> tuple[str, list[int], Datatype, np.ndarray]:
     """One tensor's name, shape, datatype and data (from `raw` when given)."""
     name = tensor.name
@@ -92,8 +94,8 @@ def _tensor_from_proto(
 
 
 def _raw_contents(
-    tensors: Sequence[ProtoTensor], raw: Sequence[bytes], role: str
-) -> Sequence[bytes] | None:
+    tensors: Sequence[ProtoTensor], raw: Sequence[Buffer], role: str
+) -> Sequence[Buffer] | None:
     """The message's raw contents, one for each tensor; None when it has none."""
     if not raw:
         return None
@@ -121,22 +123,49 @@ def needs_raw(tensors: Sequence[RequestInput | Output]) -> bool:
     return any(tensor.datatype not in CONTENTS_FIELD for tensor in tensors)
 
 
+_RAW_INPUTS = pb.ModelInferRequest.DESCRIPTOR.fields_by_name["raw_input_contents"].number
+VIEWS_FROM = 64 * 1024
+"""Requests of this many bytes or more keep their raw contents as views; smaller ones are
+parsed whole by protobuf, quicker than walking their fields in Python."""
+
+
+def request_from_wire(data: bytes) -> tuple[pb.ModelInferRequest, Sequence[Buffer]]:
+    """A serialized ModelInferRequest and its raw input contents: for a large one, views of
+    `data`, the rest parsed apart (worth 60-90 us of 830 on grpc-large, 3 ms a 19 MB
+    request); InvalidInput for bytes that are not one."""
+    try:
+        if len(data) < VIEWS_FROM:
+            message = pb.ModelInferRequest.FromString(data)
+            return message, message.raw_input_contents
+        rest, raw = split_field(data, _RAW_INPUTS)
+        return pb.ModelInferRequest.FromString(rest), raw
+    except (ValueError, DecodeError) as error:
+        raise InvalidInput(f"the request is not a ModelInferRequest: {error}") from None
+
+
 class ProtoRequest:
-    """A ModelInferRequest, decoded when the DataPlane asks."""
+    """A ModelInferRequest (with its raw input contents apart, see `request_from_wire`),
+    decoded when the DataPlane asks."""
 
-    __slots__ = ("message",)
+    __slots__ = ("message", "raw")
 
-    def __init__(self, message: pb.ModelInferRequest) -> None:
+    def __init__(self, message: pb.ModelInferRequest, raw: Sequence[Buffer] | None = None) -> None:
         self.message = message
+        self.raw = raw
 
     def decode(self) -> Payload:
-        return payload_from_proto(self.message)
+        return payload_from_proto(self.message, self.raw)
 
 
-def payload_from_proto(message: pb.ModelInferRequest) -> Payload:
-    """The payload a ModelInferRequest carries (the model name and version stay outside)."""
+def payload_from_proto(
+    message: pb.ModelInferRequest, raw_contents: Sequence[Buffer] | None = None
+) -> Payload:
+    """The payload a ModelInferRequest carries (the model name and version stay outside);
+    its raw contents are `raw_contents` when given apart."""
     tensors = message.inputs
-    raw = _raw_contents(tensors, message.raw_input_contents, "input")
+    raw = _raw_contents(
+        tensors, message.raw_input_contents if raw_contents is None else raw_contents, "input"
+    )
     inputs: Tensors = {}
     given: dict[str, Parameters] = {}
     for index in range(len(tensors)):  # by index: protobuf's repeated fields index quicker

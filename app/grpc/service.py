@@ -13,6 +13,8 @@ SERVICE = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"]
 SERIALIZED_REPLIES = frozenset({"ModelInfer"})
 """RPCs whose servicer method answers the serialized message (bytes): grpc sends it as it
 is, with no serializer call."""
+SERIALIZED_REQUESTS = frozenset({"ModelInfer"})
+"""RPCs whose servicer method takes the serialized message (bytes) and parses it itself."""
 
 
 def _message_classes(method_name: str) -> tuple[Any, Any]:
@@ -30,8 +32,9 @@ def method_handlers(servicer: object) -> grpc.GenericRpcHandler:
             continue
         request, response = _message_classes(method.name)
         serializer = None if method.name in SERIALIZED_REPLIES else response.SerializeToString
+        parser = None if method.name in SERIALIZED_REQUESTS else request.FromString
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            implementation, request_deserializer=request.FromString, response_serializer=serializer
+            implementation, request_deserializer=parser, response_serializer=serializer
         )
     return grpc.method_handlers_generic_handler(SERVICE.full_name, handlers)
 

@@ -13,6 +13,7 @@ from app.grpc.convert import (
     ProtoRequest,
     answer_to_wire,
     model_metadata_to_proto,
+    request_from_wire,
     server_metadata_to_proto,
 )
 from app.grpc.errors import reports_errors
@@ -63,22 +64,24 @@ class InferenceServicer:
         return model_metadata_to_proto(metadata)
 
     @reports_errors
-    async def ModelInfer(self, request: pb.ModelInferRequest, context: Context) -> bytes:
-        """Answers a serialized ModelInferResponse (raw outputs copied once, see
-        response_to_wire); the handler table sends bytes as they are. The request id and
-        X- metadata come back as trailing metadata, errors included."""
+    async def ModelInfer(self, data: bytes, context: Context) -> bytes:
+        """Takes the serialized ModelInferRequest (its raw contents stay views of it, see
+        request_from_wire) and answers a serialized ModelInferResponse (raw outputs copied
+        once, see answer_to_wire); the handler table passes bytes as they are, both ways.
+        The request id and X- metadata come back as trailing metadata, errors included."""
         remaining = context.time_remaining()
         deadline = None if remaining is None else time.monotonic() + remaining
         call = open_context(GRPC, context.invocation_metadata() or (), deadline)
         try:
+            request, raw = request_from_wire(data)
             name, version = request.model_name, request.model_version or None
             target = target_of(name, version, call.seldon_model)
-            answer = await self.dataplane.infer(target, ProtoRequest(request), call)
+            answer = await self.dataplane.infer(target, ProtoRequest(request, raw), call)
         except Exception:
             context.set_trailing_metadata(call.echo())
             raise
         context.set_trailing_metadata(call.echo())
-        return answer_to_wire(answer, raw=bool(request.raw_input_contents))
+        return answer_to_wire(answer, raw=bool(raw))
 
     @reports_errors
     async def ModelConfig(

@@ -54,3 +54,42 @@ def packed_int64s(key: bytes, values: list[int]) -> bytes:
 
 
 _UINT64 = 2**64 - 1
+
+
+_SKIP = {0: -1, 1: 8, 5: 4}
+"""Bytes to skip after the key of a field that is not length-delimited, by wire type (-1: a
+varint)."""
+
+
+def split_field(data: bytes, number: int) -> tuple[bytes, list[memoryview]]:
+    """The top-level fields of message `data` other than field `number`, re-joined, and the
+    values of length-delimited field `number` as views of `data` (not copied: protobuf copies
+    a bytes field into the message and again out of it). ValueError for bytes that are not a
+    message."""
+    view = memoryview(data)
+    kept: list[memoryview] = []
+    found: list[memoryview] = []
+    offset, end = 0, len(data)
+    try:
+        while offset < end:
+            start = offset
+            key, offset = read_varint(data, offset)
+            wire_type = key & 7
+            if wire_type == 2:
+                length, offset = read_varint(data, offset)
+                value_end = offset + length
+            elif wire_type in _SKIP:
+                skip = _SKIP[wire_type]
+                value_end = read_varint(data, offset)[1] if skip < 0 else offset + skip
+            else:
+                raise ValueError(f"wire type {wire_type} at byte {start}")
+            if value_end > end:
+                raise ValueError(f"a field at byte {start} runs past the end")
+            if key >> 3 == number and wire_type == 2:
+                found.append(view[offset:value_end])
+            else:
+                kept.append(view[start:value_end])
+            offset = value_end
+    except IndexError:
+        raise ValueError("the message ends inside a field") from None
+    return b"".join(kept), found

@@ -19,7 +19,7 @@ import orjson
 from google.protobuf.message import DecodeError
 
 from app.context import REQUEST_ID
-from app.grpc.convert import answer_to_wire, payload_from_proto
+from app.grpc.convert import answer_to_wire, payload_from_proto, request_from_wire
 from app.grpc.generated import open_inference_pb2 as pb
 from app.pipelines.spec import PipelineInput
 from app.protocol.codecs.messages import (
@@ -95,10 +95,13 @@ class RecordValue:
             if feed is None:
                 return payload_from_body(self.value)
             return _fed(_payload_from_json_response(self.value), feed)
-        message = _request_message(self.value, feed is not None)
+        if feed is None:
+            message, raw = request_from_wire(self.value)
+            self.raw = bool(raw)
+            return payload_from_proto(message, raw)
+        message = request_from_response(_response_message(self.value))
         self.raw = bool(message.raw_input_contents)
-        payload = payload_from_proto(message)
-        return payload if feed is None else _fed(payload, feed)
+        return _fed(payload_from_proto(message), feed)
 
     def answer(self, answer: Answer) -> bytes:
         """The value of the record that answers this one."""
@@ -107,17 +110,13 @@ class RecordValue:
         return answer_to_wire(answer, raw=self.raw)
 
 
-def _request_message(value: bytes, response: bool) -> pb.ModelInferRequest:
-    kind = pb.ModelInferResponse if response else pb.ModelInferRequest
+def _response_message(value: bytes) -> pb.ModelInferResponse:
     try:
-        message = kind.FromString(value)
+        return pb.ModelInferResponse.FromString(value)
     except DecodeError as error:
         raise InvalidInput(
-            f"the record's value is not a {kind.__name__} (protobuf) nor OIP JSON: {error}"
+            f"the record's value is not a ModelInferResponse (protobuf) nor OIP JSON: {error}"
         ) from None
-    if isinstance(message, pb.ModelInferResponse):
-        return request_from_response(message)
-    return message
 
 
 def request_from_response(response: pb.ModelInferResponse) -> pb.ModelInferRequest:

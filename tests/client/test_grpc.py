@@ -47,13 +47,14 @@ class Recording(InferenceServicer):
         self.typed = typed
 
     async def ModelInfer(  # noqa: N802  # the RPC's name
-        self, request: pb.ModelInferRequest, context: Context
+        self, data: bytes, context: Context
     ) -> bytes:
+        request = pb.ModelInferRequest.FromString(data)
         self.requests.append(request)
         if len(self.requests) <= self.unavailable:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
         if not self.typed:
-            return await super().ModelInfer(request, context)
+            return await super().ModelInfer(data, context)
         target = target_of(request.model_name)
         answer = await self.dataplane.infer(target, ProtoRequest(request), open_context(GRPC))
         return answer_to_proto(answer, raw=False).SerializeToString()

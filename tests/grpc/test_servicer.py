@@ -212,3 +212,17 @@ async def test_the_predict_lane_answers_as_the_general_path(
         assert pb.ModelInferResponse.FromString(answer).id == "lane-1"
     else:
         assert isinstance(answer, tuple)
+
+
+async def test_bytes_that_are_no_request_are_invalid_argument_and_the_server_stays(
+    channel: grpc.aio.Channel,
+) -> None:
+    send_bytes: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+        "/inference.GRPCInferenceService/ModelInfer"
+    )
+    for broken in (b"\x0a\x05ab", b"\x3a\xff\xff", b"\x0b"):
+        error = await _failure(send_bytes(broken))
+        assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert "the request is not a ModelInferRequest" in (error.details() or "")
+    answer = await Stub(channel).ModelInfer(_iris_request(raw=True))
+    assert answer.model_name == "iris"

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from app.grpc import raw_answers
-from app.grpc.convert import answer_to_proto, answer_to_wire
+from app.grpc.convert import VIEWS_FROM, answer_to_proto, answer_to_wire, request_from_wire
 from app.grpc.generated import open_inference_pb2 as pb
-from app.grpc.wire_format import field_key, read_varint, varint
+from app.grpc.wire_format import field_key, read_varint, split_field, varint
 from app.protocol.codecs.datatypes import Datatype
+from app.protocol.errors import InvalidInput
 from app.protocol.payload import Answer
 from app.protocol.types import InferenceResponse, ResponseOutput
 
@@ -83,3 +84,45 @@ def test_remembered_fields_stay_bounded() -> None:
         parsed = pb.ModelInferResponse.FromString(answer_to_wire(Answer.of(response), raw=True))
         assert list(parsed.outputs[0].shape) == [1, index]
     assert len(raw_answers._OUTPUTS) <= raw_answers._REMEMBERED
+
+
+def _request_with_everything() -> pb.ModelInferRequest:
+    request = pb.ModelInferRequest(model_name="m", model_version="2", id="r")
+    request.parameters["n"].int64_param = 300
+    request.inputs.add(name="a", datatype="FP32", shape=[2])
+    request.inputs.add(name="b", datatype="UINT8", shape=[3])
+    request.outputs.add(name="y")
+    request.raw_input_contents.extend([np.array([1.5, 2.5], np.float32).tobytes(), b"\x01\x02\x03"])
+    return request
+
+
+def test_a_request_read_apart_from_its_raw_contents_is_the_request() -> None:
+    request = _request_with_everything()
+    data = request.SerializeToString()
+    rest, raw = split_field(data, 7)
+    assert [bytes(view) for view in raw] == list(request.raw_input_contents)
+    assert all(view.obj is data for view in raw)  # views of the received bytes, not copies
+    parsed = pb.ModelInferRequest.FromString(rest)
+    parsed.raw_input_contents.extend(map(bytes, raw))
+    assert parsed == request
+    message, contents = request_from_wire(data)  # small: parsed whole
+    assert message == request
+    assert list(contents) == list(request.raw_input_contents)
+    request.raw_input_contents[1] = bytes(VIEWS_FROM)
+    message, contents = request_from_wire(request.SerializeToString())  # large: views
+    assert message.model_name == "m"
+    assert not message.raw_input_contents
+    assert [len(view) for view in contents] == [8, VIEWS_FROM]
+
+
+def test_other_wire_types_are_kept_and_broken_messages_refused() -> None:
+    unknown = b"\x78\x96\x01" + b"\x81\x01" + bytes(8) + b"\x8d\x01" + bytes(4)  # 15, 16, 17
+    data = unknown + _request_with_everything().SerializeToString()
+    rest, raw = split_field(data, 7)
+    assert rest.startswith(unknown)
+    assert len(raw) == 2
+    for broken in (b"\x0a\x05ab", b"\x0a", b"\x0b", b"\x3a\xff"):
+        with pytest.raises(ValueError, match=r"ends inside a field|runs past the end|wire type"):
+            split_field(broken, 7)
+        with pytest.raises(InvalidInput, match="the request is not a ModelInferRequest"):
+            request_from_wire(broken)
