@@ -3,11 +3,12 @@ consumer group, answers each record through the DataPlane, writes the answer (or
 and commits behind it.
 
 At-least-once, in order of offsets: each partition's records start in order, at most
-`max_in_flight` at once (a partition with records waiting is paused), and the offset
-committed is that of the partition's first unfinished record; a record is finished once its
-answer is acknowledged by the broker. When partitions go to another member, or the server
-stops, what runs gets the grace period, what waits is left to the next reader. Which topics
-are read follows loads and unloads (looked at every FOLLOW_SECONDS).
+`max_in_flight` at once, taken in turn by as many workers (a partition with more records
+waiting is paused), and the offset committed is that of the partition's first unfinished
+record; a record is finished once its answer is acknowledged by the broker. When partitions
+go to another member, or the server stops, what runs gets the grace period, what waits is
+left to the next reader. Which topics are read follows loads and unloads (looked at every
+FOLLOW_SECONDS).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class KafkaFront:
         self._lanes: dict[TopicPartition, Lane[Record]] = {}
         self._running: dict[TopicPartition, set[asyncio.Task[None]]] = {}
         self._paused: set[TopicPartition] = set()
-        """The partitions paused while records wait in their lanes."""
+        """The partitions paused while more records wait in their lanes than workers take."""
         self._stopping = asyncio.Event()
         self._grace = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -163,13 +164,13 @@ class KafkaFront:
 
     def _start(self, partition: TopicPartition, lane: Lane[Record]) -> None:
         """Start workers for the waiting records, up to the lane's limit; pause the partition
-        while records wait."""
+        while more records wait than the workers take at once."""
         workers = self._running[partition]
         while len(workers) < min(lane.limit, len(lane.waiting)):
             task = asyncio.create_task(self._work(partition, lane))
             workers.add(task)
             task.add_done_callback(workers.discard)
-        if lane.waiting and partition not in self._paused:
+        if len(lane.waiting) > lane.limit and partition not in self._paused:
             self._consumer.pause(partition)
             self._paused.add(partition)
 
