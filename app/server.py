@@ -104,9 +104,11 @@ class Server:
             from app.kafka.front import KafkaFront  # the kafka extra
 
             self.kafka = KafkaFront(self.dataplane, kafka)
-        others: list[Listener | None] = [self._metrics, self._peer, self.kafka]
-        self.listeners: list[Listener] = [self._rest, self._grpc, *filter(None, others)]
-        """Every port the server answers on."""
+        listeners: list[Listener | None] = [self.kafka, self._rest, self._grpc]
+        listeners += [self._metrics, self._peer]
+        self.listeners: list[Listener] = list(filter(None, listeners))
+        """Every port the server answers on (the brokers first: when they cannot be reached,
+        nothing else has been announced)."""
         self._stop_requested = asyncio.Event()
         self._cut_drain = asyncio.Event()
         self._drain = False

@@ -199,3 +199,23 @@ def test_the_console_script() -> None:
         [str(script), "--version"], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "oipserve 0.1.0"
+
+
+@pytest.mark.slow
+async def test_brokers_out_of_reach_are_a_clear_error(launch: Launch) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, not listening: connections are refused
+        ports = ["--http-port", "0", "--grpc-port", "0", "--kafka-bootstrap", f"127.0.0.1:{port}"]
+        log = await _fails(await launch("serve", str(MODELS), "--host", "127.0.0.1", *ports))
+    assert f"cannot reach the Kafka brokers at 127.0.0.1:{port}" in log
+
+
+@pytest.mark.slow
+async def test_sasl_without_credentials_is_a_clear_error(launch: Launch) -> None:
+    kafka = ["--kafka-bootstrap", "127.0.0.1:9", "--kafka-security-protocol", "SASL_SSL"]
+    log = await _fails(await launch("serve", str(MODELS), "--http-port", "0", *kafka))
+    assert log.endswith(
+        "Kafka SASL_SSL needs OIPSERVE_KAFKA_SASL_USERNAME and OIPSERVE_KAFKA_SASL_PASSWORD "
+        "in the environment"
+    )

@@ -79,6 +79,9 @@ class KafkaFront:
             heartbeat_interval_ms=max(100, self.settings.session_timeout_ms // 4),
             fetch_max_wait_ms=100,
         )
+        aiokafka = logging.getLogger("aiokafka")
+        level = aiokafka.level
+        aiokafka.setLevel(logging.CRITICAL)  # its connection errors: ours names them
         try:
             await self._producer.start()
             await self._consumer.start()
@@ -87,6 +90,8 @@ class KafkaFront:
             raise OSError(
                 f"cannot reach the Kafka brokers at {self.settings.bootstrap}: {error}"
             ) from None
+        finally:
+            aiokafka.setLevel(level)
         self.dataplane.monitor.kafka = self.gauges
         self._task = asyncio.create_task(self._run())
         return self.port
