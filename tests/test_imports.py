@@ -63,7 +63,8 @@ RULES: dict[str, set[str]] = {
     "app.rest": FRONT | {"app.rest", "app.metrics"},
     "app.grpc": FRONT | {"app.grpc"},
     "app.kafka": FRONT
-    | {"app.kafka", "app.grpc.convert", "app.grpc.generated", "app.pipelines.spec", "app.monitor"},
+    | {"app.kafka", "app.grpc.convert", "app.grpc.raw_requests", "app.grpc.generated"}
+    | {"app.pipelines.spec", "app.monitor"},
     "app.kafka.commands": FRONT
     | {"app.kafka", "app.client", "app.grpc.convert"}
     | {"app.grpc.generated"},

@@ -10,7 +10,6 @@ from collections.abc import MutableMapping, Sequence
 
 import numpy as np
 import orjson
-from google.protobuf.message import DecodeError
 
 from app.grpc.contents import (
     CONTENTS_FIELD as CONTENTS_FIELD,  # re-exported: tests and the client read it here
@@ -19,7 +18,6 @@ from app.grpc.contents import (
 )
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.raw_answers import raw_answer, raw_output_fields
-from app.grpc.wire_format import split_field
 from app.protocol.codecs.arrays import check_shape
 from app.protocol.codecs.datatypes import Datatype, parse_datatype
 from app.protocol.codecs.raw import Buffer, array_from_raw, raw_view
@@ -121,26 +119,6 @@ def _tensor_to_proto(
 def needs_raw(tensors: Sequence[RequestInput | Output]) -> bool:
     """Whether some tensor has no typed contents field (FP16), so all must travel raw."""
     return any(tensor.datatype not in CONTENTS_FIELD for tensor in tensors)
-
-
-_RAW_INPUTS = pb.ModelInferRequest.DESCRIPTOR.fields_by_name["raw_input_contents"].number
-VIEWS_FROM = 64 * 1024
-"""Requests of this many bytes or more keep their raw contents as views; smaller ones are
-parsed whole by protobuf, quicker than walking their fields in Python."""
-
-
-def request_from_wire(data: bytes) -> tuple[pb.ModelInferRequest, Sequence[Buffer]]:
-    """A serialized ModelInferRequest and its raw input contents: for a large one, views of
-    `data`, the rest parsed apart (worth 60-90 us of 830 on grpc-large, 3 ms a 19 MB
-    request); InvalidInput for bytes that are not one."""
-    try:
-        if len(data) < VIEWS_FROM:
-            message = pb.ModelInferRequest.FromString(data)
-            return message, message.raw_input_contents
-        rest, raw = split_field(data, _RAW_INPUTS)
-        return pb.ModelInferRequest.FromString(rest), raw
-    except (ValueError, DecodeError) as error:
-        raise InvalidInput(f"the request is not a ModelInferRequest: {error}") from None
 
 
 class ProtoRequest:

@@ -13,12 +13,12 @@ from app.grpc.convert import (
     ProtoRequest,
     answer_to_wire,
     model_metadata_to_proto,
-    request_from_wire,
     server_metadata_to_proto,
 )
 from app.grpc.errors import reports_errors
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.json_mapping import from_proto, repository_request, to_proto
+from app.grpc.raw_requests import request_from_wire
 from app.protocol.types import RepositoryIndexRequest
 from app.resolver import Target, target_of
 

@@ -19,8 +19,9 @@ import orjson
 from google.protobuf.message import DecodeError
 
 from app.context import REQUEST_ID
-from app.grpc.convert import answer_to_wire, payload_from_proto, request_from_wire
+from app.grpc.convert import answer_to_wire, payload_from_proto
 from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.raw_requests import request_from_wire
 from app.pipelines.spec import PipelineInput
 from app.protocol.codecs.messages import (
     BinarySection,

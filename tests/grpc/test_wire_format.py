@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from app.grpc import raw_answers
-from app.grpc.convert import VIEWS_FROM, answer_to_proto, answer_to_wire, request_from_wire
+from app.grpc.convert import answer_to_proto, answer_to_wire
 from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.raw_requests import VIEWS_FROM, request_from_wire
 from app.grpc.wire_format import field_key, read_varint, split_field, varint
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import InvalidInput

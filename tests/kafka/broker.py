@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -63,10 +63,17 @@ def running_broker() -> Iterator[str]:
 
 
 async def create_topics(bootstrap: str, *names: str, partitions: int = 1) -> None:
+    async with _admin(bootstrap) as admin:
+        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+
+
+@contextlib.asynccontextmanager
+async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
+    """An admin client of the broker, closed at the end."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+        yield admin
     finally:
         await admin.close()
 
@@ -147,14 +154,10 @@ class Reader:
 
 async def create_missing(bootstrap: str, topics: list[str]) -> None:
     """Create those of `topics` the broker lacks (one partition each)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+    async with _admin(bootstrap) as admin:
         missing = set(topics) - set(await admin.list_topics())
         if missing:
             await admin.create_topics([NewTopic(name, 1, 1) for name in sorted(missing)])
-    finally:
-        await admin.close()
 
 
 async def producer(bootstrap: str) -> AIOKafkaProducer:
