@@ -5,9 +5,10 @@ pipeline step's answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from app.context import KAFKA, RequestContext, new_request_id, open_context
+from app.context import KAFKA, REQUEST_ID, RequestContext, new_request_id, open_context
 from app.dataplane import DataPlane
 from app.kafka.records import (
     PIPELINE,
@@ -94,7 +95,7 @@ class RecordHandler:
     def fallback(self, topic: str) -> list[Route]:
         """The route of an inputs topic no longer read (its servable went away while its
         records waited): to the servable its name gives, which will say why it cannot
-        answer. None for an outputs topic (the pipeline it fed is gone)."""
+        answer. No route for an outputs topic (the pipeline it fed is gone)."""
         found = self.topics.target_of(topic)
         if found is None or found[1] != INPUTS:
             return []
@@ -104,7 +105,7 @@ class RecordHandler:
     def too_large(self, answer: Outgoing, error: Exception) -> Outgoing:
         """The error record of an answer the broker refused for its size."""
         headers = dict(answer.headers)
-        request_id = headers.get("x-request-id", answer.key).decode("utf-8", "replace")
+        request_id = headers.get(REQUEST_ID, answer.key).decode("utf-8", "replace")
         found = self.topics.target_of(answer.topic)
         source = found[0].name if found is not None else answer.topic
         message = f"the answer of {len(answer.value)} bytes is too large for the broker: {error}"
@@ -129,7 +130,7 @@ class RecordHandler:
         headers: Headers,
         request: RecordValue,
         context: RequestContext,
-    ) -> Any:
+    ) -> Callable[[str, Answer], None]:
         def report(step: str, answer: Answer) -> None:
             answer.id = context.id
             topic = self.topics.of(Kind.MODEL, step, OUTPUTS)
