@@ -1,6 +1,7 @@
 """The Kafka floor: the least a Kafka front must do, in a bare aiokafka loop. In a consumer
 group it reads records from one topic, writes for each a record with the same key and a fixed
-answer to another, and commits once the broker has acknowledged the batch's answers.
+answer to another (writing with the producer settings of oipserve's front), and commits once
+the broker has acknowledged the batch's answers.
 
     python -m bench.kafka_floor BOOTSTRAP INPUTS OUTPUTS ANSWER_FILE
 
@@ -16,9 +17,13 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from app.kafka.front import BATCH_BYTES
+
 
 async def serve(bootstrap: str, inputs: str, outputs: str, answer: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=1, max_batch_size=BATCH_BYTES
+    )
     consumer = AIOKafkaConsumer(
         inputs,
         bootstrap_servers=bootstrap,
