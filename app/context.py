@@ -122,6 +122,13 @@ def open_context(
     """The context of a request that arrived by `front` with `headers`; metadata values that
     are not text (gRPC's `-bin` keys) are skipped."""
     context = RequestContext(front, deadline)
+    _take(context, headers)
+    return context
+
+
+def _take(context: RequestContext, headers: Iterable[Header]) -> None:
+    """Read the request id, X- headers, `seldon-model` and trace headers of `headers` into
+    `context`."""
     for key, value in headers:
         if isinstance(key, bytes):  # ASGI: decode only the headers kept
             if key[:2] != b"x-" and key != _SELDON_MODEL_BYTES and key not in _TRACE_BYTES:
@@ -142,7 +149,6 @@ def open_context(
             context.seldon_model = text
         elif name in TRACE_HEADERS:
             context.trace = {**(context.trace or {}), name: text}
-    return context
 
 
 def inner_context(headers: Iterable[tuple[str, str]] = ()) -> RequestContext:
@@ -151,8 +157,12 @@ def inner_context(headers: Iterable[tuple[str, str]] = ()) -> RequestContext:
     outer = _current.get()
     if outer is None:
         return open_context(INPROCESS, headers)
-    carried = [(REQUEST_ID, outer.id or ""), *(outer.headers or {}).items(), *headers]
-    return open_context(INPROCESS, carried, outer.deadline)
+    context = RequestContext(INPROCESS, outer.deadline)
+    context.id = outer.id
+    if outer.headers:
+        context.headers = dict(outer.headers)
+    _take(context, headers)
+    return context
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("current_context", default=None)

@@ -30,7 +30,9 @@ class InProcessClient(InferenceClient):
         self._timeout = timeout
 
     def _context(self, headers: Mapping[str, str] | None) -> RequestContext:
-        return inner_context((key.lower(), value) for key, value in (headers or {}).items())
+        return inner_context(
+            [(key.lower(), value) for key, value in headers.items()] if headers else ()
+        )
 
     def _seconds(self, timeout: Timeout) -> float | None:
         return self._timeout if isinstance(timeout, UseClientDefault) else timeout

@@ -60,7 +60,7 @@ def to_payload(request: InferRequest) -> Payload:
         if name in inputs:
             raise InvalidInput(f"input {name!r} is given more than once")
         inputs[name] = tensor.as_numpy()
-        parameters = _without_size(tensor.parameters)
+        parameters = _without_size(tensor.parameters) if tensor.parameters else None
         if parameters:
             given[name] = parameters
     outputs = [RequestOutput(name=o.name, parameters=o.parameters) for o in request.outputs or ()]

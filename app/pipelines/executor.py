@@ -193,6 +193,8 @@ class Run:
 
     def _window_left(self) -> float | None:
         """Seconds until the first join window of a waiting join closes (None: none)."""
+        if not self.pipeline.windows:
+            return None
         now = time.monotonic()
         ends = []
         for name, window in self._windows():
@@ -238,8 +240,11 @@ class Run:
             return Status.WAIT, []
         output = self.pipeline.output
         step = None if name == OUTPUT else self.pipeline.steps[name]
-        join = output.steps_join if step is None else step.inputs_join
-        status, present = self._join(name, self._inputs_of(name), join, seen, True, exact)
+        if step is None:
+            refs, join = output.steps, output.steps_join
+        else:
+            refs, join = step.inputs, step.inputs_join
+        status, present = self._join(name, refs, join, seen, True, exact)
         if status is Status.READY and step is not None and step.triggers:
             joined = self._join(name, step.triggers, step.triggers_join, seen, False, exact)
             status = joined[0]
@@ -259,22 +264,24 @@ class Run:
         exact: bool,
     ) -> tuple[Status, list[Reference]]:
         present = [ref for ref in refs if self._has(ref)]
+        ran = self.consumed.get(name) if fresh else None  # None: all that is present is new
         if join is Join.ANY:  # what arrived since the step last ran, as Seldon's `any`
-            arrived = [ref for ref in present if not fresh or self._new(name, ref)]
+            arrived = present if ran is None else [r for r in present if self._new(ran, r)]
             if arrived:
                 return Status.READY, arrived
         else:
-            new = not fresh or any(self._new(name, ref) for ref in present)
+            new = bool(present) if ran is None else any(self._new(ran, r) for r in present)
             if join is Join.INNER and new and len(present) == len(refs):
                 return Status.READY, present
             if join is Join.OUTER and new and present and self._all_settled(refs, seen):
                 return Status.READY, present
         if not exact:
             return Status.WAIT, present
-        never = self._all_settled(refs, seen) or (
-            join is Join.INNER
-            and any(ref not in present and self._settled(ref.source, seen) for ref in refs)
-        )
+        missing = [ref for ref in refs if ref not in present] if join is Join.INNER else []
+        if missing:  # never, once the step of a missing reference is settled
+            never = any(self._settled(ref.source, seen) for ref in missing)
+        else:
+            never = self._all_settled(refs, seen)
         return (Status.NEVER if never else Status.WAIT), present
 
     def _all_settled(self, refs: tuple[Reference, ...], seen: set[str]) -> bool:
@@ -286,9 +293,10 @@ class Run:
             return False
         return ref.tensor is None or any(t.name == ref.tensor for t in tensors)
 
-    def _new(self, name: str, ref: Reference) -> bool:
+    def _new(self, ran: dict[tuple[str, str], int], ref: Reference) -> bool:
+        """Whether `ref`'s tensors were set since the step ran with generations `ran`."""
         key = (ref.source, ref.side)
-        return self.generation.get(key, 0) > self.consumed.get(name, {}).get(key, 0)
+        return self.generation.get(key, 0) > ran.get(key, 0)
 
     def _settled(self, source: str, seen: set[str]) -> bool:
         """Whether step `source` can no longer give new tensors for this request."""
