@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 import orjson
 
-from app.pipelines.executor import Tensor
+from app.pipelines.joins import Tensor
 from app.protocol.errors import NotFound
 from app.protocol.types import InspectedRequest, InspectedTensor
 

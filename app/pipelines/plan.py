@@ -10,8 +10,9 @@ from typing import Any
 
 from app.client.interface import InferenceClient
 from app.context import RequestContext
-from app.pipelines.executor import Recorder, Run, Tensor
+from app.pipelines.executor import Run
 from app.pipelines.inspection import Inspection
+from app.pipelines.joins import Recorder, Tensor
 from app.pipelines.spec import INPUTS, OUTPUTS, PipelineSpec
 from app.protocol.codecs.datatypes import from_dtype, parse_datatype
 from app.protocol.errors import InvalidInput
