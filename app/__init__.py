@@ -34,7 +34,7 @@ _EXPORTS: dict[str, str] = {
     "ModelNotFound": "app.protocol.errors",
     "ModelNotReady": "app.protocol.errors",
     "ModelRegistry": "app.registry",
-    "ModelSettings": "app.settings",
+    "ModelSettings": "app.model_settings",
     "NotFound": "app.protocol.errors",
     "OIPError": "app.protocol.errors",
     "PayloadTooLarge": "app.protocol.errors",
@@ -109,6 +109,7 @@ if TYPE_CHECKING:
     from app.dataplane import (
         DataPlane as DataPlane,
     )
+    from app.model_settings import ModelSettings as ModelSettings
     from app.predictors.base import (
         Predictor as Predictor,
     )
@@ -151,7 +152,4 @@ if TYPE_CHECKING:
     from app.server import (
         Server as Server,
     )
-    from app.settings import (
-        ModelSettings as ModelSettings,
-        ServerSettings as ServerSettings,
-    )
+    from app.settings import ServerSettings as ServerSettings

@@ -251,8 +251,9 @@ def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def _serve(options: dict[str, Any]) -> int:
     from app.kafka.settings import KafkaSettings
     from app.logs import setup_logging
+    from app.model_settings import ModelSettingsError
     from app.server import Server
-    from app.settings import ModelSettingsError, ServerSettings
+    from app.settings import ServerSettings
     from app.workers import Supervisor
 
     given = {key: value for key, value in options.items() if value is not None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import orjson
 
+from app.model_settings import ModelSettings
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.types import (
     MetadataTensor,
@@ -14,7 +15,6 @@ from app.protocol.types import (
     ModelOutput,
     ModelParameter,
 )
-from app.settings import ModelSettings
 
 
 def config_data_type(datatype: Datatype) -> str:

@@ -14,12 +14,7 @@ import time
 from pathlib import Path
 
 from app.client.interface import InferenceClient
-from app.plans import Plan
-from app.predictors.base import Predictor, call
-from app.predictors.loader import build_predictor
-from app.protocol.errors import ModelNotFound, ModelNotReady, NotFound, PredictorError
-from app.resolver import Kind, Target, target_of
-from app.settings import (
+from app.model_settings import (
     MODEL_SETTINGS_FILE,
     Fingerprint,
     ModelSettings,
@@ -30,6 +25,11 @@ from app.settings import (
     read_model_folder,
     version_key,
 )
+from app.plans import Plan
+from app.predictors.base import Predictor, call
+from app.predictors.loader import build_predictor
+from app.protocol.errors import ModelNotFound, ModelNotReady, NotFound, PredictorError
+from app.resolver import Kind, Target, target_of
 from app.versions import ModelState, ModelVersion
 
 log = logging.getLogger("oipserve.registry")

@@ -19,11 +19,12 @@ from app.dataplane import DataPlane
 from app.grpc.server import GrpcListener
 from app.kafka.settings import KafkaSettings
 from app.memory import tune_malloc
+from app.model_settings import ModelSettingsError
 from app.peers import PeerApp, Peers
 from app.registry import ModelRegistry
 from app.rest import create_app, create_metrics_app
 from app.rest.server import HTTPListener
-from app.settings import ModelSettingsError, ServerSettings
+from app.settings import ServerSettings
 from app.tracing import Tracing
 from app.versions import ModelState
 

@@ -9,10 +9,10 @@ import contextlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.model_settings import ModelSettings
 from app.plans import Calls
 from app.predictors.base import Predictor
 from app.resolver import Target
-from app.settings import ModelSettings
 from app.stats import VersionStats
 
 

@@ -25,7 +25,7 @@ TRANSPORT_LIBRARIES = {
     "google",
 }
 PROTOCOL_LIBRARIES = {"pydantic", "numpy", "orjson"}
-CORE = {"app", "app.protocol", "app.settings", "app.predictors"}
+CORE = {"app", "app.protocol", "app.settings", "app.model_settings", "app.predictors"}
 FRONT = {"app", "app.protocol", "app.settings", "app.dataplane", "app.context", "app.resolver"}
 """What every front may import: a front hands the DataPlane a target, a payload and the
 context it opened, and imports no other front."""
@@ -34,6 +34,7 @@ context it opened, and imports no other front."""
 RULES: dict[str, set[str]] = {
     "app.protocol": {"app.protocol"},
     "app.settings": {"app.protocol"},
+    "app.model_settings": {"app.protocol"},
     "app.context": set(),
     "app.resolver": {"app.protocol", "app.context"},
     "app.deadlines": {"app.protocol"},
@@ -80,7 +81,8 @@ RULES: dict[str, set[str]] = {
 }
 EVERYTHING = {"app.server", "app.cli", "app.__main__", "app"}
 NO_TRANSPORTS = (
-    *("app.protocol", "app.settings", "app.predictors", "app.registry", "app.dataplane"),
+    *("app.protocol", "app.settings", "app.model_settings", "app.predictors", "app.registry"),
+    "app.dataplane",
     *("app.context", "app.resolver", "app.deadlines", "app.plans", "app.signatures"),
     "app.versions",
     *("app.monitor", "app.stats", "app.model_config", "app.metrics", "app.logs", "app.memory"),

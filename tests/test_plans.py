@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from app.context import REST, open_context
+from app.model_settings import ModelSettings
 from app.plans import Plan
 from app.predictors.base import Predictor
 from app.protocol.errors import InvalidInput, PredictorError
 from app.protocol.payload import Payload, Tensors
 from app.protocol.types import InferenceRequest, InferenceResponse, RequestOutput, ResponseOutput
-from app.settings import ModelSettings
 from tests.repo import tensor
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.model_settings import ModelSettingsError
 from app.protocol.types import RepositoryModelRequest
 from app.server import Server
-from app.settings import ModelSettingsError, ServerSettings
+from app.settings import ServerSettings
 from tests.repo import IRIS, add_model
 
 

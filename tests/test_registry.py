@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from app.dataplane import DataPlane
+from app.model_settings import ModelSettingsError
 from app.protocol.errors import ModelNotFound, ModelNotReady, PredictorError
 from app.protocol.types import InferenceResponse
 from app.registry import ModelRegistry
-from app.settings import ModelSettingsError
 from app.versions import ModelState
 from tests.planes import dataplane_over, infer, one_value, output_value, touch_settings
 from tests.repo import add_model

@@ -18,8 +18,9 @@ from grpc_health.v1.health_pb2_grpc import HealthStub
 
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
+from app.model_settings import ModelSettingsError
 from app.server import Server
-from app.settings import ModelSettingsError, ServerSettings
+from app.settings import ServerSettings
 from tests.payloads import IRIS_CLASSES, iris_request
 from tests.repo import add_model
 from tests.toys import Gated, GatedLoad

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.settings import (
+from app.model_settings import (
     ModelSettingsError,
-    ServerSettings,
     folder_fingerprint,
     model_folders,
     read_model_folder,
     version_folders,
 )
+from app.settings import ServerSettings
 from tests.repo import add_model
 
 

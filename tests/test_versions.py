@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from app.dataplane import DataPlane
+from app.model_settings import ModelSettingsError, read_model_folder
 from app.protocol.errors import ModelNotFound
-from app.settings import ModelSettingsError, read_model_folder
 from tests.planes import dataplane_over, infer, one_value, output_value
 from tests.repo import add_model
 

@@ -15,6 +15,7 @@ import numpy as np
 from app.client import InferInput, InferRequest
 from app.context import current_context
 from app.explainers import ExplainerMethod, Explanation, Predict
+from app.model_settings import ModelSettings
 from app.predictors import Predictor, Tensors
 from app.protocol.codecs.datatypes import from_dtype
 from app.protocol.errors import InvalidInput
@@ -24,7 +25,6 @@ from app.protocol.types import (
     ModelMetadataResponse,
     ResponseOutput,
 )
-from app.settings import ModelSettings
 
 
 class Echo(Predictor):

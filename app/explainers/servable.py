@@ -16,6 +16,7 @@ import orjson
 from app.client.tensors import InferInput, InferRequest, InferResponse
 from app.explainers.loader import feature_names, method_class, read_background
 from app.explainers.method import ExplainerMethod
+from app.model_settings import ModelSettings
 from app.predictors.base import Predictor
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.codecs.v1 import EXPLANATION
@@ -28,7 +29,6 @@ from app.protocol.types import (
     ResponseOutput,
 )
 from app.resolver import Target, target_of
-from app.settings import ModelSettings
 
 ALIBI_TYPE, ALIBI_METHOD = "x-seldon-alibi-type", "x-seldon-alibi-method"
 _OWN_PARAMETERS = {"background", "feature_names", "output"}

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from app.client.interface import InferenceClient
+from app.model_settings import folder_fingerprint
 from app.pipelines.inspection import Inspection
 from app.pipelines.manifest import pipeline_spec
 from app.pipelines.plan import PipelinePlan
@@ -20,7 +21,6 @@ from app.pipelines.spec import INPUTS, OUTPUTS, PipelineError, PipelineSpec
 from app.protocol.errors import ModelNotReady, NotFound, OIPError
 from app.protocol.types import InspectedRequest, MetadataTensor, ModelMetadataResponse
 from app.registry import ModelRegistry
-from app.settings import folder_fingerprint
 from app.versions import ModelState, ModelVersion
 
 log = logging.getLogger("oipserve.pipelines")

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
+from app.model_settings import ModelSettings
 from app.protocol.errors import Unsupported
 from app.protocol.payload import Tensors, answer_from_arrays
 from app.protocol.types import InferenceRequest, InferenceResponse, ModelMetadataResponse
-from app.settings import ModelSettings
 
 if TYPE_CHECKING:
     from app.client.interface import InferenceClient

@@ -9,8 +9,8 @@ import sys
 import types
 from pathlib import Path
 
+from app.model_settings import ModelSettings
 from app.predictors.base import Predictor
-from app.settings import ModelSettings
 
 _PACKAGE_ROOT = "oipserve_models"
 _serial = itertools.count()

@@ -12,13 +12,13 @@ import pytest
 
 from app.context import INPROCESS, open_context
 from app.dataplane import DataPlane
+from app.model_settings import ModelSettings
 from app.plans import Plan
 from app.predictors.base import Predictor, call
 from app.protocol.codecs.datatypes import Datatype
 from app.protocol.errors import Unsupported
 from app.protocol.payload import Payload, Tensors
 from app.protocol.types import InferenceRequest, InferenceResponse, MetadataTensor, RequestInput
-from app.settings import ModelSettings
 from tests.repo import add_model
 from tests.toys import Gated
 

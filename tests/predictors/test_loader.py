@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from app.model_settings import ModelSettings, read_model_folder
 from app.predictors.loader import ImplementationError, build_predictor
-from app.settings import ModelSettings, read_model_folder
 from tests.repo import add_model
 from tests.toys import Echo
 

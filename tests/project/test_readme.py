@@ -12,7 +12,8 @@ import pytest
 
 from app.cli import main
 from app.kafka.settings import KafkaSettings
-from app.settings import ModelSettings, ServerSettings
+from app.model_settings import ModelSettings
+from app.settings import ServerSettings
 from tests.readme import blocks, document
 from tests.repo import IRIS, add_model
 

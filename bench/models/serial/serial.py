@@ -8,7 +8,7 @@ import asyncio
 import numpy as np
 
 from app import Predictor, Tensors
-from app.settings import ModelSettings
+from app.model_settings import ModelSettings
 
 
 class SerialPredictor(Predictor):
