@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.pipelines.graph import check_graph, graph
 from app.pipelines.spec import (
     INPUTS,
     OUTPUT,
@@ -48,7 +49,7 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
     external = _input(name, spec.get("input"))
     steps = _steps(name, spec.get("steps"))
     output = _output(name, spec.get("output"), steps)
-    readers, watchers, downstream, woken = _graph(name, steps)
+    readers, watchers, downstream, woken = graph(name, steps)
     windows = [(step.name, step.join_window_ms) for step in steps.values()]
     windows.append((OUTPUT, output.join_window_ms))
     pipeline = PipelineSpec(
@@ -66,10 +67,7 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
         windows=tuple((where, ms) for where, ms in windows if ms is not None),
         woken=woken,
     )
-    _check_references(pipeline)
-    if not pipeline.allow_cycles:
-        _check_acyclic(pipeline)
-    _check_triggers_differ(pipeline)
+    check_graph(pipeline)
     return pipeline
 
 
@@ -234,88 +232,3 @@ def _output(pipeline: str, value: object, steps: dict[str, Step]) -> Output:
         _tensor_map(item.get("tensorMap"), f"{what} tensorMap"),
         None if window is None else _count(window, f"{what} joinWindowMs"),
     )
-
-
-def _check_references(pipeline: PipelineSpec) -> None:
-    """Every step an input or trigger names exists (or is the pipeline), and so does every
-    output step."""
-    for step in pipeline.steps.values():
-        for ref in (*step.inputs, *step.triggers):
-            if ref.source not in pipeline.steps and ref.source != pipeline.name:
-                raise PipelineError(
-                    f"pipeline {pipeline.name!r} step {step.name!r} has input {str(ref)!r} "
-                    f"for step {ref.source!r}, which does not exist"
-                )
-            if ref.source == pipeline.name and ref.side == OUTPUTS:
-                raise PipelineError(
-                    f"pipeline {pipeline.name!r} step {step.name!r} has input {str(ref)!r}: "
-                    "a pipeline's outputs are what its steps answer"
-                )
-    for ref in pipeline.output.steps:
-        if ref.source not in pipeline.steps:
-            raise PipelineError(f"pipeline {pipeline.name!r} output step {ref.source!r} not found")
-
-
-Graph = dict[str, tuple[str, ...]]
-
-
-def _graph(pipeline: str, steps: dict[str, Step]) -> tuple[Graph, Graph, Graph, Graph]:
-    """The readers, watchers, downstream and woken steps of each step (see PipelineSpec)."""
-
-    def readers_of(source: str, sides: tuple[str, ...] = (INPUTS, OUTPUTS)) -> tuple[str, ...]:
-        return tuple(
-            name
-            for name, step in steps.items()
-            if any(
-                ref.source == source and ref.side in sides for ref in (*step.inputs, *step.triggers)
-            )
-        )
-
-    readers = {source: readers_of(source) for source in (pipeline, *steps)}
-    watchers = {source: readers_of(source, (INPUTS,)) for source in steps}
-    downstream: dict[str, tuple[str, ...]] = {}
-    for name in steps:
-        reached: set[str] = set()
-        todo = [name]
-        while todo:
-            for later in set(readers[todo.pop()]) - reached:
-                reached.add(later)
-                todo.append(later)
-        downstream[name] = tuple(step for step in steps if step in reached)
-    outer = {
-        name for name, step in steps.items() if Join.OUTER in (step.inputs_join, step.triggers_join)
-    }
-    woken = {
-        name: tuple(step for step in later if step in readers[name] or step in outer)
-        for name, later in downstream.items()
-    }
-    return readers, watchers, downstream, woken
-
-
-def _check_acyclic(pipeline: PipelineSpec) -> None:
-    done: set[str] = set()
-
-    def visit(name: str, trail: list[str]) -> None:
-        if name in trail:
-            cycle = " -> ".join([*trail[trail.index(name) :], name])
-            raise PipelineError(
-                f"pipeline {pipeline.name!r} has a cycle ({cycle}); allowCycles permits one"
-            )
-        if name in done:
-            return
-        for before in sorted(pipeline.steps[name].upstream):
-            visit(before, [*trail, name])
-        done.add(name)
-
-    for name in pipeline.steps:
-        visit(name, [])
-
-
-def _check_triggers_differ(pipeline: PipelineSpec) -> None:
-    for step in pipeline.steps.values():
-        for ref in step.triggers:
-            if ref in step.inputs:
-                raise PipelineError(
-                    f"pipeline {pipeline.name!r} step {step.name!r}: inputs and triggers must "
-                    f"differ, but {str(ref)!r} is in both"
-                )
