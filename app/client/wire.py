@@ -24,7 +24,9 @@ from app.protocol.types import (
 
 
 def _without_size(parameters: Parameters | None) -> Parameters | None:
-    kept = {key: value for key, value in (parameters or {}).items() if key != BINARY_SIZE}
+    if not parameters:
+        return None
+    kept = {key: value for key, value in parameters.items() if key != BINARY_SIZE}
     return kept or None
 
 
@@ -60,7 +62,7 @@ def to_payload(request: InferRequest) -> Payload:
         if name in inputs:
             raise InvalidInput(f"input {name!r} is given more than once")
         inputs[name] = tensor.as_numpy()
-        parameters = _without_size(tensor.parameters) if tensor.parameters else None
+        parameters = _without_size(tensor.parameters)
         if parameters:
             given[name] = parameters
     outputs = [RequestOutput(name=o.name, parameters=o.parameters) for o in request.outputs or ()]
