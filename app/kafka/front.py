@@ -61,6 +61,8 @@ class KafkaFront:
         self._handler = RecordHandler(dataplane, self.topics, settings.step_topics)
         self._lanes: dict[TopicPartition, Lane[Record]] = {}
         self._running: dict[TopicPartition, set[asyncio.Task[None]]] = {}
+        """Each partition's worker tasks, waited for (or cancelled) when it is released; how
+        many are working is the lane's count (a done task may not have left this set yet)."""
         self._paused: set[TopicPartition] = set()
         """The partitions paused while more records wait in their lanes than workers take."""
         self._stopping = asyncio.Event()
@@ -178,7 +180,7 @@ class KafkaFront:
         """Start workers for the waiting records, up to the lane's limit; pause the partition
         while more records wait than the workers take at once."""
         workers = self._running[partition]
-        while len(workers) < min(lane.limit, len(lane.waiting)):
+        for _ in range(lane.hire()):
             task = asyncio.create_task(self._work(partition, lane))
             workers.add(task)
             task.add_done_callback(workers.discard)

@@ -29,15 +29,27 @@ class Lane(Generic[R]):
         """The offset after the last record taken."""
         self.committed: int | None = None
         """The offset last committed."""
+        self.workers = 0
+        """The workers taking this lane's records: counted from `hire` until `take` finds
+        none for them (then they end, with no await in between)."""
 
     def add(self, record: R) -> None:
         """Take a record (in order of offsets); it waits until `startable` gives it."""
         self.waiting.append(record)
         self.end = record.offset + 1
 
+    def hire(self) -> int:
+        """How many more workers the waiting records need (at most `limit` at once); they
+        count as working from now on."""
+        wanted = max(0, min(self.limit, len(self.waiting)) - self.workers)
+        self.workers += wanted
+        return wanted
+
     def take(self) -> R | None:
-        """The next waiting record, running from now on (None: none waits)."""
+        """The next waiting record, running from now on; None when none waits, and the
+        worker that asked no longer counts (a record added later gets a new one)."""
         if not self.waiting:
+            self.workers = max(0, self.workers - 1)
             return None
         record = self.waiting.popleft()
         self.running.add(record.offset)

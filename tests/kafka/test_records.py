@@ -202,6 +202,22 @@ def test_a_lane_gives_records_in_order_and_commits_only_behind_finished_ones() -
     assert lane.to_commit() == 15
 
 
+def test_a_worker_that_found_nothing_is_not_counted_so_a_later_record_gets_a_new_one() -> None:
+    lane: Lane[_Record] = Lane(limit=2)
+    lane.add(_Record(0))
+    assert lane.hire() == 1
+    assert lane.hire() == 0  # one record: one worker
+    assert _taken(lane, 1) == [0]
+    lane.finish(0)
+    assert lane.take() is None  # the worker ends here, whenever its task is done
+    lane.add(_Record(1))
+    assert lane.hire() == 1  # (the partition may stay silent: nothing else would start one)
+    for offset in range(2, 6):
+        lane.add(_Record(offset))
+    assert lane.hire() == 1  # never more than the limit
+    assert lane.workers == 2
+
+
 def test_a_closed_lane_leaves_what_waits_to_the_next_reader() -> None:
     lane: Lane[_Record] = Lane(limit=1)
     for offset in range(3):
