@@ -1,9 +1,11 @@
 """oipserve's own Python per inference, without sockets or the transports' C code: a
 scenario's request (grpc-small, rest-small, or the pipeline's) through the gRPC servicer or the
-REST app, in this process, one after another on the event loop. It prints microseconds per
-request; run it under a profiler to see where they go:
+REST app, or a Kafka record of the small request (JSON or protobuf) through the Kafka front's
+record handler, in this process, one after another on the event loop. It prints microseconds
+per request; run it under a profiler to see where they go:
 
     python -m bench.inprocess [--requests N] grpc-small|rest-small|grpc-pipeline-3|rest-pipeline-3
+    python -m bench.inprocess kafka-json|kafka-proto
     py-spy record -o grpc.svg -- python -m bench.inprocess grpc-small
     valgrind --tool=callgrind python -m bench.inprocess --requests 2000 grpc-small
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import orjson
@@ -24,10 +26,14 @@ from app.client.inprocess import InProcessClient
 from app.dataplane import DataPlane
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.servicer import Context, InferenceServicer
+from app.kafka.handler import RecordHandler
+from app.kafka.routes import Route
+from app.kafka.topics import Topics
 from app.registry import ModelRegistry
+from app.resolver import Kind, Target
 from app.rest import create_app
 from app.settings import ServerSettings
-from bench.payloads import scenario
+from bench.payloads import ROW, grpc_request, json_request, scenario
 from bench.servers import MODELS, check_answer
 
 Ask = Callable[[], Awaitable[bytes]]
@@ -112,6 +118,32 @@ def _rest(dataplane: DataPlane, name: str) -> Ask:
     return ask
 
 
+class _Record(NamedTuple):
+    topic: str
+    offset: int
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def _kafka(dataplane: DataPlane, name: str) -> Ask:
+    """A record to `small` through the record handler: its answer's value (no broker)."""
+    topics, target = Topics(), Target(Kind.MODEL, "small")
+    handler = RecordHandler(dataplane, topics)
+    route = Route(target, topics.outputs(target))
+    value = (
+        json_request(ROW)
+        if name == "kafka-json"
+        else grpc_request("small", ROW).SerializeToString()
+    )
+    record = _Record(topics.inputs(target), 0, b"r0", value, [])
+
+    async def ask() -> bytes:
+        return (await handler.answer(record, route))[-1].value
+
+    return ask
+
+
 def _grpc_values(answer: bytes) -> np.ndarray:
     raw = pb.ModelInferResponse.FromString(answer).raw_output_contents[0]
     return np.frombuffer(raw, dtype="<f4")
@@ -127,7 +159,11 @@ SCENARIOS = {
     "rest-small": (_rest, _rest_values),
     "grpc-pipeline-3": (_grpc, _grpc_values),
     "rest-pipeline-3": (_rest, _rest_values),
+    "kafka-json": (_kafka, _rest_values),
+    "kafka-proto": (_kafka, _grpc_values),
 }
+CHECKED_AS = {"kafka-json": "rest-small", "kafka-proto": "grpc-small"}
+"""The scenario whose answer a Kafka record's must hold (the same request to `small`)."""
 """Each scenario: how to ask, and how to read the output values off the answer."""
 
 
@@ -136,7 +172,7 @@ async def seconds_per_request(name: str, requests: int) -> float:
     (RuntimeError if it is wrong) and a warm-up."""
     build, read = SCENARIOS[name]
     ask = build(await _dataplane(), name)
-    check_answer(scenario(name), read(await ask()))
+    check_answer(scenario(CHECKED_AS.get(name, name)), read(await ask()))
     for _ in range(_WARMUP):
         await ask()
     started = time.perf_counter()
