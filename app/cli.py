@@ -167,6 +167,15 @@ _KAFKA_FLAGS: list[tuple[str, dict[str, Any]]] = [
         {"type": int, "help": "how long the group waits for a silent member (default 10000)"},
     ),
     (
+        "--kafka-batch-bytes",
+        {
+            "type": int,
+            "metavar": "N",
+            "help": "the most bytes of answers written to a partition at once, under the "
+            "brokers' max.message.bytes (default 262144)",
+        },
+    ),
+    (
         "--kafka-security-protocol",
         {
             "choices": ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],

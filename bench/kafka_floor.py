@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from app.kafka.front import BATCH_BYTES
+from app.kafka.settings import BATCH_BYTES
 
 
 async def serve(bootstrap: str, inputs: str, outputs: str, answer: bytes) -> None:

@@ -35,11 +35,6 @@ from app.monitor import TopicGauges
 log = logging.getLogger("oipserve.kafka")
 FOLLOW_SECONDS = 0.5
 """How often the front looks for servables loaded or unloaded."""
-BATCH_BYTES = 1 << 18
-"""The most bytes of answers written to one partition at once. aiokafka writes one batch
-per partition at a time and its default (16 KB) holds about 70 small answers, so under load
-the workers waited for a write's acknowledgement to append theirs: 256 KB, 1.2x the records
-per second (bench.kafka), well under the brokers' default limit of 1 MB per batch."""
 
 
 class KafkaFront:
@@ -76,7 +71,7 @@ class KafkaFront:
     async def start(self) -> int:
         options = client_options(self.settings)
         self._producer = AIOKafkaProducer(
-            **options, acks="all", linger_ms=1, max_batch_size=BATCH_BYTES
+            **options, acks="all", linger_ms=1, max_batch_size=self.settings.batch_bytes
         )
         self._sender = Sender(self._producer, self._handler)
         self._consumer = AIOKafkaConsumer(

@@ -92,7 +92,8 @@ def kafka_repository(repository: Path) -> Path:
 
 @pytest.fixture
 async def kafka_server(kafka_repository: Path, broker: str) -> AsyncIterator[Server]:
-    running = serving(kafka_repository, broker, step_topics=True)
+    # writes of a few answers each: the answers of one fetch take several
+    running = serving(kafka_repository, broker, step_topics=True, batch_bytes=1024)
     await running.start()
     yield running
     await running.stop(grace=2)

@@ -26,17 +26,22 @@ def test_settings_come_from_the_environment_and_go_to_workers(
     monkeypatch.setenv("OIPSERVE_KAFKA_BOOTSTRAP", "broker:9092")
     monkeypatch.setenv("OIPSERVE_KAFKA_STEP_TOPICS", "true")
     monkeypatch.setenv("OIPSERVE_KAFKA_SASL_PASSWORD", "secret")
+    monkeypatch.setenv("OIPSERVE_KAFKA_BATCH_BYTES", "65536")
     settings = KafkaSettings(max_in_flight=4)
     assert settings.bootstrap == "broker:9092"
     assert settings.step_topics
+    assert settings.batch_bytes == 65536
     environment = settings.environment()
     assert environment["OIPSERVE_KAFKA_BOOTSTRAP"] == "broker:9092"
     assert environment["OIPSERVE_KAFKA_MAX_IN_FLIGHT"] == "4"
     assert environment["OIPSERVE_KAFKA_STEP_TOPICS"] == "true"
+    assert environment["OIPSERVE_KAFKA_BATCH_BYTES"] == "65536"
     assert "OIPSERVE_KAFKA_SASL_PASSWORD" not in environment  # inherited, never written out
 
 
-@pytest.mark.parametrize("bad", [{"topic_prefix": "a b"}, {"namespace": ""}, {"max_in_flight": 0}])
+@pytest.mark.parametrize(
+    "bad", [{"topic_prefix": "a b"}, {"namespace": ""}, {"max_in_flight": 0}, {"batch_bytes": 100}]
+)
 def test_bad_settings_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         KafkaSettings(**bad)  # type: ignore[arg-type]  # a bad value on purpose
