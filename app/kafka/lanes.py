@@ -34,7 +34,7 @@ class Lane(Generic[R]):
         none for them (then they end, with no await in between)."""
 
     def add(self, record: R) -> None:
-        """Take a record (in order of offsets); it waits until `startable` gives it."""
+        """Take a record (in order of offsets); it waits until a worker takes it."""
         self.waiting.append(record)
         self.end = record.offset + 1
 
