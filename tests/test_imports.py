@@ -57,10 +57,13 @@ RULES: dict[str, set[str]] = {
     "app.workers": {"app.settings", "app.kafka.settings"},
     "app.peers": {"app.protocol", "app.metrics", "app.stats"},
     "app.memory": set(),
+    "app.extensions": CORE
+    | {"app.registry", "app.versions", "app.pipelines", "app.model_config", "app.resolver"}
+    | {"app.peers"},
     "app.dataplane": CORE
     | {"app.registry", "app.versions", "app.dataplane", "app.batching", "app.context"}
-    | {"app.deadlines", "app.pipelines"}
-    | {"app.monitor", "app.model_config", "app.resolver", "app.tracing", "app.peers"},
+    | {"app.deadlines", "app.pipelines", "app.extensions"}
+    | {"app.monitor", "app.resolver", "app.tracing", "app.peers"},
     "app.rest": FRONT | {"app.rest", "app.metrics"},
     "app.grpc": FRONT | {"app.grpc"},
     "app.kafka": FRONT
@@ -82,7 +85,7 @@ RULES: dict[str, set[str]] = {
 EVERYTHING = {"app.server", "app.cli", "app.__main__", "app"}
 NO_TRANSPORTS = (
     *("app.protocol", "app.settings", "app.model_settings", "app.predictors", "app.registry"),
-    "app.dataplane",
+    *("app.dataplane", "app.extensions"),
     *("app.context", "app.resolver", "app.deadlines", "app.plans", "app.signatures"),
     "app.versions",
     *("app.monitor", "app.stats", "app.model_config", "app.metrics", "app.logs", "app.memory"),
