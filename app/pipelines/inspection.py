@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import orjson
-
 from app.pipelines.joins import Tensor
 from app.protocol.errors import NotFound
 from app.protocol.types import InspectedRequest, InspectedTensor
@@ -46,15 +44,6 @@ class Inspection:
 
 
 def _sides(sides: dict[str, list[Tensor]]) -> dict[str, list[InspectedTensor]]:
-    return {side: [_inspected(tensor) for tensor in tensors] for side, tensors in sides.items()}
-
-
-def _inspected(tensor: Tensor) -> InspectedTensor:
-    flat = tensor.data.ravel()
-    if tensor.datatype == "BYTES":
-        values = [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in flat]
-    else:  # through orjson: floats as their shortest text, as an answer writes them
-        values = orjson.loads(orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY))
-    return InspectedTensor(
-        name=tensor.name, datatype=tensor.datatype, shape=tensor.shape, data=values
-    )
+    return {
+        side: [InspectedTensor.of(*tensor) for tensor in tensors] for side, tensors in sides.items()
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Self
 
 import numpy as np
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.protocol.codecs.datatypes import Datatype
@@ -158,6 +159,17 @@ class InspectedTensor(_Message):
     datatype: str
     shape: list[int]
     data: list[Any]
+
+    @classmethod
+    def of(cls, name: str, datatype: str, shape: list[int], data: Any) -> Self:
+        """The tensor as inspection shows it: its data flat, BYTES as text, numbers as an
+        answer writes them (floats in their shortest text, through orjson)."""
+        flat = np.asarray(data, dtype=object if datatype == "BYTES" else None).ravel()
+        if datatype == "BYTES":
+            values = [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in flat]
+        else:
+            values = orjson.loads(orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY))
+        return cls(name=name, datatype=datatype, shape=shape, data=values)
 
 
 class InspectedRequest(_Message):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import numpy as np
-import orjson
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
@@ -96,17 +94,7 @@ def _tensors(record: Record, side: str) -> list[InspectedTensor]:
     except (OIPError, DecodeError) as error:
         text = error.message if isinstance(error, OIPError) else str(error)
         raise InvalidInput(f"{record.topic} offset {record.offset}: {text}") from None
-    return [_inspected(t.name, t.datatype.value, t.shape, t.data) for t in tensors]
-
-
-def _inspected(name: str, datatype: str, shape: list[int], data: Any) -> InspectedTensor:
-    """A tensor as the REST inspection shows it: flat, BYTES as text."""
-    flat = np.asarray(data, dtype=object if datatype == "BYTES" else None).ravel()
-    if datatype == "BYTES":
-        values = [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in flat]
-    else:  # through orjson: floats as their shortest text, as an answer writes them
-        values = orjson.loads(orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY))
-    return InspectedTensor(name=name, datatype=datatype, shape=shape, data=values)
+    return [InspectedTensor.of(t.name, t.datatype.value, t.shape, t.data) for t in tensors]
 
 
 def _found(
