@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app import __version__
-from app.client.parsers import URL_SECOND, Run, add_infer, add_pipeline
+from app.client.parsers import Run, add_infer, add_pipeline, over_kafka, url_first
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -197,19 +197,6 @@ _KAFKA_FLAGS: list[tuple[str, dict[str, Any]]] = [
 """The serve flags of the Kafka front: (flag, add_argument keywords)."""
 
 
-def _over_kafka(options: dict[str, Any], command: str) -> bool | None:
-    """Whether the command goes through Kafka (--kafka) rather than to a server's URL; None,
-    after saying why, when it has both or neither."""
-    url, kafka = options["url"], options["kafka"]
-    if url is None and kafka is None:
-        print(f"oipserve {command}: give the server's URL, or --kafka BOOTSTRAP", file=sys.stderr)
-    elif url is not None and kafka is not None:
-        print(f"oipserve {command}: --kafka goes without a URL, got {url!r}", file=sys.stderr)
-    else:
-        return kafka is not None
-    return None
-
-
 def _kafka_command(name: str) -> Run | None:
     """The Kafka command `name` of app.kafka.commands; None, after saying so, without the
     kafka extra."""
@@ -229,7 +216,7 @@ def _kafka_command(name: str) -> Run | None:
 
 def _through(options: dict[str, Any], command: str, kafka_name: str, direct: Run) -> int:
     """Run the command to the server's URL (`direct`) or through Kafka."""
-    kafka = _over_kafka(options, command)
+    kafka = over_kafka(options, command)
     if kafka is None:
         return 2
     run = _kafka_command(kafka_name) if kafka else direct
@@ -289,23 +276,11 @@ def _serve(options: dict[str, Any]) -> int:
     return 0
 
 
-def _url_first(options: dict[str, Any], extra: list[str]) -> bool:
-    """`URL --option ... MODEL`: the URL being optional, argparse took it for the MODEL and
-    left the MODEL over; put both in their places (whether it did)."""
-    second = next((key for key in URL_SECOND if key in options), None)
-    if second is None or options.get("url") is not None or len(extra) != 1:
-        return False
-    if extra[0].startswith("-"):
-        return False
-    options["url"], options[second] = options[second], extra[0]
-    return True
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     namespace, extra = parser.parse_known_args(argv)
     options = vars(namespace)
-    if extra and not _url_first(options, extra):
+    if extra and not url_first(options, extra):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     options.pop("command")
     run: Run = options.pop("run")

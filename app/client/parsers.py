@@ -4,11 +4,12 @@ server's URL, or through Seldon's Kafka topics with `--kafka BOOTSTRAP` (then no
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from typing import Any
 
 Run = Callable[[dict[str, Any]], int]
-URL_SECOND = ("model", "path")
+_URL_SECOND = ("model", "path")
 """The positional after the optional URL, in each command's options."""
 
 
@@ -105,3 +106,28 @@ def add_pipeline(commands: Any, run: Run) -> None:
         help="read the last N records of each partition of those topics (default 10)",
     )
     inspect.set_defaults(run=run)
+
+
+def over_kafka(options: dict[str, Any], command: str) -> bool | None:
+    """Whether the command goes through Kafka (--kafka) rather than to a server's URL; None,
+    after saying why, when it has both or neither."""
+    url, kafka = options["url"], options["kafka"]
+    if url is None and kafka is None:
+        print(f"oipserve {command}: give the server's URL, or --kafka BOOTSTRAP", file=sys.stderr)
+    elif url is not None and kafka is not None:
+        print(f"oipserve {command}: --kafka goes without a URL, got {url!r}", file=sys.stderr)
+    else:
+        return kafka is not None
+    return None
+
+
+def url_first(options: dict[str, Any], extra: list[str]) -> bool:
+    """`URL --option ... MODEL`: the URL being optional, argparse took it for the MODEL and
+    left the MODEL over; put both in their places (whether it did)."""
+    second = next((key for key in _URL_SECOND if key in options), None)
+    if second is None or options.get("url") is not None or len(extra) != 1:
+        return False
+    if extra[0].startswith("-"):
+        return False
+    options["url"], options[second] = options[second], extra[0]
+    return True
