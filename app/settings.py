@@ -4,7 +4,7 @@ app.model_settings)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -99,3 +99,15 @@ class ServerSettings(BaseSettings):
         if choice == "none":
             return []
         return [name.strip() for name in choice.split(",") if name.strip()]
+
+
+def as_environment(values: dict[str, Any], prefix: str) -> dict[str, str]:
+    """Settings' values (a JSON dump) as the variables that give them to a worker process:
+    `<prefix><NAME>`, booleans as true and false, unset values left out."""
+    return {
+        f"{prefix}{name.upper()}": ("true" if value else "false")
+        if isinstance(value, bool)
+        else str(value)
+        for name, value in values.items()
+        if value is not None
+    }

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from app.kafka.settings import KafkaSettings
-from app.settings import ServerSettings
+from app.settings import ServerSettings, as_environment
 
 log = logging.getLogger("oipserve.workers")
 _RESTART_PAUSE = (0.5, 10.0)
@@ -32,16 +32,7 @@ def worker_environment(settings: ServerSettings) -> dict[str, str]:
     shared."""
     values = settings.model_dump(mode="json", exclude_unset=False)
     values.update(workers=1, reuse_port=True)
-    found = {
-        f"OIPSERVE_{name.upper()}": _text(value)
-        for name, value in values.items()
-        if value is not None
-    }
-    return {**os.environ, **found}
-
-
-def _text(value: object) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return {**os.environ, **as_environment(values, "OIPSERVE_")}
 
 
 class Supervisor:

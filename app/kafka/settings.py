@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.settings import as_environment
+
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 _TOPIC_PART = r"^[A-Za-z0-9._-]+$"
@@ -64,10 +66,4 @@ class KafkaSettings(BaseSettings):
         """These settings as the variables that give them to a worker process (the SASL
         user and password travel in the environment they came from)."""
         values = self.model_dump(mode="json", exclude={"sasl_username", "sasl_password"})
-        return {
-            f"OIPSERVE_KAFKA_{name.upper()}": str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
-            for name, value in values.items()
-            if value is not None
-        }
+        return as_environment(values, "OIPSERVE_KAFKA_")
