@@ -100,7 +100,7 @@ class RecordValue:
             message, raw = request_from_wire(self.value)
             self.raw = bool(raw)
             return payload_from_proto(message, raw)
-        message = request_from_response(_response_message(self.value))
+        message = request_from_response(response_message(self.value))
         self.raw = bool(message.raw_input_contents)
         return _fed(payload_from_proto(message), feed)
 
@@ -111,7 +111,8 @@ class RecordValue:
         return answer_to_wire(answer, raw=self.raw)
 
 
-def _response_message(value: bytes) -> pb.ModelInferResponse:
+def response_message(value: bytes) -> pb.ModelInferResponse:
+    """A protobuf record value as a ModelInferResponse; InvalidInput if it is not one."""
     try:
         return pb.ModelInferResponse.FromString(value)
     except DecodeError as error:

@@ -10,17 +10,15 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from google.protobuf.message import DecodeError
 
 from app.client.command import exit_code, with_kind
 from app.client.errors import ServerUnreachable
 from app.grpc.convert import response_from_proto
-from app.grpc.generated import open_inference_pb2 as pb
 from app.kafka.connection import client_options
-from app.kafka.records import Encoding, Headers, encoding_of
+from app.kafka.records import Encoding, Headers, encoding_of, response_message
 from app.kafka.settings import KafkaSettings
 from app.protocol.codecs.messages import response_from_body
-from app.protocol.errors import InvalidInput, OIPError
+from app.protocol.errors import OIPError
 from app.protocol.types import InferenceResponse
 
 Record = Any
@@ -71,10 +69,7 @@ def response_of(value: bytes, headers: Headers) -> InferenceResponse:
     """An answer record's response, in JSON or protobuf."""
     if encoding_of(value, headers) is Encoding.JSON:
         return response_from_body(value)
-    try:
-        return response_from_proto(pb.ModelInferResponse.FromString(value))
-    except DecodeError as error:
-        raise InvalidInput(f"not a ModelInferResponse (protobuf) nor OIP JSON: {error}") from None
+    return response_from_proto(response_message(value))
 
 
 def run(
