@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 
 from app.client.interface import InferenceClient
@@ -25,9 +24,7 @@ from app.model_settings import (
     read_model_folder,
     version_key,
 )
-from app.plans import Plan
-from app.predictors.base import Predictor, call
-from app.predictors.loader import build_predictor
+from app.predictors.base import Predictor
 from app.protocol.errors import ModelNotFound, ModelNotReady, NotFound, PredictorError
 from app.resolver import Kind, Target, target_of
 from app.versions import ModelState, ModelVersion
@@ -99,7 +96,7 @@ class ModelRegistry:
                 if old is not None:
                     entry.stats = old.stats
             self._models[name] = _by_version({**{e.version: e for e in fresh}, **current})
-            await asyncio.gather(*(self._load_version(entry) for entry in fresh))
+            await asyncio.gather(*(entry.load(self.client) for entry in fresh))
             failures = await self._swap(name, current, fresh)
             if not failures:  # a failed load is tried again by the next load
                 self._fingerprints[name] = fingerprint
@@ -151,7 +148,7 @@ class ModelRegistry:
                 entry.inflight,
                 self.grace,
             )
-        await _unload(entry)
+        await entry.unload()
 
     async def unload(self, name: str) -> None:
         """Unload every version of model `name`; requests in flight finish first."""
@@ -247,31 +244,6 @@ class ModelRegistry:
             )
         return entry
 
-    async def _load_version(self, entry: ModelVersion) -> None:
-        """Build, load and plan the version's predictor; on failure the version is
-        UNAVAILABLE with the reason."""
-        assert entry.settings is not None
-        started = time.perf_counter()
-        try:
-            predictor = build_predictor(entry.settings)
-            if self.client is not None:
-                predictor.client = self.client
-            await call(predictor.load)
-        except Exception as error:
-            _failed(entry, error)
-            return
-        try:
-            plan = Plan(predictor, entry.stats)  # reads the metadata, which load may have read
-        except Exception as error:
-            _failed(entry, error)
-            await _release(entry, predictor)
-            return
-        entry.load_seconds = time.perf_counter() - started
-        entry.predictor, entry.plan, entry.state = predictor, plan, ModelState.READY
-        log.info(
-            "model %s version %s ready in %.2fs", entry.name, entry.version, entry.load_seconds
-        )
-
     def all_ready(self) -> bool:
         """Whether every version loaded at start-up is ready (or on its way out): loads
         through the repository API after start-up never make the server unready."""
@@ -290,23 +262,3 @@ def _by_version(entries: dict[str, ModelVersion]) -> dict[str, ModelVersion]:
     """The entries (by version) in version order, oldest first: the order `resolve` and
     `versions` read them in."""
     return {key: entries[key] for key in sorted(entries, key=version_key)}
-
-
-def _failed(entry: ModelVersion, error: Exception) -> None:
-    entry.state, entry.reason = ModelState.UNAVAILABLE, f"{type(error).__name__}: {error}"
-    log.error("model %s version %s failed to load: %s", entry.name, entry.version, entry.reason)
-
-
-async def _unload(entry: ModelVersion) -> None:
-    predictor, entry.predictor, entry.plan = entry.predictor, None, None
-    entry.state, entry.reason = ModelState.UNAVAILABLE, "unloaded"
-    if predictor is not None:
-        await _release(entry, predictor)
-
-
-async def _release(entry: ModelVersion, predictor: Predictor) -> None:
-    """The predictor's unload; its failure is logged, never raised."""
-    try:
-        await call(predictor.unload)
-    except Exception:
-        log.exception("model %s version %s failed to unload", entry.name, entry.version)

@@ -46,7 +46,7 @@ RULES: dict[str, set[str]] = {
     "app.stats": CORE,
     "app.signatures": CORE,
     "app.plans": CORE | {"app.signatures", "app.context", "app.batching", "app.stats"},
-    "app.versions": CORE | {"app.plans", "app.stats", "app.resolver"},
+    "app.versions": CORE | {"app.plans", "app.stats", "app.resolver", "app.client.interface"},
     "app.registry": CORE
     | {"app.registry", "app.versions", "app.plans", "app.resolver", "app.client.interface"},
     "app.monitor": CORE | {"app.registry", "app.versions", "app.context"},
