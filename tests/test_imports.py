@@ -77,6 +77,7 @@ RULES: dict[str, set[str]] = {
         "app.protocol",
         "app.client",
         "app.grpc.convert",
+        "app.grpc.metadata_messages",
         "app.grpc.service",
         "app.grpc.generated",
     },

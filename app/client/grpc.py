@@ -22,13 +22,9 @@ from app.client.errors import Scope, ServerUnreachable, closed, error_for_grpc
 from app.client.interface import InferenceClient
 from app.client.tensors import InferRequest, InferResponse
 from app.client.wire import answer_from, from_protocol, to_protocol
-from app.grpc.convert import (
-    model_metadata_from_proto,
-    request_to_proto,
-    response_from_proto,
-    server_metadata_from_proto,
-)
+from app.grpc.convert import request_to_proto, response_from_proto
 from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.metadata_messages import model_metadata_from_proto, server_metadata_from_proto
 from app.grpc.service import Stub
 from app.protocol.errors import OIPError, Unavailable
 from app.protocol.types import ModelMetadataResponse, ServerMetadataResponse

@@ -26,13 +26,10 @@ from app.protocol.payload import Answer, Output, Payload, Tensors
 from app.protocol.types import (
     InferenceRequest,
     InferenceResponse,
-    MetadataTensor,
-    ModelMetadataResponse,
     Parameters,
     RequestInput,
     RequestOutput,
     ResponseOutput,
-    ServerMetadataResponse,
 )
 
 ProtoTensor = pb.ModelInferRequest.InferInputTensor | pb.ModelInferResponse.InferOutputTensor
@@ -249,55 +246,3 @@ def answer_to_wire(answer: Answer, raw: bool) -> bytes:
             return plain
     message, raw_list = _answer_message(answer, raw)
     return b"".join([message.SerializeToString(), *raw_output_fields(raw_list or ())])
-
-
-def server_metadata_to_proto(metadata: ServerMetadataResponse) -> pb.ServerMetadataResponse:
-    return pb.ServerMetadataResponse(
-        name=metadata.name, version=metadata.version, extensions=metadata.extensions
-    )
-
-
-def server_metadata_from_proto(message: pb.ServerMetadataResponse) -> ServerMetadataResponse:
-    return ServerMetadataResponse(
-        name=message.name, version=message.version, extensions=list(message.extensions)
-    )
-
-
-def model_metadata_to_proto(metadata: ModelMetadataResponse) -> pb.ModelMetadataResponse:
-    def tensors(items: list[MetadataTensor]) -> list[pb.ModelMetadataResponse.TensorMetadata]:
-        return [
-            pb.ModelMetadataResponse.TensorMetadata(
-                name=t.name, datatype=t.datatype.value, shape=t.shape
-            )
-            for t in items
-        ]
-
-    return pb.ModelMetadataResponse(
-        name=metadata.name,
-        versions=metadata.versions or [],
-        platform=metadata.platform,
-        inputs=tensors(metadata.inputs),
-        outputs=tensors(metadata.outputs),
-    )
-
-
-def model_metadata_from_proto(message: pb.ModelMetadataResponse) -> ModelMetadataResponse:
-    def tensors(
-        items: Sequence[pb.ModelMetadataResponse.TensorMetadata],
-    ) -> list[MetadataTensor]:
-        return [
-            MetadataTensor(
-                name=t.name,
-                datatype=parse_datatype(t.datatype, f"tensor {t.name!r}"),
-                shape=list(t.shape),
-            )
-            for t in items
-        ]
-
-    return ModelMetadataResponse(
-        name=message.name,
-        versions=list(message.versions),
-        platform=message.platform,
-        inputs=tensors(message.inputs),
-        outputs=tensors(message.outputs),
-    )

@@ -9,15 +9,11 @@ import grpc
 
 from app.context import GRPC, open_context
 from app.dataplane import DataPlane
-from app.grpc.convert import (
-    ProtoRequest,
-    answer_to_wire,
-    model_metadata_to_proto,
-    server_metadata_to_proto,
-)
+from app.grpc.convert import ProtoRequest, answer_to_wire
 from app.grpc.errors import reports_errors
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.json_mapping import from_proto, repository_request, to_proto
+from app.grpc.metadata_messages import model_metadata_to_proto, server_metadata_to_proto
 from app.grpc.raw_requests import request_from_wire
 from app.protocol.types import RepositoryIndexRequest
 from app.resolver import Target, target_of

@@ -10,17 +10,19 @@ import pytest
 from app.grpc.convert import (
     CONTENTS_FIELD,
     answer_to_proto,
-    model_metadata_from_proto,
-    model_metadata_to_proto,
     parameters_from_proto,
     parameters_to_proto,
     request_from_proto,
     request_to_proto,
     response_from_proto,
+)
+from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.metadata_messages import (
+    model_metadata_from_proto,
+    model_metadata_to_proto,
     server_metadata_from_proto,
     server_metadata_to_proto,
 )
-from app.grpc.generated import open_inference_pb2 as pb
 from app.protocol.codecs.datatypes import Datatype, to_dtype
 from app.protocol.errors import InvalidInput
 from app.protocol.payload import Answer
