@@ -5,6 +5,7 @@ the tensors go to the inspection buffer when it is on."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,9 @@ class PipelinePlan:
             record(name, INPUTS, inputs)
         if context.steps is not None:
             record = _reporting(name, context.steps, record)
+        context.infer_started = time.perf_counter_ns()
         tensors = await Run(self.spec, self.client, inputs, record).answer()
+        context.infer_ended = time.perf_counter_ns()
         if record is not None:
             record(name, OUTPUTS, tensors)
         outputs = _outputs(tensors)

@@ -156,6 +156,9 @@ async def test_statistics_and_metrics_count_steps_and_the_pipeline(
     (pipeline,) = (await served.get("/v2/models/headers.pipeline/stats")).json()["model_stats"]
     assert (pipeline["name"], pipeline["version"]) == ("headers.pipeline", "")
     assert pipeline["inference_stats"]["success"]["count"] == 2
+    phases = {k: pipeline["inference_stats"][f"compute_{k}"] for k in ("input", "infer", "output")}
+    assert all(phase["count"] == 2 and phase["ns"] >= 0 for phase in phases.values()), phases
+    assert phases["infer"]["ns"] > 0  # the steps' run
     (step,) = (await served.get("/v2/models/params/stats")).json()["model_stats"]
     assert step["inference_stats"]["success"]["count"] == 2
     every = (await served.get("/v2/models/stats")).json()["model_stats"]
@@ -226,6 +229,19 @@ async def test_grpc_readiness_and_metadata_of_a_pipeline(server: Server) -> None
         assert [(t.name, t.datatype, list(t.shape)) for t in metadata.outputs] == [
             ("INPUT", "FP32", [-1])
         ]
+        await stub.ModelInfer(
+            pb.ModelInferRequest(
+                model_name="chained.pipeline",
+                inputs=[
+                    pb.ModelInferRequest.InferInputTensor(name="INPUT", datatype="FP32", shape=[1])
+                ],
+                raw_input_contents=[b"\0\0\x80?"],
+            )
+        )
+        every = await stub.ModelStatistics(pb.ModelStatisticsRequest())
+        (stats,) = [s for s in every.model_stats if s.name == "chained.pipeline"]
+        assert stats.inference_stats.success.count == 1
+        assert stats.inference_stats.compute_infer.ns > 0
         with pytest.raises(grpc.aio.AioRpcError) as missing:
             await stub.ModelReady(pb.ModelReadyRequest(name="nope.pipeline"))
         assert missing.value.code() is grpc.StatusCode.NOT_FOUND
