@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health_pb2
 
 from app.dataplane import DataPlane
+from app.grpc import parsing
 from app.grpc.service import SERVICE
 
 HEALTH_SERVICE = "grpc.health.v1.Health"
@@ -89,10 +90,12 @@ def health_handlers(servicer: HealthServicer) -> grpc.GenericRpcHandler:
         HEALTH_SERVICE,
         {
             "Check": grpc.unary_unary_rpc_method_handler(
-                servicer.Check, request.FromString, response.SerializeToString
+                parsing.unary(servicer.Check, request),
+                response_serializer=response.SerializeToString,
             ),
             "Watch": grpc.unary_stream_rpc_method_handler(
-                servicer.Watch, request.FromString, response.SerializeToString
+                parsing.server_stream(servicer.Watch, request),
+                response_serializer=response.SerializeToString,
             ),
         },
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Any
 
 import grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
 
 from app.dataplane import DataPlane
+from app.grpc import parsing
 from app.grpc.health import HEALTH_SERVICE, HealthServicer, health_handlers
 from app.grpc.service import SERVICE, method_handlers
 from app.grpc.servicer import InferenceServicer
@@ -105,9 +107,8 @@ def _reflection_handlers(services: tuple[str, ...]) -> grpc.GenericRpcHandler:
     pre-registered method every other call costs about 5k more instructions on grpc.aio
     (bench.instructions)."""
     servicer = reflection.aio.ReflectionServicer(services)
-    info = grpc.stream_stream_rpc_method_handler(
-        servicer.ServerReflectionInfo,
-        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+    info: grpc.RpcMethodHandler[Any, Any] = grpc.stream_stream_rpc_method_handler(
+        parsing.bidi_stream(servicer.ServerReflectionInfo, reflection_pb2.ServerReflectionRequest),
         response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
     )
     return grpc.method_handlers_generic_handler(

@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 
+from app.grpc import parsing
 from app.grpc.generated import open_inference_pb2 as pb
 
 SERVICE = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"]
@@ -14,7 +15,8 @@ SERIALIZED_REPLIES = frozenset({"ModelInfer"})
 """RPCs whose servicer method answers the serialized message (bytes): grpc sends it as it
 is, with no serializer call."""
 SERIALIZED_REQUESTS = frozenset({"ModelInfer"})
-"""RPCs whose servicer method takes the serialized message (bytes) and parses it itself."""
+"""RPCs whose servicer method takes the serialized message (bytes) and parses it itself;
+the others' messages are parsed by app.grpc.parsing, not by grpc."""
 
 
 def _message_classes(method_name: str) -> tuple[Any, Any]:
@@ -25,16 +27,17 @@ def _message_classes(method_name: str) -> tuple[Any, Any]:
 def method_handlers(servicer: object) -> grpc.GenericRpcHandler:
     """Handlers for every RPC of the service that `servicer` implements (a method named as the
     RPC); the others answer UNIMPLEMENTED."""
-    handlers = {}
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     for method in SERVICE.methods:
         implementation = getattr(servicer, method.name, None)
         if implementation is None:
             continue
         request, response = _message_classes(method.name)
         serializer = None if method.name in SERIALIZED_REPLIES else response.SerializeToString
-        parser = None if method.name in SERIALIZED_REQUESTS else request.FromString
+        if method.name not in SERIALIZED_REQUESTS:
+            implementation = parsing.unary(implementation, request)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            implementation, request_deserializer=parser, response_serializer=serializer
+            implementation, response_serializer=serializer
         )
     return grpc.method_handlers_generic_handler(SERVICE.full_name, handlers)
 

@@ -226,3 +226,47 @@ async def test_bytes_that_are_no_request_are_invalid_argument_and_the_server_sta
         assert "the request is not a ModelInferRequest" in (error.details() or "")
     answer = await Stub(channel).ModelInfer(_iris_request(raw=True))
     assert answer.model_name == "iris"
+
+
+_RPCS = ("ServerLive", "ModelReady", "ModelMetadata", "ModelConfig", "ModelStatistics")
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        *(f"inference.GRPCInferenceService/{name}" for name in _RPCS),
+        "inference.GRPCInferenceService/RepositoryModelLoad",
+        "grpc.health.v1.Health/Check",
+    ],
+)
+async def test_bytes_that_are_no_message_are_invalid_argument_on_every_rpc(
+    channel: grpc.aio.Channel, method: str
+) -> None:
+    send_bytes: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(f"/{method}")
+    error = await _failure(send_bytes(b"\xff\xff\xff"))
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    service, name = method.rsplit("/", 1)
+    assert f"the request is not a {service.rsplit('.', 1)[0]}." in (error.details() or "")
+    assert f"{name}Request: Error parsing message" in (error.details() or "")
+    assert (await Stub(channel).ServerLive(pb.ServerLiveRequest())).live
+
+
+async def test_bytes_that_are_no_message_end_the_streams_with_invalid_argument(
+    channel: grpc.aio.Channel,
+) -> None:
+    watch: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = channel.unary_stream(
+        "/grpc.health.v1.Health/Watch"
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as watched:
+        async for _ in watch(b"\xff\xff\xff"):
+            pass
+    assert watched.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "grpc.health.v1.HealthCheckRequest" in (watched.value.details() or "")
+    reflect: grpc.aio.StreamStreamMultiCallable[bytes, bytes] = channel.stream_stream(
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as reflected:
+        async for _ in reflect(iter([b"\xff\xff\xff"])):
+            pass
+    assert reflected.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "ServerReflectionRequest" in (reflected.value.details() or "")
