@@ -72,6 +72,12 @@ CASES: list[BadRequest] = [
         {"Inference-Header-Content-Length": "ten"},
     ),
     rest_only(
+        "a binary header length of 5000 digits",
+        "Inference-Header-Content-Length has 5000 digits: longer than any body",
+        orjson.dumps({"inputs": [tensor()]}),
+        {"Inference-Header-Content-Length": "9" * 5000},
+    ),
+    rest_only(
         "strings for FP32",
         "input 'input-0': datatype FP32 expects numbers in data",
         orjson.dumps({"inputs": [tensor(data=[["1", "2", "3", "4"]])]}),

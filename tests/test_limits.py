@@ -121,3 +121,34 @@ async def test_default_limits_take_a_megapixel_fp32_image(server: Server) -> Non
         )
     assert reply.status_code == 200, reply.text
     assert reply.content.endswith(image.tobytes())
+
+
+async def _answer_to(port: int, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head + body)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(_read_answer(reader), 10)
+    finally:
+        writer.close()
+
+
+async def test_content_lengths_of_many_digits_are_read_or_refused(small_limits: Server) -> None:
+    body = orjson.dumps(
+        {"inputs": [{"name": "input-0", "shape": [1], "datatype": "FP32", "data": [2.0]}]}
+    )
+    start = b"POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    padded = b"0" * 5000 + str(len(body)).encode()  # leading zeros: the same length
+    status, answer = await _answer_to(
+        small_limits.http_port, start + b"Content-Length: " + padded + b"\r\n\r\n", body
+    )
+    assert status == 200, answer
+    for digits, refused in ((19, 413), (5000, 400)):  # 5000: the HTTP parser refuses it
+        huge = b"9" * digits
+        status, answer = await _answer_to(
+            small_limits.http_port, start + b"Content-Length: " + huge + b"\r\n\r\n"
+        )
+        assert status == refused, answer
+    async with httpx.AsyncClient() as client:
+        ready = await client.get(f"http://127.0.0.1:{small_limits.http_port}/v2/health/ready")
+    assert ready.status_code == 200

@@ -4,12 +4,17 @@ streams (the endpoint reading it gets PayloadTooLarge, which its error handler a
 
 from __future__ import annotations
 
+import sys
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.protocol.errors import InvalidInput, PayloadTooLarge
 from app.rest.errors import send_error
 
 CONTENT_LENGTH = b"content-length"
+_DIGITS = 18
+"""A length of more digits (leading zeros aside) is beyond any limit; int() refuses strings
+of more than 4300 digits."""
 
 
 def too_large(limit: int, size: int | None = None) -> PayloadTooLarge:
@@ -58,7 +63,10 @@ def _declared_length(scope: Scope) -> int | None:
     """The Content-Length header's value, if it has a valid one."""
     for name, value in scope["headers"]:
         if name == CONTENT_LENGTH:
-            return int(value) if value.isdigit() else None
+            if not value.isdigit():
+                return None
+            digits = value.lstrip(b"0")
+            return int(digits or b"0") if len(digits) <= _DIGITS else sys.maxsize
     return None
 
 

@@ -67,9 +67,14 @@ def parse_header_length(value: str | None) -> int | None:
     text = value.strip()
     if not (text.isascii() and text.isdigit()):
         raise InvalidInput(
-            f"Inference-Header-Content-Length must be an integer >= 0, got {value!r}"
+            f"Inference-Header-Content-Length must be an integer >= 0, got {value[:40]!r}"
         )
-    return int(text)
+    digits = text.lstrip("0")
+    if len(digits) > 18:  # int() refuses more than 4300 digits; no body is this long
+        raise InvalidInput(
+            f"Inference-Header-Content-Length has {len(digits)} digits: longer than any body"
+        )
+    return int(digits or "0")
 
 
 def not_an_object(body: object) -> str:
