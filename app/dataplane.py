@@ -11,7 +11,7 @@ from app.peers import Peers
 from app.pipelines.inspection import Inspection
 from app.pipelines.spec import PipelineInput
 from app.pipelines.store import Pipelines
-from app.protocol.errors import ModelNotReady, NotFound, OIPError
+from app.protocol.errors import InvalidInput, ModelNotReady, NotFound, OIPError
 from app.protocol.payload import Answer, Encoded, Payload
 from app.protocol.types import (
     InspectedRequest,
@@ -145,7 +145,7 @@ class DataPlane(Extensions):
         try:
             payload = encoded.decode()
             if context.id is None:
-                context.id = payload.id or new_request_id()
+                context.id = _checked_id(payload.id) if payload.id else new_request_id()
             entry = self._serving(target)
             context.version = entry.version
             answer = await _call(entry, payload, context)
@@ -226,6 +226,22 @@ class DataPlane(Extensions):
     def model_names(self) -> list[str]:
         """The names of the models in the repository, loaded or not (KServe v1)."""
         return sorted({entry.name for entry in self.registry.index()})
+
+
+MAX_REQUEST_ID = 1024
+"""The longest request id a request's body may give (it comes back as a header)."""
+
+
+def _checked_id(request_id: str) -> str:
+    """The id a request's body gives, which must be fit to come back as a header or gRPC
+    metadata: printable ASCII, at most MAX_REQUEST_ID characters."""
+    if len(request_id) <= MAX_REQUEST_ID and request_id.isascii() and request_id.isprintable():
+        return request_id
+    raise InvalidInput(
+        f"the request id must be printable ASCII of at most {MAX_REQUEST_ID} characters "
+        f"(it comes back in the x-request-id header), got {request_id[:40]!r}"
+        + ("..." if len(request_id) > 40 else "")
+    )
 
 
 async def _call(entry: ModelVersion, payload: Payload, context: RequestContext) -> Answer:

@@ -206,6 +206,20 @@ CASES: list[BadRequest] = [
         status=Status.NOT_FOUND,
         version="7",
     ),
+    *(
+        both(
+            f"a request id {what}",
+            "the request id must be printable ASCII of at most 1024 characters (it comes back "
+            f"in the x-request-id header), got {shown}",
+            [tensor()],
+            request_id=request_id,
+        )
+        for what, request_id, shown in [
+            ("with a line break", "a\nb", "'a\\nb'"),
+            ("not ASCII", "\u2603", "'\u2603'"),
+            ("of 2000 characters", "x" * 2000, f"{'x' * 40!r}..."),
+        ]
+    ),
     both("model rejects", "picky: no thanks", [X], model="picky"),
     both(
         "model fails",

@@ -84,13 +84,18 @@ def both(
     version: str = "",
     outputs: tuple[str, ...] = (),
     prefix: bool = False,
+    request_id: str = "",
 ) -> BadRequest:
     """A case with JSON inputs over REST and the same inputs as typed contents over gRPC."""
     body: dict[str, Any] = {"inputs": inputs}
     if outputs:
         body["outputs"] = [{"name": name} for name in outputs]
+    if request_id:
+        body["id"] = request_id
     rest = RestForm(orjson.dumps(body), _path(model, version))
-    return BadRequest(id, status, message, rest, proto(model, inputs, version, outputs), prefix)
+    grpc = proto(model, inputs, version, outputs)
+    grpc.id = request_id
+    return BadRequest(id, status, message, rest, grpc, prefix)
 
 
 def binary_body(inputs: list[dict[str, Any]], tail: bytes) -> tuple[bytes, dict[str, str]]:

@@ -16,6 +16,10 @@ log = logging.getLogger("oipserve.grpc")
 CODES: dict[Status, grpc.StatusCode] = {status: grpc.StatusCode[status.grpc] for status in Status}
 """The gRPC status code of each protocol status."""
 
+MAX_DETAILS = 2048
+"""The longest error message sent whole: the rest is cut (a message naming a name of 100k
+characters would exceed what clients take as grpc-message metadata, 16 KB)."""
+
 Servicer = TypeVar("Servicer")
 Request = TypeVar("Request")
 Reply = TypeVar("Reply")
@@ -43,6 +47,9 @@ async def abort_with(
     """Abort the call with the status and message of a protocol error; any other error is
     a bug, logged and reported as INTERNAL."""
     if isinstance(error, OIPError):
-        await context.abort(CODES[error.status], error.message)
+        message = error.message
+        if len(message) > MAX_DETAILS:
+            message = message[:MAX_DETAILS] + "..."
+        await context.abort(CODES[error.status], message)
     log.exception("unexpected error in %s", method, exc_info=error)
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}")

@@ -270,3 +270,15 @@ async def test_bytes_that_are_no_message_end_the_streams_with_invalid_argument(
             pass
     assert reflected.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "ServerReflectionRequest" in (reflected.value.details() or "")
+
+
+async def test_an_error_naming_a_huge_name_is_cut_to_fit_grpc_metadata(
+    channel: grpc.aio.Channel,
+) -> None:
+    request = _iris_request(raw=True)
+    request.model_name = "m" * 100_000
+    error = await _failure(Stub(channel).ModelInfer(request))
+    assert error.code() is grpc.StatusCode.NOT_FOUND
+    details = error.details() or ""
+    assert details.startswith("model 'mmm") and details.endswith("m...")
+    assert len(details) == 2048 + 3

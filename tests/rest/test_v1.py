@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import orjson
 import pytest
 
 from app.client import InferenceRESTClient, InferInput, InferRequest, RESTConfig
@@ -111,6 +112,12 @@ async def test_instances_of_an_undeclared_input_keep_their_kind(served: httpx.As
             b'{"instances": [[1, 2]]}',
             400,
             "input 'input-0': shape [1, 2] does not match [-1, 4] of model 'iris'",
+        ),
+        (
+            orjson.dumps({**iris_request(), "id": "\u2603"}),
+            400,
+            "the request id must be printable ASCII of at most 1024 characters (it comes back "
+            "in the x-request-id header), got '\u2603'",
         ),
     ],
 )
