@@ -31,7 +31,9 @@ from app.protocol.types import (
 from app.resolver import Target, target_of
 
 ALIBI_TYPE, ALIBI_METHOD = "x-seldon-alibi-type", "x-seldon-alibi-method"
-_OWN_PARAMETERS = {"background", "feature_names", "output"}
+MAX_ROWS = 1000
+"""The most rows one request may ask to explain, unless the parameter `max_rows` says."""
+_OWN_PARAMETERS = {"background", "feature_names", "output", "max_rows"}
 """Parameters the servable reads; the rest are the method's."""
 
 
@@ -45,6 +47,7 @@ class Explainer(Predictor):
         self.target = target_of(settings.explainer.target)
         self.method: ExplainerMethod | None = None
         self.feature_names: list[str] | None = None
+        self.max_rows = MAX_ROWS
 
     def load(self) -> None:
         parameters = self.settings.parameters
@@ -58,6 +61,7 @@ class Explainer(Predictor):
             )
         count = background.shape[1] if background is not None else None
         self.feature_names = feature_names(parameters.get("feature_names"), header, count)
+        self.max_rows = _max_rows(parameters.get("max_rows", MAX_ROWS))
         method_parameters = {k: v for k, v in parameters.items() if k not in _OWN_PARAMETERS}
         self.method = cls(method_parameters, background)
 
@@ -82,6 +86,13 @@ class Explainer(Predictor):
             raise InvalidInput(f"rows of one input are explained, got {len(request.inputs)} inputs")
         (given,) = request.inputs
         rows = np.asarray(given.data)
+        if rows.ndim == 0 or not rows.size:
+            raise InvalidInput(f"input {given.name!r} of shape {list(rows.shape)} has no rows")
+        if len(rows) > self.max_rows:
+            raise InvalidInput(
+                f"{len(rows)} rows to explain in one request, at most {self.max_rows} "
+                "(parameter max_rows): each row costs the method many calls of the model"
+            )
         answer = await self._call(given.name, rows)
         output = self.settings.parameters.get("output")
         output = str(output) if output is not None else _first(answer, self.target)
@@ -152,6 +163,18 @@ def _column(answer: InferResponse, output: str, target: Target) -> np.ndarray:
             f"{found.datatype} {list(array.shape)}"
         )
     return array.reshape(len(array), -1).astype(np.float64)
+
+
+def _max_rows(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"the parameter max_rows must be an integer >= 1, got {value!r}")
+    try:
+        rows = int(value)
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise ValueError(f"the parameter max_rows must be an integer >= 1, got {value!r}")
+    return rows
 
 
 def _json_default(value: object) -> object:

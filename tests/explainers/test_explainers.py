@@ -69,6 +69,8 @@ def repository(tmp_path: Path) -> Path:
     _explainer(repo, "no-background", "occlusion", background=False)
     _explainer(repo, "two-refs", "occlusion", modelRef="linear", pipelineRef="lines")
     _explainer(repo, "itself", "occlusion", modelRef="itself")
+    _explainer(repo, "two-rows", "occlusion", {"samples": 4, "max_rows": 2})
+    _explainer(repo, "bad-rows", "occlusion", {"max_rows": "many"})
     return repo
 
 
@@ -215,6 +217,9 @@ async def test_explainers_that_cannot_load_say_why(served: httpx.AsyncClient) ->
     assert "the occlusion method needs background data" in reasons["no-background"]
     assert "an explainer needs exactly one of 'modelRef' and 'pipelineRef'" in reasons["two-refs"]
     assert "an explainer cannot explain itself" in reasons["itself"]
+    assert reasons["bad-rows"].endswith(
+        "the parameter max_rows must be an integer >= 1, got 'many'"
+    )
     assert reasons["by-occlusion"] == ""
 
 
@@ -225,3 +230,25 @@ async def test_rows_the_method_cannot_take_are_400(served: httpx.AsyncClient) ->
     )
     assert answer.status_code == 400
     assert answer.json()["error"].startswith("explainer 'by-occlusion': ")
+
+
+@pytest.mark.parametrize("shape", [[0, 3], [2, 0]])
+async def test_a_request_of_no_rows_is_400(served: httpx.AsyncClient, shape: list[int]) -> None:
+    empty = {"inputs": [{"name": "input-0", "shape": shape, "datatype": "FP64", "data": []}]}
+    answer = await served.post("/v2/models/by-occlusion/infer", json=empty)
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": f"explainer 'by-occlusion': input 'input-0' of shape {shape} has no rows"},
+    )
+
+
+async def test_rows_beyond_max_rows_are_400(served: httpx.AsyncClient) -> None:
+    assert (await served.post("/v2/models/two-rows/infer", json=_body(ROWS))).status_code == 200
+    answer = await served.post("/v2/models/two-rows/infer", json=_body([*ROWS, ROWS[0]]))
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {
+            "error": "explainer 'two-rows': 3 rows to explain in one request, at most 2 "
+            "(parameter max_rows): each row costs the method many calls of the model"
+        },
+    )
