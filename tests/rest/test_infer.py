@@ -336,3 +336,15 @@ async def test_the_predict_lane_answers_as_the_general_path(
     else:
         assert status in (400, 404, 500)
         assert set(body) == {"error"}
+
+
+async def test_the_bundled_argmax_refuses_rows_of_no_classes(served: httpx.AsyncClient) -> None:
+    empty = {"name": "probabilities", "shape": [1, 0], "datatype": "FP32", "data": []}
+    answer = await served.post("/v2/models/argmax/infer", json={"inputs": [empty]})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "'probabilities' of shape [1, 0] has no classes"},
+    )
+    rows = {"name": "probabilities", "shape": [2, 2], "datatype": "FP32", "data": [0, 1, 1, 0]}
+    answer = await served.post("/v2/models/argmax/infer", json={"inputs": [rows]})
+    assert answer.json()["outputs"][0]["data"] == [1, 0]
