@@ -73,16 +73,27 @@ class Gzip:
         await self.app({**scope, "headers": headers}, inflated, send)
 
     def _inflate(self, compressed: bytes | bytearray) -> bytes:
-        inflater = zlib.decompressobj(_GZIP_WINDOW)
-        try:
-            body = inflater.decompress(compressed, self.limit + 1)
-        except zlib.error as error:
-            raise InvalidInput(f"the body is not valid gzip: {error}") from None
-        if len(body) > self.limit:
-            raise too_large(self.limit)
-        if not inflater.eof:
-            raise InvalidInput("the body is not valid gzip: it ends before the gzip stream")
-        return body
+        """The body of every gzip member in `compressed` (as `gzip -d` reads them: one
+        after the other), held to the limit."""
+        parts: list[bytes] = []
+        size = 0
+        rest: bytes | bytearray = compressed
+        while True:
+            inflater = zlib.decompressobj(_GZIP_WINDOW)
+            try:
+                part = inflater.decompress(rest, self.limit + 1 - size)
+            except zlib.error as error:
+                where = f" after {len(parts)} gzip members" if parts else ""
+                raise InvalidInput(f"the body is not valid gzip{where}: {error}") from None
+            size += len(part)
+            if size > self.limit:
+                raise too_large(self.limit)
+            if not inflater.eof:
+                raise InvalidInput("the body is not valid gzip: it ends before the gzip stream")
+            parts.append(part)
+            rest = inflater.unused_data
+            if not rest:
+                return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _accepts_gzip(accept: bytes) -> bool:

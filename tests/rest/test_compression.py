@@ -34,6 +34,14 @@ async def test_a_gzip_body_is_read_as_the_plain_one(served: httpx.AsyncClient) -
     assert zipped.json() == plain.json()
 
 
+async def test_a_body_of_several_gzip_members_is_read_whole(served: httpx.AsyncClient) -> None:
+    plain = orjson.dumps(iris_request(id="m"))
+    half = len(plain) // 2
+    body = gzip.compress(plain[:half]) + gzip.compress(plain[half:])
+    zipped = await served.post(INFER, content=body, headers={**JSON, "content-encoding": "gzip"})
+    assert (zipped.status_code, zipped.json()["id"]) == (200, "m")
+
+
 @pytest.mark.parametrize(
     ("body", "encoding", "status", "message"),
     [
@@ -54,6 +62,20 @@ async def test_a_gzip_body_is_read_as_the_plain_one(served: httpx.AsyncClient) -
             "br",
             400,
             "Content-Encoding 'br' is not supported: send the body as it is or gzip-compressed",
+        ),
+        (
+            gzip.compress(b"{}") + b"garbage",
+            "gzip",
+            400,
+            "the body is not valid gzip after 1 gzip members: Error -3 while decompressing "
+            "data: incorrect header check",
+        ),
+        (
+            gzip.compress(b" " * 40_000) * 2,  # each member under the limit, both over it
+            "gzip",
+            413,
+            "request body exceeds the limit of 65536 "
+            "bytes (--http-max-body-mb / OIPSERVE_HTTP_MAX_BODY_MB)",
         ),
         (
             gzip.compress(b" " * 70_000),
