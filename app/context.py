@@ -146,7 +146,8 @@ def _take(context: RequestContext, headers: Iterable[Header]) -> None:
             else:
                 context.headers[name] = text
         elif name == SELDON_MODEL:
-            context.seldon_model = text
+            if context.seldon_model is None:  # the first, as every route reads it
+                context.seldon_model = text
         elif name in TRACE_HEADERS:
             context.trace = {**(context.trace or {}), name: text}
 

@@ -52,7 +52,7 @@ async def within(awaitable: Awaitable[Result], deadline: float, what: str) -> Re
         if not expired or task.uncancel():
             raise
         raise DeadlineExceeded(
-            f"{what} did not answer within the request's deadline ({seconds * 1e3:.0f} ms)"
+            f"{what} did not answer within the request's deadline ({max(seconds, 0) * 1e3:.0f} ms)"
         ) from None
     finally:
         timer.cancel()

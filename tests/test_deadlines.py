@@ -45,6 +45,12 @@ async def test_timeout_parameter_cancels_the_predictor(tmp_path: Path, plane: Da
     assert plane.registry.resolve("slow").stats.fail == 1
 
 
+async def test_a_deadline_of_a_microsecond_is_said_as_0_ms(plane: DataPlane) -> None:
+    with pytest.raises(DeadlineExceeded) as late:
+        await infer(plane, "slow", one_value(id="at-once", timeout=1))
+    assert late.value.message == "model 'slow' did not answer within the request's deadline (0 ms)"
+
+
 async def test_a_cancelled_caller_cancels_the_predictor(tmp_path: Path, plane: DataPlane) -> None:
     task = asyncio.create_task(infer(plane, "slow", one_value(id="gone")))
     await asyncio.sleep(0.1)

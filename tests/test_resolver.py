@@ -130,3 +130,18 @@ async def test_metadata_and_readiness_follow_the_header_too(server: Server) -> N
         )
     assert ready_reply.ready
     assert metadata_reply.name == "iris"
+
+
+async def test_of_two_seldon_model_headers_every_route_reads_the_first(server: Server) -> None:
+    headers = [("seldon-model", "iris"), ("seldon-model", "nope")]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client:
+        ready = await client.get("/v2/models/x/ready", headers=headers)
+        answer = await client.post("/v2/models/x/infer", json=iris_request(), headers=headers)
+    assert (ready.status_code, answer.status_code) == (200, 200)
+    assert answer.json()["model_name"] == "iris"
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+        stub = Stub(channel)
+        ready_reply = await stub.ModelReady(pb.ModelReadyRequest(name="x"), metadata=headers)
+        routed = await stub.ModelInfer(_grpc_request("x"), metadata=headers)
+    assert ready_reply.ready
+    assert routed.model_name == "iris"
