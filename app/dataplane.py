@@ -117,7 +117,7 @@ class DataPlane(Extensions):
         """The metadata of the target's version (of the model, with its ready versions,
         when the target names none), or of the pipeline."""
         if target.kind is Kind.PIPELINE:
-            return self.pipelines.metadata(target.name)
+            return self.pipelines.metadata(_pipeline_name(target))
         entry = self.registry.serving(target)
         assert entry.predictor is not None
         metadata = entry.predictor.metadata()
@@ -179,7 +179,7 @@ class DataPlane(Extensions):
 
     def _servable(self, target: Target) -> ModelVersion:
         if target.kind is Kind.PIPELINE:
-            return self.pipelines.serving(target.name)
+            return self.pipelines.serving(_pipeline_name(target))
         return self.registry.serving(target)
 
     def explainer_of(self, target: Target) -> Target:
@@ -226,6 +226,14 @@ class DataPlane(Extensions):
     def model_names(self) -> list[str]:
         """The names of the models in the repository, loaded or not (KServe v1)."""
         return sorted({entry.name for entry in self.registry.index()})
+
+
+def _pipeline_name(target: Target) -> str:
+    """The name of the pipeline `target` names; NotFound when it names a version too
+    (pipelines have none)."""
+    if target.version:
+        raise NotFound(f"{target} has no version {target.version!r}: pipelines have no versions")
+    return target.name
 
 
 MAX_REQUEST_ID = 1024

@@ -205,6 +205,17 @@ async def test_a_model_and_a_pipeline_may_share_a_name(served: httpx.AsyncClient
     assert {"twin", "twin.pipeline"} <= names
 
 
+async def test_a_pipeline_has_no_versions(served: httpx.AsyncClient) -> None:
+    refused = "pipeline 'chained' has no version '2': pipelines have no versions"
+    for method, path in [
+        ("POST", "/v2/models/chained.pipeline/versions/2/infer"),
+        ("GET", "/v2/models/chained.pipeline/versions/2/ready"),
+        ("GET", "/v2/models/chained.pipeline/versions/2"),
+    ]:
+        answer = await served.request(method, path, json=BODY if method == "POST" else None)
+        assert (answer.status_code, answer.json()) == (404, {"error": refused}), path
+
+
 @pytest.mark.parametrize("pipeline", ["together", "watching"])
 async def test_steps_whose_inputs_are_ready_run_at_once(
     served: httpx.AsyncClient, pipeline: str
