@@ -20,7 +20,7 @@ async def parse(message: type[Request], data: bytes, context: Context) -> Reques
     try:
         return message.FromString(data)
     except DecodeError as error:
-        why = f"the request is not a {message.DESCRIPTOR.full_name}: {error}"
+        why = f"the request is not a {message.DESCRIPTOR.name}: {error}"
     await context.abort(grpc.StatusCode.INVALID_ARGUMENT, why)
 
 
