@@ -161,7 +161,12 @@ def _read_settings_file(folder: Path) -> dict[str, Any]:
 
 def version_key(version: str) -> tuple[int, int | str]:
     """Sort key of versions, oldest first: named versions, then integers in numeric order."""
-    return (1, int(version)) if version.isdigit() else (0, version)
+    return (1, int(version)) if _numbered(version) else (0, version)
+
+
+def _numbered(name: str) -> bool:
+    """Whether a version (folder) name is an integer: ASCII digits (`²` is a digit too)."""
+    return name.isascii() and name.isdigit()
 
 
 def version_folders(folder: Path) -> list[Path]:
@@ -170,7 +175,7 @@ def version_folders(folder: Path) -> list[Path]:
     found = [
         child
         for child in folder.iterdir()
-        if child.is_dir() and (child.name.isdigit() or (child / MODEL_SETTINGS_FILE).is_file())
+        if child.is_dir() and (_numbered(child.name) or (child / MODEL_SETTINGS_FILE).is_file())
     ]
     return sorted(found, key=lambda child: version_key(child.name))
 

@@ -60,7 +60,12 @@ class Peers:
         """The private ports of the other workers that are up."""
         found = []
         for path in self.folder.iterdir():
-            if path != self.me and path.name.isdigit() and _alive(int(path.name)):
+            if (
+                path != self.me
+                and path.name.isascii()
+                and path.name.isdigit()
+                and _alive(int(path.name))
+            ):
                 with contextlib.suppress(OSError, ValueError):
                     found.append(int(path.read_text()))
         return found

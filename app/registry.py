@@ -78,11 +78,11 @@ class ModelRegistry:
     async def _load(self, name: str, folder: Path, startup: bool = False) -> list[str]:
         async with self._locks.setdefault(name, asyncio.Lock()):
             self._unloaded.discard(name)
-            fingerprint = folder_fingerprint(folder)
             current = self._models.get(name, {})
-            if current and fingerprint == self._fingerprints.get(name) and self._serving(name):
-                return []
-            try:
+            try:  # the folder may change while it is read: what fails to read is reported
+                fingerprint = folder_fingerprint(folder)
+                if current and fingerprint == self._fingerprints.get(name) and self._serving(name):
+                    return []
                 fresh = [
                     ModelVersion(s.name, s.version, settings=s, explains=_explains(s))
                     for s in read_model_folder(folder)

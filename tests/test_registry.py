@@ -35,6 +35,14 @@ async def test_versions_are_ordered_numerically(tmp_path: Path) -> None:
     assert registry.all_ready()
 
 
+async def test_a_folder_of_unicode_digits_is_no_version(tmp_path: Path) -> None:
+    add_model(tmp_path, "m", "tests.toys:Echo", versions=["1"])
+    (tmp_path / "m" / "\u00b2").mkdir()  # '²'.isdigit(), but int('²') fails
+    registry = await _registry(tmp_path)
+    assert [v.version for v in registry.versions("m")] == ["1"]
+    assert registry.all_ready()
+
+
 async def test_unknown_model_and_version(tmp_path: Path) -> None:
     add_model(tmp_path, "m", "tests.toys:Echo", versions=["1", "2"])
     registry = await _registry(tmp_path)
