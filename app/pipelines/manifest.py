@@ -9,6 +9,7 @@ order, and each names what is wrong.
 from __future__ import annotations
 
 import re
+import reprlib
 from typing import Any
 
 from app.pipelines.graph import check_graph, graph
@@ -27,6 +28,13 @@ from app.pipelines.spec import (
 
 API_VERSION = "mlops.seldon.io/v1alpha1"
 KIND = "Pipeline"
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxstring = 2, 4, 4, 60
+_shown = _SHOWN.repr
+"""A value of the manifest as messages show it: cut short (an alias bomb expands to gigabytes)."""
+MAX_STEPS = 256
+"""The most steps a pipeline may have: its graph is worked out as it loads, on the event loop
+(2,000 steps took 2.5 s)."""
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 """A name Seldon accepts for a pipeline: a DNS label (no dots)."""
 
@@ -39,7 +47,7 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
         raise PipelineError(f"the manifest must have apiVersion {API_VERSION} and kind {KIND}")
     name = _mapping(document.get("metadata"), "metadata").get("name")
     if name != folder:
-        raise PipelineError(f"metadata.name {name!r} must be the folder's name {folder!r}")
+        raise PipelineError(f"metadata.name {_shown(name)} must be the folder's name {folder!r}")
     if not _NAME.fullmatch(folder):
         raise PipelineError(
             f"pipeline {folder!r} does not have a valid name: lower-case letters, digits "
@@ -56,7 +64,7 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
         name,
         steps,
         output,
-        allow_cycles=bool(spec.get("allowCycles", False)),
+        allow_cycles=_flag(spec.get("allowCycles", False), f"pipeline {name!r}: allowCycles"),
         input=external,
         max_step_revisits=_count(
             spec.get("maxStepRevisits", 0), f"pipeline {name!r}: maxStepRevisits"
@@ -77,9 +85,15 @@ def _mapping(value: object, what: str) -> dict[str, Any]:
     return value
 
 
+def _flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise PipelineError(f"{what} must be true or false, got {_shown(value)}")
+    return value
+
+
 def _count(value: object, what: str) -> int:
     if type(value) is not int or value < 0:
-        raise PipelineError(f"{what} must be an integer >= 0, got {value!r}")
+        raise PipelineError(f"{what} must be an integer >= 0, got {_shown(value)}")
     return value
 
 
@@ -87,7 +101,7 @@ def _join(value: object, what: str) -> Join:
     if value is None:
         return Join.INNER
     if value not in tuple(Join):
-        raise PipelineError(f"{what} must be inner, outer or any, got {value!r}")
+        raise PipelineError(f"{what} must be inner, outer or any, got {_shown(value)}")
     return Join(str(value))
 
 
@@ -96,6 +110,8 @@ def _steps(pipeline: str, items: object) -> dict[str, Step]:
     all the triggers."""
     if not isinstance(items, list) or not items:
         raise PipelineError(f"pipeline {pipeline!r} has no steps defined")
+    if len(items) > MAX_STEPS:
+        raise PipelineError(f"pipeline {pipeline!r} has {len(items)} steps, more than {MAX_STEPS}")
     named: dict[str, dict[str, Any]] = {}
     for item in items:
         step = _mapping(item, f"pipeline {pipeline!r}: a step")
@@ -157,13 +173,13 @@ def _references(pipeline: str, items: object, what: str) -> tuple[Reference, ...
 def reference(pipeline: str, text: object, what: str) -> Reference:
     """The reference `text` names in a step of `pipeline` (normalised as Seldon does)."""
     if not isinstance(text, str) or not text.strip() or text.startswith("."):
-        raise PipelineError(f"{what} {text!r} is empty")
+        raise PipelineError(f"{what} {_shown(text)} is empty")
     parts = text.split(".")
     if len(parts) == 1:
         return Reference(text, INPUTS if text == pipeline else OUTPUTS)
     if len(parts) > 3 or parts[1] not in (INPUTS, OUTPUTS) or not all(parts):
         raise PipelineError(
-            f"{what} {text!r} must be <step>.(inputs|outputs)[.<tensor>] or "
+            f"{what} {_shown(text)} must be <step>.(inputs|outputs)[.<tensor>] or "
             f"{pipeline}.inputs[.<tensor>]"
         )
     return Reference(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
@@ -210,7 +226,7 @@ def _input(pipeline: str, value: object) -> PipelineInput | None:
 def _external(text: object, what: str) -> Reference:
     parts = text.split(".") if isinstance(text, str) else []
     if len(parts) not in (2, 3) or parts[1] != OUTPUTS or not all(parts):
-        raise PipelineError(f"{what} {text!r} must be <pipeline>.outputs[.<tensor>]")
+        raise PipelineError(f"{what} {_shown(text)} must be <pipeline>.outputs[.<tensor>]")
     return Reference(parts[0], OUTPUTS, parts[2] if len(parts) == 3 else None)
 
 

@@ -92,9 +92,11 @@ class Pipelines:
 
     def _read(self, folder: Path) -> PipelineSpec:
         try:
-            manifest = yaml.safe_load((folder / PIPELINE_FILE).read_text())
-        except (OSError, yaml.YAMLError) as error:
+            manifest = yaml.safe_load((folder / PIPELINE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: not UTF-8
             raise PipelineError(f"{PIPELINE_FILE} cannot be read: {error}") from None
+        except RecursionError:
+            raise PipelineError(f"{PIPELINE_FILE} cannot be read: it nests too deep") from None
         spec = pipeline_spec(manifest, folder.name)
         for step in spec.steps.values():
             self._check_step(spec, step.name)

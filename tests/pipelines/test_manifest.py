@@ -168,6 +168,14 @@ INVALID: list[tuple[dict[str, Any], str]] = [
         ),
         "pipeline 'p' input tensorMap key 'r.outputs.t' must be q.outputs.<tensor>",
     ),
+    (
+        _manifest({"steps": CHAIN, "output": {"steps": ["b"]}, "allowCycles": "false"}),
+        "pipeline 'p': allowCycles must be true or false, got 'false'",
+    ),
+    (
+        _manifest({"steps": [{"name": f"s{i}"} for i in range(257)]}),
+        "pipeline 'p' has 257 steps, more than 256",
+    ),
 ]
 
 
@@ -186,6 +194,19 @@ def test_invalid_manifests_say_what_is_wrong(manifest: dict[str, Any], expected:
     with pytest.raises(PipelineError) as caught:
         pipeline_spec(manifest, "p")
     assert expected in caught.value.message
+
+
+def test_a_value_in_a_message_is_cut_short() -> None:
+    """A YAML alias bomb expands to gigabytes: the message shows a little of it."""
+    bomb: Any = "x" * 100
+    for _ in range(6):
+        bomb = [bomb] * 10
+    with pytest.raises(PipelineError) as caught:
+        pipeline_spec(_manifest({"steps": [{"name": "a", "inputs": [bomb]}]}), "p")
+    message = caught.value.message
+    assert message.startswith("pipeline 'p' step 'a' input [[")
+    assert message.endswith("is empty")
+    assert len(message) < 200
 
 
 def test_the_checks_run_in_seldons_order() -> None:

@@ -307,6 +307,23 @@ async def test_an_invalid_pipeline_is_reported_and_the_rest_serve(
     assert await server.dataplane.ready()  # loaded after start-up: the server stays ready
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("kind: Pipeline\n".encode("utf-16"), "pipeline.yaml cannot be read: 'utf-8' codec"),
+        (b"[" * 30_000, "pipeline.yaml cannot be read: it nests too deep"),
+    ],
+)
+async def test_a_pipeline_file_that_cannot_be_read_is_400_saying_why(
+    repository: Path, served: httpx.AsyncClient, content: bytes, reason: str
+) -> None:
+    (repository / "unread").mkdir()
+    (repository / "unread" / "pipeline.yaml").write_bytes(content)
+    loaded = await served.post("/v2/repository/models/unread.pipeline/load")
+    assert loaded.status_code == 400
+    assert loaded.json()["error"].startswith(reason)
+
+
 async def test_a_pipeline_reloads_when_its_manifest_changes(
     repository: Path, served: httpx.AsyncClient
 ) -> None:
