@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.predictors.base import MODEL_FAILURES
 from app.protocol.errors import PredictorError
 from app.protocol.payload import Tensors
 
@@ -138,8 +139,8 @@ class Batcher:
             for ticket in tickets:
                 if not ticket.answer.done():
                     ticket.answer.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
+            if not isinstance(error, MODEL_FAILURES):
+                raise  # cancelled
             return
         if self.executed is not None:
             self.executed(rows, time.perf_counter_ns() - started)

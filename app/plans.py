@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from app.batching import Batcher
 from app.context import RequestContext
-from app.predictors.base import Predictor, as_coroutine_function
+from app.predictors.base import MODEL_FAILURES, Predictor, as_coroutine_function
 from app.protocol.errors import OIPError, PredictorError
 from app.protocol.payload import Answer, Payload, Tensors, answer_from_arrays
 from app.protocol.types import InferenceRequest, InferenceResponse, Parameters
@@ -73,7 +73,7 @@ class Plan:
                 answer = await self._infer(payload, context)
         except OIPError:
             raise
-        except Exception as error:
+        except MODEL_FAILURES as error:
             log.exception("model %s version %s failed", self.name, self.version)
             raise PredictorError(
                 f"model {self.name!r} failed: {type(error).__name__}: {error}"

@@ -14,7 +14,7 @@ from enum import StrEnum
 from app.client.interface import InferenceClient
 from app.model_settings import ModelSettings
 from app.plans import Calls, Plan
-from app.predictors.base import Predictor, call
+from app.predictors.base import MODEL_FAILURES, Predictor, call
 from app.predictors.loader import build_predictor
 from app.resolver import Target
 from app.stats import VersionStats
@@ -79,12 +79,12 @@ class ModelVersion:
             if client is not None:
                 predictor.client = client
             await call(predictor.load)
-        except Exception as error:
+        except MODEL_FAILURES as error:
             self._failed(error)
             return
         try:
             plan = Plan(predictor, self.stats)  # reads the metadata, which load may have read
-        except Exception as error:
+        except MODEL_FAILURES as error:
             self._failed(error)
             await self._release(predictor)
             return
@@ -99,7 +99,7 @@ class ModelVersion:
         if predictor is not None:
             await self._release(predictor)
 
-    def _failed(self, error: Exception) -> None:
+    def _failed(self, error: BaseException) -> None:
         self.state, self.reason = ModelState.UNAVAILABLE, f"{type(error).__name__}: {error}"
         log.error("model %s version %s failed to load: %s", self.name, self.version, self.reason)
 
@@ -107,5 +107,5 @@ class ModelVersion:
         """The predictor's unload; its failure is logged, never raised."""
         try:
             await call(predictor.unload)
-        except Exception:
+        except MODEL_FAILURES:
             log.exception("model %s version %s failed to unload", self.name, self.version)

@@ -390,3 +390,24 @@ class Pid(Predictor):
 
     async def predict(self, inputs: Tensors) -> Tensors:
         return {"pid": np.array([os.getpid()], dtype=np.int64)}
+
+
+class Exiting(Predictor):
+    """Calls sys.exit(3), or raises KeyboardInterrupt, in `parameters['when']` (load,
+    predict or unload), as careless model code might: a failure of that call alone."""
+
+    def _maybe(self, when: str) -> None:
+        if self.settings.parameters.get("when") == when:
+            if self.settings.parameters.get("interrupt"):
+                raise KeyboardInterrupt
+            sys.exit(3)
+
+    def load(self) -> None:
+        self._maybe("load")
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        self._maybe("predict")
+        return inputs
+
+    def unload(self) -> None:
+        self._maybe("unload")

@@ -11,6 +11,7 @@ import numpy as np
 from app.explainers.kernel_shap import KernelShap
 from app.explainers.method import ExplainerMethod
 from app.explainers.occlusion import Occlusion
+from app.predictors.base import MODEL_FAILURES
 
 BUILT_IN: dict[str, type[ExplainerMethod]] = {"occlusion": Occlusion, "kernel_shap": KernelShap}
 BACKGROUND_FILES = ("background.csv", "background.npy")
@@ -28,7 +29,7 @@ def method_class(kind: str) -> type[ExplainerMethod]:
         )
     try:
         found = getattr(importlib.import_module(module_name), class_name, None)
-    except Exception as error:
+    except MODEL_FAILURES as error:
         raise ValueError(f"cannot import {kind!r}: {type(error).__name__}: {error}") from error
     if not (isinstance(found, type) and issubclass(found, ExplainerMethod)):
         raise ValueError(f"{kind!r} is not a subclass of app.explainers.ExplainerMethod")

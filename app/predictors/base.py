@@ -16,6 +16,10 @@ from app.protocol.types import InferenceRequest, InferenceResponse, ModelMetadat
 if TYPE_CHECKING:
     from app.client.interface import InferenceClient
 
+MODEL_FAILURES: tuple[type[BaseException], ...] = (Exception, SystemExit, KeyboardInterrupt)
+"""What a model's code may raise (importing, loading, predicting, unloading) that fails that
+call and never the server: a `sys.exit()` in a model is its failure too."""
+
 Args = ParamSpec("Args")
 Result = TypeVar("Result")
 

@@ -10,7 +10,7 @@ import types
 from pathlib import Path
 
 from app.model_settings import ModelSettings
-from app.predictors.base import Predictor
+from app.predictors.base import MODEL_FAILURES, Predictor
 
 _PACKAGE_ROOT = "oipserve_models"
 _serial = itertools.count()
@@ -53,7 +53,7 @@ def import_implementation(settings: ModelSettings) -> type[Predictor]:
             break
     try:
         module = importlib.import_module(module_name)
-    except Exception as error:
+    except MODEL_FAILURES as error:
         raise ImplementationError(
             f"cannot import {settings.implementation!r}: {type(error).__name__}: {error}"
         ) from error
