@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _MB = 1024 * 1024
@@ -30,7 +30,7 @@ class ServerSettings(BaseSettings):
     inspect_requests: int = Field(
         0, ge=0, description="Keep the step tensors of the last N pipeline requests (0: none)."
     )
-    server_name: str = "oipserve"
+    server_name: str = Field("oipserve", min_length=1)
     load_models: str = Field(
         "all", description="Models to load at start: 'all', 'none' or a comma-separated list."
     )
@@ -49,7 +49,10 @@ class ServerSettings(BaseSettings):
 
     http_max_body_mb: float = Field(64, gt=0, description="REST request bodies beyond are 413s")
     grpc_max_message_mb: float = Field(
-        64, gt=0, description="gRPC messages beyond are RESOURCE_EXHAUSTED, both ways"
+        64,
+        gt=0,
+        le=2047,  # gRPC holds the limit in a 32-bit integer of bytes
+        description="gRPC messages beyond are RESOURCE_EXHAUSTED, both ways",
     )
     workers: int = Field(
         1, ge=1, description="Server processes on the same ports (SO_REUSEPORT), supervised."
@@ -70,6 +73,14 @@ class ServerSettings(BaseSettings):
     tune_malloc: bool = Field(
         True, description="keep large tensor buffers in glibc's heap (see app.memory)"
     )
+
+    @model_validator(mode="after")
+    def _ports_differ(self) -> ServerSettings:
+        """The gRPC port is not the REST or metrics port (0 picks a free one each)."""
+        for other, name in ((self.http_port, "http_port"), (self.metrics_port, "metrics_port")):
+            if other and other == self.grpc_port:
+                raise ValueError(f"grpc_port and {name} are both {other}: they must differ")
+        return self
 
     @property
     def http_max_body_bytes(self) -> int:

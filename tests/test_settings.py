@@ -45,6 +45,23 @@ def test_ports_are_checked(port: object) -> None:
         ServerSettings(http_port=port)
 
 
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"http_port": 9000, "grpc_port": 9000}, "grpc_port and http_port are both 9000"),
+        ({"metrics_port": 9001, "grpc_port": 9001}, "grpc_port and metrics_port are both 9001"),
+        ({"grpc_max_message_mb": 3000}, "less than or equal to 2047"),
+        ({"server_name": ""}, "at least 1 character"),
+    ],
+)
+def test_settings_a_server_could_not_run_with_are_refused(
+    values: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        ServerSettings(**values)  # type: ignore[arg-type]
+    assert ServerSettings(http_port=0, grpc_port=0).grpc_port == 0  # 0 picks a free port each
+
+
 def test_model_without_versions_is_version_1(tmp_path: Path) -> None:
     folder = add_model(tmp_path, "m", "model:M", inputs=[], parameters={"k": 1})
     (settings,) = read_model_folder(folder)
