@@ -12,7 +12,7 @@ from app.dataplane import DataPlane
 from app.rest.compression import Gzip
 from app.rest.docs import TAGS, install_openapi, serve_redoc_offline
 from app.rest.draining import CloseWhenDraining
-from app.rest.errors import install_error_handlers
+from app.rest.errors import AnswersBugs, install_error_handlers
 from app.rest.extensions import all_statistics_router, extensions_router
 from app.rest.infer import InferEndpoint
 from app.rest.limits import BodyLimit
@@ -32,9 +32,10 @@ request itself (and FastAPI's check for providers costs about 6 us on every requ
 def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     """A FastAPI application serving the Open Inference Protocol over `dataplane`.
 
-    Its own middleware wraps every route, inference included: from the inside, the inference
-    routes, gzip (request bodies and answers), the body limit, CORS (when origins are
-    given). Middleware added with `app.add_middleware` goes around it."""
+    Its own middleware wraps every route, inference included: from the inside, the answer
+    to bugs (a JSON 500, the connection kept), the inference routes, gzip (request bodies
+    and answers), the body limit, CORS (when origins are given). Middleware added with
+    `app.add_middleware` goes around it."""
     app = FastAPIOffline(  # /docs and /redoc with their scripts served from the wheel
         title=settings.server_name,
         version=__version__,
@@ -53,6 +54,7 @@ def create_app(dataplane: DataPlane, settings: ServerSettings) -> FastAPI:
     endpoint = InferEndpoint(dataplane)
     routes = [*infer_routes(endpoint), pipeline_infer_route(endpoint)]
     app.router.routes.extend(routes)  # documented there; InferRoutes answers them
+    app.add_middleware(AnswersBugs)
     app.add_middleware(InferRoutes, routes=routes)
     limit = settings.http_max_body_bytes
     app.add_middleware(Gzip, limit=limit, minimum=settings.gzip_min_bytes)

@@ -12,7 +12,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.types import Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.protocol.codecs.messages import not_an_object
 from app.protocol.errors import OIPError, PayloadTooLarge, Status
@@ -90,3 +90,31 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _any_error)
+
+
+class AnswersBugs:
+    """Pure ASGI middleware, inside the server's own: an error no handler took (a bug) is
+    answered with a logged JSON 500 and goes no further. Starlette's outermost middleware
+    answers it too, but then raises it on to the server, which drops the connection, and
+    with it the client's next request on that connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started:
+                raise  # the answer is under way: only the server can end it
+            await send_error(send, error, scope["method"], scope["path"])

@@ -81,3 +81,20 @@ async def test_other_methods_on_an_inference_path_go_to_the_router(
     answer = await rest.get("/v2/models/iris/infer")
     assert answer.status_code == 405
     assert "error" in answer.json()
+
+
+async def test_a_bug_in_a_route_is_a_json_500_and_goes_no_further(
+    dataplane: DataPlane, settings: ServerSettings
+) -> None:
+    app = create_app(dataplane, settings)
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    transport = httpx.ASGITransport(app)  # raises what reaches the server
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.get("/broken")
+        again = await client.get("/v2/health/live")
+    assert (answer.status_code, answer.json()) == (500, {"error": "internal error: RuntimeError"})
+    assert again.status_code == 200
