@@ -17,6 +17,7 @@ from app.protocol.codecs.messages import (
     request_to_body,
     response_from_body,
 )
+from app.protocol.errors import InvalidInput
 
 BINARY_EXTENSION = "binary_tensor_data"
 """The server metadata extension that says a server reads and writes binary tensor data."""
@@ -24,6 +25,11 @@ JSON = {"content-type": "application/json"}
 
 
 def model_path(name: str, version: str | None) -> str:
+    """The path of a model (version); InvalidInput for a name or version holding `/`, which
+    a server reads as a path of its own (servers decode %2F before routing)."""
+    for what, value in (("model name", name), ("version", version or "")):
+        if "/" in value:
+            raise InvalidInput(f"{what} {value!r} holds '/', which no {what} may hold")
     path = f"/v2/models/{quote(name, safe='')}"
     return path + (f"/versions/{quote(version, safe='')}" if version else "")
 

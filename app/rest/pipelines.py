@@ -78,7 +78,7 @@ def pipeline_router(dataplane: DataPlane) -> APIRouter:
         return JSONBody(body, status_code=200 if ready else 400)
 
     @router.get(
-        "/{pipeline_name}/requests/{request_id}",
+        "/{pipeline_name}/requests/{request_id:path}",  # an id may hold "/"
         response_model=InspectedRequest,
         responses={404: _ERRORS[404]},
         summary="Pipeline inspection: what each step was sent and answered in a request",

@@ -72,6 +72,16 @@ async def test_infer_classifies_iris(in_process: InferenceRESTClient, binary: bo
     assert probabilities.argmax(axis=1).tolist() == IRIS_CLASSES
 
 
+async def test_a_name_holding_a_slash_is_refused_not_routed(
+    in_process: InferenceRESTClient,
+) -> None:
+    """`iris/versions/1` would reach iris version 1: servers decode %2F before routing."""
+    with pytest.raises(InvalidInput, match="model name 'iris/versions/1' holds '/'"):
+        await in_process.infer(InferRequest("iris/versions/1", iris(False).inputs))
+    with pytest.raises(InvalidInput, match="version '1/infer' holds '/'"):
+        await in_process.is_model_ready("iris", version="1/infer")
+
+
 async def test_binary_inputs_are_sent_only_to_servers_that_advertise_it(app: ASGIApp) -> None:
     seen: list[tuple[str, str]] = []
     config = RESTConfig(transport=httpx.ASGITransport(app=recording(app, seen)))

@@ -142,21 +142,24 @@ async def _oipserve(*args: str) -> tuple[int, str, str]:
 
 
 async def test_the_inspect_command(server: Server, served: httpx.AsyncClient) -> None:
-    answer = await served.post("/v2/pipelines/tfsimples/infer", json={"id": "c1", **SIMPLE})
+    """Of a request whose id holds "/", which the REST path keeps."""
+    answer = await served.post("/v2/pipelines/tfsimples/infer", json={"id": "c/1", **SIMPLE})
     assert answer.status_code == 200
     url = f"http://127.0.0.1:{server.http_port}"
-    code, out, err = await _oipserve(url, "tfsimples.tfsimple1.outputs", "--request-id", "c1")
+    code, out, err = await _oipserve(url, "tfsimples.tfsimple1.outputs", "--request-id", "c/1")
     assert code == 0, err
     assert out.splitlines() == [
         "tfsimple1.outputs.OUTPUT0\tINT32\t[1, 2]\t[6,9]",
         "tfsimple1.outputs.OUTPUT1\tINT32\t[1, 2]\t[4,5]",
     ]
-    code, out, err = await _oipserve(url, "tfsimples", "--request-id", "c1", "--json")
+    code, out, err = await _oipserve(url, "tfsimples", "--request-id", "c/1", "--json")
     assert code == 0, err
     shown = orjson.loads(out)
     assert len(shown) == 12  # 2 tensors x (the pipeline's and 2 steps') inputs and outputs
     assert shown["tfsimple2.inputs.INPUT1"]["data"] == [4, 5]
-    code, out, err = await _oipserve(url, "tfsimples.tfsimple2.inputs.INPUT0", "--request-id", "c1")
+    code, out, err = await _oipserve(
+        url, "tfsimples.tfsimple2.inputs.INPUT0", "--request-id", "c/1"
+    )
     assert (code, out) == (0, "tfsimple2.inputs.INPUT0\tINT32\t[1, 2]\t[6,9]\n")
 
 
