@@ -25,6 +25,8 @@ class InferenceClientFactory:
         """A client for `url`. `config` applies to REST; for gRPC its retries, verbose and
         timeout carry over (an `httpx.Timeout` or a tuple as its largest part, None if any
         part is None), and `grpc_options` (InferenceGRPCClient's keyword arguments) apply."""
+        if not isinstance(url, str):
+            raise TypeError(f"get_inference_client(): url must be text, got {url!r}")
         if url.lower().startswith(_REST_SCHEMES):
             return InferenceClientFactory.get_rest_client(url, config)
         if config is not None:

@@ -190,6 +190,10 @@ class InferenceGRPCClient(InferenceClient):
         headers: Metadata | None = None,
     ) -> InferResponse:
         """Run a model; the inputs travel as raw little-endian bytes."""
+        if not isinstance(infer_request, InferRequest):
+            raise TypeError(
+                f"infer(): the request must be an InferRequest, got {type(infer_request).__name__}"
+            )
         message = request_to_proto(
             infer_request.model_name, infer_request.model_version, to_protocol(infer_request)
         )

@@ -45,6 +45,13 @@ def check_call(call: str, headers: object, timeout: object) -> None:
     """TypeError for headers that are not a mapping or a timeout httpx would not take."""
     check_optional(call, "headers", headers, Mapping)
     check_seconds(call, timeout, also=(tuple, httpx.Timeout))
+    for key, value in headers.items() if isinstance(headers, Mapping) else ():
+        if not (isinstance(key, str) and isinstance(value, str)):
+            raise TypeError(f"{call}(): header names and values must be text, got {key!r}")
+        if not (key + value).isascii() or not (key + value).isprintable():
+            raise InvalidInput(
+                f"{call}(): header {key!r}: names and values must be printable ASCII, got {value!r}"
+            )
 
 
 class InferenceRESTClient(InferenceClient):

@@ -23,8 +23,12 @@ def is_url(value: object) -> bool:
 
 def base_url(url: URL) -> str:
     """An http(s) server URL without a trailing slash; ValueError for anything else."""
-    parsed = httpx.URL(str(url))
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    try:
+        parsed = httpx.URL(str(url))
+    except httpx.InvalidURL as error:
+        raise ValueError(f"{str(url)!r} is not a URL: {error}") from None
+    port = parsed.port
+    if parsed.scheme not in ("http", "https") or not parsed.host or not 0 < (port or 1) < 65536:
         raise ValueError(f"a REST server URL looks like http(s)://host:port, got {str(url)!r}")
     return str(parsed).rstrip("/")
 

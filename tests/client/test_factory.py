@@ -16,6 +16,7 @@ from app.client import (
     RESTConfig,
 )
 from app.client.factory import grpc_seconds
+from app.protocol.errors import InvalidInput
 from app.server import Server
 
 
@@ -49,6 +50,34 @@ async def test_no_hidden_cache() -> None:
         await client.close()
     assert len({id(first), id(second), id(again)}) == 3
     assert (first.host, second.host) == ("localhost:1", "localhost:2")
+
+
+@pytest.mark.parametrize(
+    ("url", "error", "message"),
+    [
+        ("http://127.0.0.1:99999", ValueError, "a REST server URL looks like http"),
+        ("http://[::1", ValueError, r"'http://\[::1' is not a URL"),
+        (None, TypeError, "url must be text, got None"),
+    ],
+)
+def test_a_url_that_is_no_url_is_refused_as_the_client_is_made(
+    url: Any, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        InferenceClientFactory.get_inference_client(url)
+
+
+async def test_calls_that_cannot_be_sent_are_refused_before_sending() -> None:
+    """Nothing listens on port 1: each error is the call's, not a connection's."""
+    request = InferRequest("iris", [InferInput("x", [1], "FP32", [1.0])])
+    async with InferenceRESTClient("http://127.0.0.1:1") as rest:
+        for value in ("\u00e9", "a\nb"):
+            with pytest.raises(InvalidInput, match="header 'x-a': names and values must be"):
+                await rest.infer(request, headers={"x-a": value})
+    async with InferenceGRPCClient("127.0.0.1:1") as grpc_client:
+        for wrong in ({"model_name": "iris"}, None):
+            with pytest.raises(TypeError, match="the request must be an InferRequest"):
+                await grpc_client.infer(wrong)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("url", ["grpc://localhost:8081/v2", "localhost:8081/models"])
