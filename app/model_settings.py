@@ -122,6 +122,7 @@ class ModelSettings(BaseModel):
     max_batch_time: float = Field(
         0.0,
         ge=0,
+        le=60,  # a batch's first request waits this long: beyond a minute, it hangs
         description="Seconds a batch waits for more requests after its first (adaptive "
         "batching; 0: it takes what queued while the loop was busy).",
     )
@@ -139,6 +140,17 @@ class ModelSettings(BaseModel):
             self.implementation = EXPLAINER_IMPLEMENTATION
         elif not self.implementation:
             raise ValueError("'implementation' is required (the predictor as 'module:Class')")
+        for side, tensors in (("inputs", self.inputs), ("outputs", self.outputs)):
+            names = [tensor.name for tensor in tensors]
+            repeated = next((name for name in names if names.count(name) > 1), None)
+            if repeated is not None:
+                raise ValueError(f"{side} declare {repeated!r} twice")
+            for tensor in tensors:
+                if any(size < -1 for size in tensor.shape):
+                    raise ValueError(
+                        f"{side[:-1]} {tensor.name!r}: shape {tensor.shape} has a size under -1 "
+                        "(-1 stands for any)"
+                    )
         return self
 
 

@@ -102,6 +102,17 @@ def test_name_defaults_to_the_folder(tmp_path: Path) -> None:
             "name 'n' differs from the model folder's name 'm'",
         ),
         ('{"implementation": "m:M", "inputs": [{"name": "x"}]}', "datatype"),
+        ('{"implementation": "m:M", "max_batch_time": 1e300}', "less than or equal to 60"),
+        (
+            '{"implementation": "m:M", "inputs": [{"name": "x", "datatype": "FP32", "shape": '
+            "[-5]}]}",
+            "input 'x': shape [-5] has a size under -1 (-1 stands for any)",
+        ),
+        (
+            '{"implementation": "m:M", "outputs": [{"name": "y", "datatype": "FP32", "shape": '
+            '[1]}, {"name": "y", "datatype": "INT8", "shape": [1]}]}',
+            "outputs declare 'y' twice",
+        ),
         (
             '{"implementation": "m:M", "inputs": [{"name": "x", "datatype": "F", "shape": [1]}]}',
             "F",
