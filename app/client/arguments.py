@@ -21,6 +21,8 @@ def check_seconds(call: str, timeout: object, also: tuple[type, ...] = ()) -> No
     """TypeError unless `timeout` is a number of seconds, None, USE_CLIENT_DEFAULT or of one
     of the `also` types."""
     number = isinstance(timeout, int | float) and not isinstance(timeout, bool)
+    if number and not timeout > 0:  # type: ignore[operator]
+        raise ValueError(f"{call}(): timeout must be more than 0 seconds, got {timeout!r}")
     if number or timeout is None or isinstance(timeout, (UseClientDefault, *also)):
         return
     hint = " (a version goes by keyword: version=...)" if isinstance(timeout, str) else ""

@@ -3,6 +3,8 @@ not a failure deep inside httpx or grpc (or a silent misuse)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from app.client import InferenceGRPCClient, InferenceRESTClient, InferInput, InferRequest
@@ -26,6 +28,9 @@ async def test_grpc_positions_are_kserves(grpc_client: InferenceGRPCClient) -> N
         await grpc_client.is_model_ready("iris", 5, None, "1")  # type: ignore[call-arg]  # keyword-only
     with pytest.raises(TypeError, match=r"infer\(\): headers must be .* pairs"):
         await grpc_client.infer(iris(), 5, "x-a")  # type: ignore[arg-type]  # the trap
+    for never in (math.nan, 0, -1.0):  # as over REST
+        with pytest.raises(ValueError, match=r"infer\(\): timeout must be more than 0 seconds"):
+            await grpc_client.infer(iris(), never)
 
 
 async def test_rest_positions_are_kserves(rest_client: InferenceRESTClient, server: Server) -> None:
