@@ -56,10 +56,10 @@ def _every_worker_ready(server: ServerProcess, seconds: float = 30) -> None:
 
 def _rest_pid(server: ServerProcess) -> int | None:
     """The worker that answers a request on a new connection (None: one that has not
-    loaded its models yet, having just started)."""
+    loaded its models yet, having just started: the model is unknown or still loading)."""
     with httpx.Client(base_url=server.url) as client:
         answer = client.post("/v2/models/pid/infer", json=BODY)
-    if answer.status_code == 404:
+    if answer.status_code in (404, 503):
         return None
     assert answer.status_code == 200, answer.text
     return int(answer.json()["outputs"][0]["data"][0])
