@@ -36,6 +36,18 @@ def check_optional(call: str, parameter: str, value: object, kind: type | tuple[
         raise TypeError(f"{call}(): {parameter} must be a {names} or None, got {value!r}")
 
 
+def http_headers(call: str, headers: object) -> None:
+    """TypeError for REST headers (a mapping, checked by the caller) that are not text,
+    InvalidInput for one HTTP cannot carry: names and values are printable ASCII."""
+    for key, value in headers.items() if isinstance(headers, Mapping) else ():
+        if not (isinstance(key, str) and isinstance(value, str)):
+            raise TypeError(f"{call}(): header names and values must be text, got {key!r}")
+        if not (key + value).isascii() or not (key + value).isprintable():
+            raise InvalidInput(
+                f"{call}(): header {key!r}: names and values must be printable ASCII, got {value!r}"
+            )
+
+
 def grpc_metadata(call: str, headers: Any) -> list[tuple[str, str | bytes]]:
     """`headers` (pairs or a mapping) as gRPC metadata: TypeError for anything else,
     InvalidInput for a key or value grpc refuses (keys are lower-case ASCII letters, digits

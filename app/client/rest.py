@@ -12,7 +12,7 @@ import httpx
 import orjson
 
 from app.client import v1, v2
-from app.client.arguments import check_optional, check_seconds
+from app.client.arguments import check_optional, check_seconds, http_headers
 from app.client.config import RESTConfig
 from app.client.defaults import USE_CLIENT_DEFAULT
 from app.client.errors import Scope
@@ -42,16 +42,11 @@ Headers = Mapping[str, str] | None
 
 
 def check_call(call: str, headers: object, timeout: object) -> None:
-    """TypeError for headers that are not a mapping or a timeout httpx would not take."""
+    """TypeError for headers that are not a mapping or a timeout httpx would not take;
+    InvalidInput for a header HTTP cannot carry (see http_headers)."""
     check_optional(call, "headers", headers, Mapping)
     check_seconds(call, timeout, also=(tuple, httpx.Timeout))
-    for key, value in headers.items() if isinstance(headers, Mapping) else ():
-        if not (isinstance(key, str) and isinstance(value, str)):
-            raise TypeError(f"{call}(): header names and values must be text, got {key!r}")
-        if not (key + value).isascii() or not (key + value).isprintable():
-            raise InvalidInput(
-                f"{call}(): header {key!r}: names and values must be printable ASCII, got {value!r}"
-            )
+    http_headers(call, headers)
 
 
 class InferenceRESTClient(InferenceClient):
