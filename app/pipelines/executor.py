@@ -94,6 +94,8 @@ class Run:
         """The steps `table` (watchers or woken) gives for `steps`, in the manifest's order."""
         if len(steps) == 1:
             return table[steps[0]]
+        if not steps:
+            return ()
         later = {after for step in steps for after in table[step]}
         return tuple(name for name in self.pipeline.steps if name in later)
 
@@ -137,7 +139,7 @@ class Run:
         else:
             answered = await self._first_answers(timeout)
         woken = self._after(answered, self.pipeline.woken)
-        again = self.deferred.intersection(answered)
+        again = self.deferred.intersection(answered) if self.deferred else None
         if not again:
             return woken
         self.deferred -= again

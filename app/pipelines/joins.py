@@ -178,5 +178,5 @@ class Joins:
                     renamed = (
                         renames.get(f"{ref.source}.{ref.side}.{tensor.name}") if renames else None
                     )
-                    tensors.append(tensor if renamed is None else tensor._replace(name=renamed))
+                    tensors.append(tensor if renamed is None else Tensor(renamed, *tensor[1:]))
         return tensors
