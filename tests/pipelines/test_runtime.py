@@ -16,6 +16,7 @@ from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
 from app.server import Server
 from tests.repo import add_model, add_pipeline, tensor
+from tests.toys import Gated
 
 BODY = {"inputs": [{"name": "INPUT", "shape": [2], "datatype": "FP32", "data": [1.0, 2.0]}]}
 
@@ -37,6 +38,7 @@ def repository(tmp_path: Path) -> Path:
     add_model(repo, "picky", "tests.toys:Picky")
     add_model(repo, "slow", "tests.toys:Slow", parameters={"seconds": 2})
     add_model(repo, "counter", "tests.toys:Counter")
+    add_model(repo, "gated", "tests.toys:Gated")
     add_model(
         repo,
         "declared",
@@ -78,6 +80,18 @@ def repository(tmp_path: Path) -> Path:
         },
     )
     add_pipeline(repo, "chained", _chain("echo", "declared"))
+    add_pipeline(
+        repo,
+        "dead-branch",
+        {
+            "steps": [
+                {"name": "echo"},
+                {"name": "add10", "inputs": ["echo.outputs.ABSENT"]},  # never sent: never runs
+                {"name": "gated"},
+            ],
+            "output": {"steps": ["add10", "gated"]},
+        },
+    )
     add_model(repo, "twin", "tests.toys:Echo")
     add_pipeline(repo, "twin", _chain("add10"))  # a model and a pipeline of one name
     for name in ("meet-a", "meet-b", "meet-c"):
@@ -129,6 +143,25 @@ async def test_errors_name_the_step(
     answer = await served.post(f"/v2/pipelines/{pipeline}/infer", json=BODY)
     assert answer.status_code == status
     assert answer.json()["error"].startswith(message)
+
+
+async def test_an_unsatisfiable_output_fails_at_once_while_another_step_runs(
+    served: httpx.AsyncClient, server: Server
+) -> None:
+    """Once `add10` can no longer run, the output's inner join can never be satisfied: the
+    request fails then, not when `gated` finishes: it cannot before the test opens its gate,
+    which it does only once the answer has come."""
+    _, gated = server.dataplane.registry.predictor("gated")
+    assert isinstance(gated, Gated)
+    try:
+        answer = await served.post("/v2/pipelines/dead-branch/infer", json=BODY, timeout=20)
+    finally:
+        gated.gate.set()
+    assert answer.status_code == 400
+    assert answer.json()["error"] == (
+        "pipeline 'dead-branch': join unsatisfied: the output (inner join) misses "
+        "add10.outputs, gated.outputs"
+    )
 
 
 async def test_the_request_id_and_x_headers_reach_every_step(
