@@ -148,7 +148,7 @@ class DataPlane(Extensions):
                 context.id = _checked_id(payload.id) if payload.id else new_request_id()
             entry = self._serving(target)
             context.version = entry.version
-            answer = await _call(entry, payload, context)
+            answer = await _call(target, entry, payload, context)
         except BaseException as error:
             if context.id is None:
                 context.id = new_request_id()  # before the log line that names it
@@ -252,7 +252,9 @@ def _checked_id(request_id: str) -> str:
     )
 
 
-async def _call(entry: ModelVersion, payload: Payload, context: RequestContext) -> Answer:
+async def _call(
+    target: Target, entry: ModelVersion, payload: Payload, context: RequestContext
+) -> Answer:
     """The version's answer through its plan; within the request's `timeout` parameter, when
     it has one (the context's own deadline is the front's or the caller's to keep: gRPC
     cancels a call at its deadline, the in-process client its own calls)."""
@@ -265,6 +267,6 @@ async def _call(entry: ModelVersion, payload: Payload, context: RequestContext) 
             return await plan(payload, context)
         deadline = context.deadline = tightened(context.deadline, timeout)
         assert deadline is not None
-        return await within(plan(payload, context), deadline, f"model {entry.name!r}")
+        return await within(plan(payload, context), deadline, str(target))
     finally:
         entry.leave()

@@ -80,6 +80,7 @@ def repository(tmp_path: Path) -> Path:
         },
     )
     add_pipeline(repo, "chained", _chain("echo", "declared"))
+    add_pipeline(repo, "slowly", _chain("echo", "slow"))
     add_pipeline(
         repo,
         "dead-branch",
@@ -161,6 +162,17 @@ async def test_an_unsatisfiable_output_fails_at_once_while_another_step_runs(
     assert answer.json()["error"] == (
         "pipeline 'dead-branch': join unsatisfied: the output (inner join) misses "
         "add10.outputs, gated.outputs"
+    )
+
+
+async def test_a_pipeline_past_its_timeout_parameter_is_named_as_a_pipeline(
+    served: httpx.AsyncClient,
+) -> None:
+    body = {**BODY, "parameters": {"timeout": 50_000}}  # microseconds, as in Triton
+    answer = await served.post("/v2/pipelines/slowly/infer", json=body)
+    assert (answer.status_code, answer.json()) == (
+        504,
+        {"error": "pipeline 'slowly' did not answer within the request's deadline (50 ms)"},
     )
 
 
