@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from app.batching import Batcher
 from app.context import RequestContext
 from app.predictors.base import MODEL_FAILURES, Predictor, as_coroutine_function
-from app.protocol.errors import OIPError, PredictorError
+from app.protocol.errors import InvalidInput, OIPError, PredictorError
 from app.protocol.payload import Answer, Payload, Tensors, answer_from_arrays
 from app.protocol.types import InferenceRequest, InferenceResponse, Parameters
 from app.signatures import Signature
@@ -115,7 +115,10 @@ class Plan:
                 f"got {type(response).__name__}"
             )
         context.reply_headers = _reply_headers(context.headers, response.parameters)
-        answer = Answer.of(response)
+        try:
+            answer = Answer.of(response)
+        except InvalidInput as error:
+            raise PredictorError(f"model {self.name!r} answered {error.message}") from None
         answer.model_name, answer.model_version, answer.id = self.name, self.version, context.id
         return answer
 

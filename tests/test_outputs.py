@@ -9,9 +9,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
+import numpy as np
 import pytest
 
+from app.grpc.generated import open_inference_pb2 as pb
+from app.grpc.service import Stub
 from app.logs import ContextFilter
 from tests.repo import add_model, tensor
 
@@ -31,7 +35,24 @@ def repository(tmp_path: Path) -> Path:
     for name, parameters in wrongs:
         add_model(repo, name, "tests.toys:Shaped", outputs=DECLARED, parameters=parameters)
     add_model(repo, "free", "tests.toys:Shaped", parameters={"dtype": "int8", "output": "q"})
+    for name, (datatype, shape, values) in RESPONSES.items():
+        parameters = {"datatype": datatype, "shape": shape, "values": values}
+        add_model(repo, name, "tests.toys:Responding", parameters=parameters)
+    add_model(repo, "masked", "tests.toys:Masked")
     return repo
+
+
+RESPONSES: dict[str, tuple[str, list[int], list[Any]]] = {
+    "int8-300": ("INT8", [2], [1, 300]),
+    "uint8-negative": ("UINT8", [1], [-1]),
+    "bool-floats": ("BOOL", [2], [0.5, 0.0]),
+    "fp32-1e39": ("FP32", [1], [1e39]),
+    "short": ("FP32", [5], [1.0, 2.0]),
+    "transposed": ("FP32", [3, 2], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+    "negative": ("FP32", [-1], [1.0]),
+    "int32-right": ("INT32", [2], [7, -7]),
+}
+"""`infer` models answering an output's datatype, shape and values (Responding)."""
 
 
 @pytest.mark.parametrize("model", ["right", "free"])
@@ -61,3 +82,58 @@ async def test_a_wrong_answer_is_a_500_naming_it(
     assert (answer.status_code, answer.json()) == (500, {"error": message})
     logged = [r for r in caplog.records if r.levelno == logging.ERROR and r.getMessage() == message]
     assert [getattr(record, "request_id", None) for record in logged] == [f"out-{model}"]
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("int8-300", "values from 1 to 300 are out of range for INT8 [-128, 127]"),
+        ("uint8-negative", "values from -1 to -1 are out of range for UINT8 [0, 255]"),
+        ("bool-floats", "datatype BOOL expects true/false values in data"),
+        ("fp32-1e39", "values up to 1e+39 are out of range for FP32 (largest 3.40282e+38)"),
+        ("short", "2 values do not fill shape [5]"),
+        ("transposed", "nested data of shape [2, 3] does not match shape [3, 2]"),
+        ("negative", "shape [-1] has a negative dimension"),
+    ],
+)
+async def test_an_infer_answer_whose_data_is_not_its_datatype_and_shape_is_a_500(
+    served: httpx.AsyncClient, channel: grpc.aio.Channel, model: str, message: str
+) -> None:
+    """What `infer` answers in a ResponseOutput is held to its datatype and shape, as a
+    request's input is: before, INT8 300 went out as 44 (binary) or 300 (JSON)."""
+    expected = f"model {model!r} answered output 'out': {message}"
+    for binary in (False, True):
+        body = {**BODY, "parameters": {"binary_data_output": binary}}
+        answer = await served.post(f"/v2/models/{model}/infer", json=body)
+        assert (answer.status_code, answer.json()) == (500, {"error": expected})
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await Stub(channel).ModelInfer(_grpc_request(model))
+    assert (refused.value.code(), refused.value.details()) == (grpc.StatusCode.INTERNAL, expected)
+
+
+async def test_an_infer_answer_of_its_datatype_and_shape_passes(
+    served: httpx.AsyncClient, channel: grpc.aio.Channel
+) -> None:
+    answer = await served.post("/v2/models/int32-right/infer", json=BODY)
+    assert answer.json()["outputs"] == [
+        {"name": "out", "datatype": "INT32", "shape": [2], "data": [7, -7]}
+    ]
+    reply = await Stub(channel).ModelInfer(_grpc_request("int32-right"))
+    assert np.frombuffer(reply.raw_output_contents[0], "<i4").tolist() == [7, -7]
+
+
+async def test_an_ndarray_subclass_is_answered_as_its_array(
+    served: httpx.AsyncClient, channel: grpc.aio.Channel
+) -> None:
+    """A masked array (an ndarray subclass) went out as JSON but was a 500 as binary or raw."""
+    for binary in (False, True):
+        body = {**BODY, "parameters": {"binary_data_output": binary}}
+        answer = await served.post("/v2/models/masked/infer", json=body)
+        assert answer.status_code == 200, answer.text
+    reply = await Stub(channel).ModelInfer(_grpc_request("masked"))
+    assert np.frombuffer(reply.raw_output_contents[0], "<f4").tolist() == [1.0]
+
+
+def _grpc_request(model: str) -> pb.ModelInferRequest:
+    x = pb.ModelInferRequest.InferInputTensor(name="x", datatype="FP32", shape=[1])
+    return pb.ModelInferRequest(model_name=model, inputs=[x], raw_input_contents=[b"\0\0\x80?"])

@@ -365,6 +365,28 @@ class Shaped(Predictor):
         return {str(parameters.get("output", "y")): np.zeros(shape, dtype=dtype)}
 
 
+class Responding(Predictor):
+    """An `infer` predictor answering output `out` as `parameters['datatype']` and
+    `parameters['shape']` holding `parameters['values']` (as numpy reads them), right or not."""
+
+    async def infer(self, request: InferenceRequest) -> InferenceResponse:
+        parameters = self.settings.parameters
+        output = ResponseOutput(
+            name="out",
+            datatype=parameters["datatype"],
+            shape=parameters["shape"],
+            data=np.array(parameters["values"]),
+        )
+        return InferenceResponse(model_name=self.name, outputs=[output])
+
+
+class Masked(Predictor):
+    """Answers y as a numpy masked array (a subclass of ndarray) of x."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return {"y": np.ma.masked_array(inputs["x"], mask=np.zeros(inputs["x"].shape, dtype=bool))}
+
+
 class RowSums(Predictor):
     """sum = each row of x summed; calls = this call's serial number, once per row (so that
     callers can tell which requests one call answered)."""

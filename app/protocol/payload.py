@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 
-from app.protocol.codecs.arrays import array_from_values, element_count
+from app.protocol.codecs.arrays import array_from_values, check_shape, element_count
 from app.protocol.codecs.datatypes import DTYPES, Datatype, from_dtype
 from app.protocol.errors import InvalidInput, PredictorError
 from app.protocol.types import (
@@ -90,22 +90,24 @@ class Payload:
             name = tensor.name
             if name in inputs:
                 raise InvalidInput(f"input {name!r} is given more than once")
-            inputs[name] = _array_of(tensor)
+            inputs[name] = _array_of(tensor, f"input {name!r}")
             if tensor.parameters:
                 given[name] = tensor.parameters
         return cls(inputs, request.id, request.parameters, request.outputs, given or None)
 
 
-def _array_of(tensor: RequestInput) -> np.ndarray:
-    data, shape, datatype = tensor.data, tensor.shape, tensor.datatype
-    what = f"input {tensor.name!r}"
+def _array_of(tensor: RequestInput | ResponseOutput, what: str) -> np.ndarray:
+    """The tensor's data as an array of its datatype and shape; InvalidInput naming `what`
+    when it is not one (values out of the datatype's range, or too many or too few)."""
+    data, datatype = tensor.data, tensor.datatype
+    shape = check_shape(tensor.shape, what)
     if datatype is Datatype.BYTES and data.dtype.kind in "OSU":
         data = data.astype(object, copy=False)
     elif data.dtype != DTYPES[datatype]:
         return array_from_values(cast("Sequence[Any]", data), shape, datatype, what)
     if data.size != element_count(shape) or (data.ndim > 1 and list(data.shape) != shape):
         raise InvalidInput(f"{what}: data of shape {list(data.shape)} does not fill shape {shape}")
-    return data.reshape(shape)
+    return data if data.shape == tuple(shape) else data.reshape(shape)
 
 
 class Output:
@@ -150,9 +152,16 @@ class Answer:
 
     @classmethod
     def of(cls, response: InferenceResponse) -> Answer:
-        """The answer an InferenceResponse holds."""
+        """The answer an InferenceResponse holds; InvalidInput naming the output whose data is
+        not an array of its datatype and shape (as a request's input would be)."""
         outputs = [
-            Output(tensor.name, tensor.datatype, tensor.shape, tensor.data, tensor.parameters)
+            Output(
+                tensor.name,
+                tensor.datatype,
+                tensor.shape,
+                _array_of(tensor, f"output {tensor.name!r}"),
+                tensor.parameters,
+            )
             for tensor in response.outputs
         ]
         return cls(
@@ -195,7 +204,7 @@ def answer_from_arrays(
         )
     checked = []
     for name, value in outputs.items():
-        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        array = value if type(value) is np.ndarray else np.asarray(value)  # no subclass
         checked.append(Output(name, _datatype(model_name, name, array), array.shape, array))
     return Answer(model_name, checked, model_version, request_id)
 
