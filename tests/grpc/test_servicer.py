@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import grpc
 import numpy as np
 import pytest
@@ -113,6 +115,22 @@ async def test_typed_bytes_and_bools(channel: grpc.aio.Channel) -> None:
     strings, bools = response.outputs
     assert list(strings.contents.bytes_contents) == [b"\x00\xff", b"text"]
     assert list(bools.contents.bool_contents) == [True, False]
+
+
+async def test_typed_fp32_infinities_are_values(channel: grpc.aio.Channel) -> None:
+    """An infinity is an FP32 value (it was refused as out of range); a finite value that
+    would round to one still is refused."""
+    request = pb.ModelInferRequest(model_name="echo")
+    request.inputs.add(name="f", datatype="FP32", shape=[3]).contents.fp32_contents.extend(
+        [math.inf, -math.inf, 1.5]
+    )
+    response = await Stub(channel).ModelInfer(request)
+    assert list(response.outputs[0].contents.fp32_contents) == [math.inf, -math.inf, 1.5]
+    request = pb.ModelInferRequest(model_name="echo")
+    request.inputs.add(name="f", datatype="FP16", shape=[2])
+    request.raw_input_contents.append(np.array([np.inf, 1.0], "<f2").tobytes())
+    response = await Stub(channel).ModelInfer(request)
+    assert np.frombuffer(response.raw_output_contents[0], "<f2").tolist() == [math.inf, 1.0]
 
 
 async def test_parameters_and_requested_outputs(channel: grpc.aio.Channel) -> None:

@@ -162,8 +162,12 @@ _ROUNDING_LIMITS = {datatype: _rounding_limit(datatype) for datatype in _NARROW_
 
 
 def _check_float_range(array: np.ndarray, datatype: Datatype, what: str) -> None:
-    """Values that would round to infinity in FP16/FP32."""
+    """Finite values that would round to infinity in FP16/FP32 (an infinity is a value of
+    both, and stays one)."""
     high = float(np.fmax.reduce(np.abs(array, dtype=np.float64), axis=None))  # skips NaNs
+    if high == math.inf:  # rare: look again at the finite values alone
+        finite = np.abs(array[np.isfinite(array)], dtype=np.float64)
+        high = float(finite.max()) if finite.size else 0.0
     if high >= _ROUNDING_LIMITS[datatype]:
         largest = float(np.finfo(cast("np.dtype[np.floating[Any]]", to_dtype(datatype))).max)
         raise InvalidInput(

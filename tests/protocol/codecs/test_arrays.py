@@ -3,6 +3,7 @@ be wrong."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -293,3 +294,14 @@ def test_bytes_output_must_be_text() -> None:
 def test_bytes_output_from_strings() -> None:
     array = np.array(["é", "b"])
     assert array_to_json(array, Datatype.BYTES, WHAT) == ["é", "b"]
+
+
+def test_infinities_pass_and_finite_values_that_round_to_one_do_not() -> None:
+    """Inf is a value of FP16 and FP32 (typed gRPC contents and in-process requests carry
+    it; JSON cannot), whatever else the data holds."""
+    array = array_from_json([math.inf, -math.inf, 1.0], [3], Datatype.FP32, WHAT)
+    assert array.tolist() == [math.inf, -math.inf, 1.0]
+    assert array_from_json([math.inf, math.inf], [2], Datatype.FP16, WHAT).dtype == np.float16
+    assert "values up to 1e+39 are out of range for FP32" in _rejected(
+        [math.inf, 1e39], [2], Datatype.FP32
+    )
