@@ -75,6 +75,18 @@ async def test_objects_per_row_feed_several_inputs(served: httpx.AsyncClient) ->
     assert answer.json() == {"predictions": body["instances"]}
 
 
+async def test_null_in_a_declared_float_input_is_nan_as_in_v2(served: httpx.AsyncClient) -> None:
+    """v1 answers write NaN as null, as v2 does; a null read back is NaN again (it was a 400,
+    "mix kinds"). A value of the wrong kind is still refused."""
+    body = {"instances": [{"a": 1, "b": [None, 1.5]}]}
+    answer = await served.post("/v1/models/pair:predict", json=body)
+    assert answer.json() == {"predictions": body["instances"]}
+    wrong = await served.post(
+        "/v1/models/pair:predict", json={"instances": [{"a": 1, "b": ["x", 1.5]}]}
+    )
+    assert wrong.json() == {"error": "input 'b': datatype FP32 expects numbers in data"}
+
+
 async def test_instances_of_an_undeclared_input_keep_their_kind(served: httpx.AsyncClient) -> None:
     answer = await served.post("/v1/models/words:predict", json={"instances": ["a", "bc"]})
     assert answer.json() == {"predictions": ["a", "bc"]}

@@ -90,9 +90,9 @@ def _column(values: list[Any], datatype: Datatype | None, what: str) -> np.ndarr
         probe = np.array(values)
     except (ValueError, TypeError, OverflowError):
         raise InvalidInput(f"{what}: the instances are ragged or mix kinds of values") from None
-    if probe.dtype.kind == "O":
-        raise InvalidInput(f"{what}: the instances are ragged or mix kinds of values")
     if datatype is None:
+        if probe.dtype.kind == "O":  # mixed kinds: a declared datatype says which is right
+            raise InvalidInput(f"{what}: the instances are ragged or mix kinds of values")
         datatype = Datatype.BYTES if probe.dtype.kind == "U" else _INFERRED.get(probe.dtype.kind)
         if datatype is None:
             raise InvalidInput(f"{what}: the instances hold no numbers, booleans or strings")
