@@ -39,6 +39,8 @@ def repository(tmp_path: Path) -> Path:
         parameters = {"datatype": datatype, "shape": shape, "values": values}
         add_model(repo, name, "tests.toys:Responding", parameters=parameters)
     add_model(repo, "masked", "tests.toys:Masked")
+    add_model(repo, "numbered", "tests.toys:Keyed", parameters={"key": 1})
+    add_model(repo, "unnamed", "tests.toys:Keyed", parameters={"key": ""})
     return repo
 
 
@@ -50,6 +52,7 @@ RESPONSES: dict[str, tuple[str, list[int], list[Any]]] = {
     "short": ("FP32", [5], [1.0, 2.0]),
     "transposed": ("FP32", [3, 2], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
     "negative": ("FP32", [-1], [1.0]),
+    "bytes-ints": ("BYTES", [2], [1, 2]),
     "int32-right": ("INT32", [2], [7, -7]),
 }
 """`infer` models answering an output's datatype, shape and values (Responding)."""
@@ -94,6 +97,7 @@ async def test_a_wrong_answer_is_a_500_naming_it(
         ("short", "2 values do not fill shape [5]"),
         ("transposed", "nested data of shape [2, 3] does not match shape [3, 2]"),
         ("negative", "shape [-1] has a negative dimension"),
+        ("bytes-ints", "datatype BYTES expects strings in data, got int64"),
     ],
 )
 async def test_an_infer_answer_whose_data_is_not_its_datatype_and_shape_is_a_500(
@@ -132,6 +136,19 @@ async def test_an_ndarray_subclass_is_answered_as_its_array(
         assert answer.status_code == 200, answer.text
     reply = await Stub(channel).ModelInfer(_grpc_request("masked"))
     assert np.frombuffer(reply.raw_output_contents[0], "<f4").tolist() == [1.0]
+
+
+@pytest.mark.parametrize(("model", "key"), [("numbered", "1"), ("unnamed", "''")])
+async def test_outputs_named_by_anything_but_text_are_a_500(
+    served: httpx.AsyncClient, channel: grpc.aio.Channel, model: str, key: str
+) -> None:
+    """An output keyed 1 went out as "name": 1 in JSON and was INTERNAL over gRPC."""
+    expected = f"model {model!r}: predict must name its outputs with non-empty strings, got {key}"
+    answer = await served.post(f"/v2/models/{model}/infer", json=BODY)
+    assert (answer.status_code, answer.json()) == (500, {"error": expected})
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await Stub(channel).ModelInfer(_grpc_request(model))
+    assert (refused.value.code(), refused.value.details()) == (grpc.StatusCode.INTERNAL, expected)
 
 
 def _grpc_request(model: str) -> pb.ModelInferRequest:

@@ -380,6 +380,13 @@ class Responding(Predictor):
         return InferenceResponse(model_name=self.name, outputs=[output])
 
 
+class Keyed(Predictor):
+    """Answers x under the key `parameters['key']`, whatever it is (a number, "")."""
+
+    async def predict(self, inputs: Tensors) -> Tensors:
+        return {self.settings.parameters["key"]: inputs["x"]}
+
+
 class Masked(Predictor):
     """Answers y as a numpy masked array (a subclass of ndarray) of x."""
 

@@ -101,7 +101,9 @@ def _array_of(tensor: RequestInput | ResponseOutput, what: str) -> np.ndarray:
     when it is not one (values out of the datatype's range, or too many or too few)."""
     data, datatype = tensor.data, tensor.datatype
     shape = check_shape(tensor.shape, what)
-    if datatype is Datatype.BYTES and data.dtype.kind in "OSU":
+    if datatype is Datatype.BYTES:
+        if data.dtype.kind not in "OSU":
+            raise InvalidInput(f"{what}: datatype BYTES expects strings in data, got {data.dtype}")
         data = data.astype(object, copy=False)
     elif data.dtype != DTYPES[datatype]:
         return array_from_values(cast("Sequence[Any]", data), shape, datatype, what)
@@ -204,6 +206,11 @@ def answer_from_arrays(
         )
     checked = []
     for name, value in outputs.items():
+        if type(name) is not str or not name:
+            raise PredictorError(
+                f"model {model_name!r}: predict must name its outputs with non-empty strings, "
+                f"got {name!r}"
+            )
         array = value if type(value) is np.ndarray else np.asarray(value)  # no subclass
         checked.append(Output(name, _datatype(model_name, name, array), array.shape, array))
     return Answer(model_name, checked, model_version, request_id)
