@@ -4,6 +4,9 @@ a --workers server). The DataPlane has them as its own methods."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 from app.model_config import model_config
 from app.peers import Peers
 from app.pipelines.store import Pipelines
@@ -83,25 +86,38 @@ class Extensions:
         """Load model `name` (pipeline `p` as `p.pipeline`), or reload it if its folder
         changed."""
         _no_parameters(request, "load")
-        target = target_of(name)
-        if target.kind is Kind.PIPELINE:
-            await self.pipelines.load(target.name)
-        else:
-            await self.registry.load(name)
-        if self.peers is not None:
-            await self.peers.repository(name, "load")
+        await _to_the_end(self._change(name, "load"))
 
     async def repository_unload(self, name: str, request: RepositoryModelRequest) -> None:
         """Unload model `name` (pipeline `p` as `p.pipeline`) once the requests it is
         answering are done."""
         _no_parameters(request, "unload", allowed={"unload_dependents"})
+        await _to_the_end(self._change(name, "unload"))
+
+    async def _change(self, name: str, action: str) -> None:
+        """Load or unload `name` here, then in the other workers."""
         target = target_of(name)
         if target.kind is Kind.PIPELINE:
-            await self.pipelines.unload(target.name)
+            store = self.pipelines
+            await (store.load(target.name) if action == "load" else store.unload(target.name))
         else:
-            await self.registry.unload(name)
+            await (self.registry.load(name) if action == "load" else self.registry.unload(name))
         if self.peers is not None:
-            await self.peers.repository(name, "unload")
+            await self.peers.repository(name, action)
+
+
+_changing: set[asyncio.Future[None]] = set()
+"""Repository changes under way, held so that none is collected before it ends."""
+
+
+async def _to_the_end(change: Awaitable[None]) -> None:
+    """Await `change`, which goes on to its end if the caller is cancelled (a gRPC call past
+    its deadline, a client gone): stopped half-way, a model would stay LOADING or UNLOADING
+    and the other workers would never hear of it."""
+    running = asyncio.ensure_future(change)
+    _changing.add(running)
+    running.add_done_callback(_changing.discard)
+    await asyncio.shield(running)
 
 
 def _no_parameters(

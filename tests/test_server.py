@@ -193,6 +193,49 @@ async def test_a_model_is_not_ready_while_it_unloads(gated_server: tuple[Server,
     assert await _model_ready(server, "echo") == (200, True)
 
 
+async def test_a_grpc_load_past_its_deadline_still_loads(
+    tmp_path: Path, gate: threading.Event
+) -> None:
+    add_model(tmp_path, "slow", "tests.toys:GatedLoad")
+    server = Server(
+        ServerSettings(
+            model_repository=tmp_path, host="127.0.0.1", http_port=0, grpc_port=0, load_models=""
+        )
+    )
+    await server.start()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+        request = pb.RepositoryModelLoadRequest(model_name="slow")
+        with pytest.raises(grpc.aio.AioRpcError) as failed:
+            await Stub(channel).RepositoryModelLoad(request, timeout=0.3)
+        assert failed.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    gate.set()  # the load goes on to its end without its caller
+    await until(lambda: server.registry.known("slow"))
+    await until(lambda: server.registry.resolve("slow").state == "READY")
+    assert await _model_ready(server, "slow") == (200, True)
+    await server.stop(grace=1)
+
+
+async def test_a_cancelled_grpc_unload_still_unloads(gated_server: tuple[Server, Gated]) -> None:
+    server, predictor = gated_server
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel,
+    ):
+        in_flight = asyncio.create_task(client.post("/v2/models/gated/infer", json=BODY))
+        assert await asyncio.to_thread(predictor.entered.wait, 10)
+        unload = Stub(channel).RepositoryModelUnload(
+            pb.RepositoryModelUnloadRequest(model_name="gated")
+        )
+        await until(lambda: server.registry.resolve("gated").state == "UNLOADING")
+        unload.cancel()
+        predictor.gate.set()
+        assert (await in_flight).status_code == 200
+        await until(lambda: not server.registry.known("gated"))  # unloaded, not stuck
+        answer = await client.post("/v2/models/gated/infer", json=BODY)
+    assert answer.status_code == 404
+    assert "is unloaded" in answer.json()["error"]
+
+
 # New connections race the listeners' close here. Now and then (about 1 run in 15) a socket
 # that asyncio accepted in that race is dropped unclosed: after the stop, uvicorn's connection
 # set is empty and the socket is only found by the garbage collector. The test collects it
