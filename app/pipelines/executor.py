@@ -18,7 +18,14 @@ from app.client.interface import InferenceClient
 from app.client.tensors import InferInput, InferRequest
 from app.pipelines.joins import Joins, Recorder, Status, Tensor
 from app.pipelines.spec import OUTPUT, OUTPUTS, PipelineSpec
-from app.protocol.errors import DeadlineExceeded, InvalidInput, OIPError, PredictorError
+from app.protocol.errors import (
+    DeadlineExceeded,
+    InvalidInput,
+    ModelNotFound,
+    ModelNotReady,
+    OIPError,
+    PredictorError,
+)
 
 log = logging.getLogger("oipserve.pipelines")
 
@@ -118,7 +125,9 @@ class Run:
             answer = await self.client.infer(InferRequest(name, inputs))
         except OIPError as error:
             what = f"pipeline {self.pipeline.name!r} step {name!r} (model {name!r})"
-            failure = type(error)(f"{what}: {error.message}")
+            # a step's model gone since the request came: the pipeline is not ready (503)
+            kind = ModelNotReady if type(error) is ModelNotFound else type(error)
+            failure = kind(f"{what}: {error.message}")
             failure.source = error.source or name
             raise failure from error
         return [Tensor(o.name, o.datatype, o.shape, o.as_numpy()) for o in answer.outputs]

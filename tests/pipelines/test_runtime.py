@@ -4,6 +4,7 @@ run too often, the request id and X- headers at every step, and pipelines in the
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def repository(tmp_path: Path) -> Path:
     )
     add_pipeline(repo, "chained", _chain("echo", "declared"))
     add_pipeline(repo, "slowly", _chain("echo", "slow"))
+    add_model(repo, "after-gate", "tests.toys:Echo")
+    add_pipeline(repo, "gate-first", _chain("gated", "after-gate"))
     add_pipeline(
         repo,
         "dead-branch",
@@ -163,6 +166,32 @@ async def test_an_unsatisfiable_output_fails_at_once_while_another_step_runs(
         "pipeline 'dead-branch': join unsatisfied: the output (inner join) misses "
         "add10.outputs, gated.outputs"
     )
+
+
+async def test_a_step_unloaded_while_a_request_runs_is_503(
+    served: httpx.AsyncClient, server: Server
+) -> None:
+    """The pipeline is ready when the request comes; its second step's model is unloaded
+    while the first step runs: the pipeline is then not ready, as a request arriving later
+    is told, 503 / UNAVAILABLE, not 404."""
+    _, gated = server.dataplane.registry.predictor("gated")
+    assert isinstance(gated, Gated)
+    try:
+        sent = asyncio.create_task(served.post("/v2/pipelines/gate-first/infer", json=BODY))
+        assert await asyncio.to_thread(gated.entered.wait, 10)
+        assert (await served.post("/v2/repository/models/after-gate/unload")).status_code == 200
+    finally:
+        gated.gate.set()
+    answer = await sent
+    assert (answer.status_code, answer.json()) == (
+        503,
+        {
+            "error": "pipeline 'gate-first' step 'after-gate' (model 'after-gate'): "
+            "model 'after-gate' is unloaded"
+        },
+    )
+    later = await served.post("/v2/pipelines/gate-first/infer", json=BODY)
+    assert later.status_code == 503
 
 
 async def test_a_pipeline_past_its_timeout_parameter_is_named_as_a_pipeline(
