@@ -95,6 +95,8 @@ class Monitor:
         self.reported: set[RequestContext] = set()
         """The requests in flight when the listeners closed: each is logged at INFO as it
         finishes (the shutdown report)."""
+        self.cut = 0
+        """How many of those the server cancelled unfinished (at the end of the grace)."""
 
     def begin(self, context: RequestContext) -> None:
         """The request of `context` is in flight."""
@@ -129,6 +131,7 @@ class Monitor:
         series.observe((ended - started) / 1e9)
         if self.reported and context in self.reported:
             self.reported.discard(context)
+            self.cut += outcome == CANCELLED and not context.cancelled  # not by its client
             self._log(context, key, ended, logging.INFO, "finished in-flight request")
         elif log.isEnabledFor(self.request_level):
             self._log(context, key, ended, self.request_level, "request")

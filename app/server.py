@@ -202,8 +202,9 @@ class Server:
             grace,
         )
         await stopped
-        if monitor.inflight:
-            log.warning("shutdown: %s requests did not finish", monitor.describe_inflight())
+        cut = monitor.cut + len(monitor.inflight)
+        if cut:
+            log.warning("shutdown: %d requests did not finish within %gs and were cut", cut, grace)
         else:
             log.info("shutdown: every request in flight has finished")
         await self.registry.unload_all()

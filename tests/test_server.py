@@ -236,6 +236,33 @@ async def test_a_cancelled_grpc_unload_still_unloads(gated_server: tuple[Server,
     assert "is unloaded" in answer.json()["error"]
 
 
+async def test_a_request_still_running_after_the_grace_is_answered_503(
+    gated_server: tuple[Server, Gated], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, _ = gated_server
+    caplog.set_level(logging.INFO)
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as client,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel,
+    ):
+        in_flight = asyncio.create_task(client.post("/v2/models/gated/infer", json=BODY))
+        request = pb.ModelInferRequest(model_name="gated")
+        request.inputs.add(name="x", datatype="INT8", shape=[1]).contents.int_contents.append(1)
+        call = Stub(channel).ModelInfer(request)
+        await until(lambda: len(server.dataplane.monitor.inflight) == 2)
+        await server.stop(grace=0.3)
+        answer = await in_flight
+        with pytest.raises(grpc.aio.AioRpcError) as cut:
+            await call
+    assert answer.status_code == 503
+    assert answer.json() == {"error": "the server shut down before the request finished"}
+    assert cut.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
+    logged = [r.getMessage() for r in caplog.records]
+    assert "shutdown: 2 requests did not finish within 0.3s and were cut" in logged
+    assert "shutdown: every request in flight has finished" not in logged
+
+
 # New connections race the listeners' close here. Now and then (about 1 run in 15) a socket
 # that asyncio accepted in that race is dropped unclosed: after the stop, uvicorn's connection
 # set is empty and the socket is only found by the garbage collector. The test collects it

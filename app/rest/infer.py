@@ -21,6 +21,7 @@ from app.protocol.codecs.messages import (
     parse_header_length,
     payload_from_body,
 )
+from app.protocol.errors import Unavailable
 from app.protocol.payload import Answer, Payload
 from app.resolver import target_of
 from app.rest.disconnects import Disconnects
@@ -78,6 +79,10 @@ class InferEndpoint:
         except asyncio.CancelledError:
             if context.cancelled and not task.uncancel():
                 return  # the client is gone: nothing to answer
+            if self.dataplane.stopping and not task.uncancel():  # cut at the end of the grace
+                error = Unavailable("the server shut down before the request finished")
+                await send_error(send, error, "POST", scope["path"], _echo(context))
+                return
             raise
         except Exception as error:
             await send_error(send, error, "POST", scope["path"], _echo(context))
