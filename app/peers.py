@@ -3,14 +3,17 @@
 Each worker also serves its REST app on a private port (127.0.0.1, picked by the system) and
 writes that port to a file named by its pid in the folder the supervisor gave it. A repository
 load or unload through any worker is passed on to the others (through their private ports)
-before it is answered; statistics and metrics are gathered from all of them and summed. What
-a worker answers on its private port concerns itself only (`answering_a_peer`), so nothing
-goes round."""
+before it is answered, and written down in the folder, so that a worker started later (after
+one died) serves what the others serve (`Peers.startup`); statistics and metrics are gathered
+from all of them and summed. What a worker answers on its private port concerns itself only
+(`answering_a_peer`), so nothing goes round."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import json
 import os
 from contextvars import ContextVar
 from pathlib import Path
@@ -23,6 +26,10 @@ from app.metrics import merged_text
 from app.protocol.errors import PredictorError
 from app.protocol.types import ModelStatistics, ModelStatisticsResponse
 from app.stats import merged
+
+_CHANGES = "repository-changes.json"
+"""The file, in the workers' folder, of the loads and unloads asked through the repository
+API: {name: "load" or "unload"}, the latest last."""
 
 answering_a_peer: ContextVar[bool] = ContextVar("answering_a_peer", default=False)
 """True while a worker answers another worker (on its private port)."""
@@ -70,11 +77,47 @@ class Peers:
                     found.append(int(path.read_text()))
         return found
 
+    def remember(self, name: str, action: str) -> None:
+        """Write down that `name` (a model, or `p.pipeline`) was loaded or unloaded (`action`)
+        through the repository API, for the workers that start later."""
+        with open(self.folder / f"{_CHANGES}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers write it too
+            changes = self.changes()
+            changes.pop(name, None)
+            changes[name] = action
+            written = self.folder / f"{_CHANGES}.{os.getpid()}"
+            written.write_text(json.dumps(changes))
+            written.replace(self.folder / _CHANGES)
+
+    def changes(self) -> dict[str, str]:
+        """The loads and unloads asked through the repository API so far (`remember`)."""
+        with contextlib.suppress(FileNotFoundError):
+            found: dict[str, str] = json.loads((self.folder / _CHANGES).read_text())
+            return found
+        return {}
+
+    def startup(self, names: list[str] | None, models: list[str]) -> tuple[list[str], set[str]]:
+        """For a worker starting, after what the repository API changed since the server
+        started: the models to load (`names` as --load-models gives them, None for all of the
+        repository's `models`), and what was unloaded (models, and pipelines as
+        `p.pipeline`)."""
+        chosen = list(models if names is None else names)
+        changes = self.changes()
+        unloaded = {name for name, action in changes.items() if action == "unload"}
+        chosen = [name for name in chosen if name not in unloaded]
+        chosen += [
+            name
+            for name, action in changes.items()
+            if action == "load" and name in models and name not in chosen
+        ]
+        return chosen, unloaded
+
     async def repository(self, name: str, action: str) -> None:
-        """Load or unload (`action`) model `name` on every other worker; PredictorError naming
-        the workers where it failed."""
+        """Load or unload (`action`) model `name` on every other worker, and remember it for
+        those that start later; PredictorError naming the workers where it failed."""
         if answering_a_peer.get():
             return
+        self.remember(name, action)
         path = f"/v2/repository/models/{quote(name, safe='')}/{action}"
         answers = await self._each("POST", path)
         failed = [f"{port}: {text}" for port, status, text in answers if status != 200]

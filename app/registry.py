@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from app.client.interface import InferenceClient
@@ -49,10 +50,14 @@ class ModelRegistry:
         """The model folders of the repository, by model name."""
         return {folder.name: folder for folder in model_folders(self.repository)}
 
-    async def load_repository(self, names: list[str] | None = None) -> None:
+    async def load_repository(
+        self, names: list[str] | None = None, unloaded: Collection[str] = ()
+    ) -> None:
         """Load the named models (every model folder when None), explainers after the
-        others; failures are recorded."""
+        others; failures are recorded. Those `unloaded` are reported so (by the repository
+        API, in another worker of --workers)."""
         found = self.folders()
+        self._unloaded.update(name for name in unloaded if name in found)
         chosen = sorted(found) if names is None else names
         unknown = [name for name in chosen if name not in found]
         if unknown:

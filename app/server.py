@@ -132,13 +132,17 @@ class Server:
         """Listen on every port (readiness is 503 meanwhile), then load the models."""
         names = self.settings.startup_models()
         self._check_names(names)
+        unloaded: set[str] = set()
+        if self.dataplane.peers is not None:  # a worker: serve what the others serve now
+            models = sorted(self.registry.folders())
+            names, unloaded = self.dataplane.peers.startup(names, models)
         for listener in self.listeners:  # every port taken before anything is logged
             listener.bind()
         for listener in self.listeners:
             port = await listener.start()
             log.info(listener.announce.format(address=f"{self.settings.host}:{port}"))
-        await self.registry.load_repository(names)
-        await self.dataplane.pipelines.load_repository()
+        await self.registry.load_repository(names, unloaded)
+        await self.dataplane.pipelines.load_repository(unloaded)
         if self._peer is not None and self.dataplane.peers is not None:
             self.dataplane.peers.register(self._peer.port)
         self.dataplane.mark_started()

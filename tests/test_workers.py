@@ -21,7 +21,7 @@ from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
 from tests.client.servers import free_port
 from tests.process import ServerProcess, running
-from tests.repo import add_model
+from tests.repo import add_model, add_pipeline
 
 pytestmark = pytest.mark.slow
 BODY = {"inputs": [{"name": "x", "shape": [1], "datatype": "INT8", "data": [1]}]}
@@ -32,10 +32,12 @@ def workers(tmp_path: Path) -> Iterator[ServerProcess]:
     repo = tmp_path / "models"
     add_model(repo, "pid", "tests.toys:Pid")
     add_model(repo, "later", "tests.toys:Echo")
+    add_model(repo, "echo", "tests.toys:Echo")
+    add_pipeline(repo, "chain", {"steps": [{"name": "echo"}], "output": {"steps": ["echo"]}})
     http, grpc_port = free_port(), free_port()
     argv = [sys.executable, "-m", "app", "serve", str(repo), "--host", "127.0.0.1"]
     argv += ["--http-port", str(http), "--grpc-port", str(grpc_port), "--workers", "2"]
-    argv += ["--load-models", "pid"]
+    argv += ["--load-models", "pid,echo"]
     with running(argv) as server:
         server.http_port, server.grpc_port = http, grpc_port
         _every_worker_ready(server)
@@ -110,6 +112,10 @@ def _answering(server: ServerProcess, tries: int = 30) -> set[int]:
 
 def test_a_killed_worker_is_started_again(workers: ServerProcess) -> None:
     first = _pids_until(workers, 2)
+    with httpx.Client(base_url=workers.url) as client:  # what the new worker must serve too
+        assert client.post("/v2/repository/models/later/load").status_code == 200
+        assert client.post("/v2/repository/models/echo/unload").status_code == 200
+        assert client.post("/v2/repository/models/chain.pipeline/unload").status_code == 200
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 30
@@ -121,6 +127,17 @@ def test_a_killed_worker_is_started_again(workers: ServerProcess) -> None:
     assert len(now) == 2
     assert len(now - first) == 1, (first, now)  # the one started again
     assert "exited with -9" in workers.log
+    _every_worker_ready(workers)
+    assert _ready_everywhere(workers, "later") == {200}
+    assert _ready_everywhere(workers, "echo") == {400}
+    assert _ready_everywhere(workers, "chain.pipeline") == {404}
+    with httpx.Client(base_url=workers.url) as client:
+        for _ in range(20):
+            answer = client.post("/v2/models/echo/infer", json=BODY)
+            assert (answer.status_code, answer.json()) == (
+                404,
+                {"error": "model 'echo' is unloaded"},
+            )
 
 
 def test_sigterm_drains_every_worker(workers: ServerProcess) -> None:
@@ -169,7 +186,8 @@ def test_statistics_count_every_workers_requests(workers: ServerProcess) -> None
         every = client.get("/v2/models/stats").json()["model_stats"]
     assert stats["inference_count"] == stats["execution_count"] == 30
     assert stats["inference_stats"]["success"]["count"] == 30
-    assert [(s["name"], s["inference_count"]) for s in every] == [("pid", 30)]
+    counts = [(s["name"], s["inference_count"]) for s in every]
+    assert counts == [("echo", 0), ("pid", 30), ("chain.pipeline", 0)]
     with httpx.Client(base_url=workers.url) as client:
         metrics = client.get("/metrics").text
     (line,) = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 import yaml
@@ -49,10 +50,13 @@ class Pipelines:
             if (child / PIPELINE_FILE).is_file()
         }
 
-    async def load_repository(self) -> None:
-        """Load every pipeline folder at start-up; failures are recorded with their reason
-        (and keep the server unready, as a model's do)."""
+    async def load_repository(self, unloaded: Collection[str] = ()) -> None:
+        """Load every pipeline folder at start-up, but those `unloaded` (as `p.pipeline`) by
+        the repository API; failures are recorded with their reason (and keep the server
+        unready, as a model's do)."""
         for name in self.folders():
+            if f"{name}.pipeline" in unloaded:
+                continue
             with contextlib.suppress(OIPError):
                 await self.load(name, startup=True)
 
