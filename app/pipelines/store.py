@@ -36,6 +36,9 @@ class Pipelines:
         self.inspection = inspection or Inspection()
         self._entries: dict[str, ModelVersion] = {}
         self._specs: dict[str, PipelineSpec] = {}
+        self._steps: dict[str, list[ModelVersion]] = {}
+        """By pipeline, its steps' model versions found ready by the last request: while each
+        is READY, every step is (a ready version is retired before it leaves the registry)."""
         self._fingerprints: dict[str, object] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -80,6 +83,7 @@ class Pipelines:
                 log.error("pipeline %s: %s", name, error.message)
                 raise
             self._specs[name] = spec
+            self._steps.pop(name, None)
             try:
                 fresh.plan = PipelinePlan(spec, self._client(), self.inspection)
             except OIPError as error:
@@ -159,6 +163,7 @@ class Pipelines:
             await entry.drain(self.models.grace)
             entry.state, entry.reason, entry.plan = ModelState.UNAVAILABLE, "unloaded", None
             self._specs.pop(name, None)
+            self._steps.pop(name, None)
             self._fingerprints.pop(name, None)
 
     def entries(self) -> list[ModelVersion]:
@@ -185,14 +190,23 @@ class Pipelines:
         if entry.state is not ModelState.READY or entry.plan is None:
             why = f": {entry.reason}" if entry.reason else ""
             raise ModelNotReady(f"pipeline {name!r} is {entry.state.value.lower()}{why}")
+        steps = self._steps.get(name)
+        if steps is None or any(step.state is not ModelState.READY for step in steps):
+            self._steps[name] = self._ready_steps(name)
+        return entry
+
+    def _ready_steps(self, name: str) -> list[ModelVersion]:
+        """The model version each step of pipeline `name` calls; ModelNotReady naming the
+        first step that is not ready."""
+        found = []
         for step in self._specs[name].steps:
             try:
-                self.models.predictor(step)
+                found.append(self.models.predictor(step)[0])
             except OIPError as error:
                 raise ModelNotReady(
                     f"pipeline {name!r} is not ready: step {step!r}: {error.message}"
                 ) from None
-        return entry
+        return found
 
     def spec(self, name: str) -> PipelineSpec:
         """The spec of loaded pipeline `name`; NotFound if it is not loaded."""
