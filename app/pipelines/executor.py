@@ -60,6 +60,8 @@ class Run:
 
     async def answer(self) -> list[Tensor]:
         """The output join's tensors, once it is satisfied."""
+        if self.pipeline.sequential:
+            return await self._in_sequence()
         changed: Iterable[str] = self.pipeline.readers[self.pipeline.name]
         try:
             while True:
@@ -81,6 +83,20 @@ class Run:
                 task = asyncio.ensure_future(call)
                 _BACKGROUND.add(task)
                 task.add_done_callback(_finished_in_background)
+
+    async def _in_sequence(self) -> list[Tensor]:
+        """What the loop of `answer` does for a sequential pipeline, without its scheduling:
+        each step's join, evaluated once the step before has answered, is then final."""
+        for name in self.pipeline.steps:
+            status, tensors = self.joins.evaluate(name, exact=False)
+            if status is not Status.READY:  # it never runs, nor do the steps after it
+                raise self._unsatisfied()
+            self.joins.start(name, tensors)
+            self.joins.set(name, OUTPUTS, await self._call(name, tensors))
+        status, tensors = self.joins.evaluate(OUTPUT, exact=False)
+        if status is not Status.READY:
+            raise self._unsatisfied()
+        return tensors
 
     def _start_ready_steps(self, candidates: Iterable[str]) -> None:
         """Start the `candidates` whose joins fire, then the steps that take the inputs of

@@ -74,9 +74,20 @@ def pipeline_spec(manifest: object, folder: str) -> PipelineSpec:
         downstream=downstream,
         windows=tuple((where, ms) for where, ms in windows if ms is not None),
         woken=woken,
+        sequential=_sequential(name, steps, output),
     )
     check_graph(pipeline)
     return pipeline
+
+
+def _sequential(pipeline: str, steps: dict[str, Step], output: Output) -> bool:
+    """See `PipelineSpec.sequential`."""
+    before = (pipeline, INPUTS)
+    for step in steps.values():
+        if step.triggers or any((ref.source, ref.side) != before for ref in step.inputs):
+            return False
+        before = (step.name, OUTPUTS)
+    return all((ref.source, ref.side) == before for ref in output.steps)
 
 
 def _mapping(value: object, what: str) -> dict[str, Any]:

@@ -98,3 +98,7 @@ class PipelineSpec:
     woken: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The steps each step's answer can make ready: its readers, and the `outer` joins after
     it (which wait until every step before them is done)."""
+    sequential: bool = False
+    """Whether each step reads only the one before it (the first: the pipeline's inputs),
+    with no triggers, and the output only the last: then the steps run one after the
+    other, each once, each join evaluated once, when the step before has answered."""
