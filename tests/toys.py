@@ -355,14 +355,15 @@ class Doubling(ExplainerMethod):
 
 
 class Shaped(Predictor):
-    """Answers `parameters['output']` (default "y") as zeros of `parameters['dtype']`
-    (default float32) and `parameters['shape']` (default [3, 2]): right or wrong against
-    what the settings declare."""
+    """Answers `parameters['output']` (default "y") as `parameters['fill']` (default 0) in
+    `parameters['dtype']` (default float32) and `parameters['shape']` (default [3, 2]):
+    right or wrong against what the settings declare."""
 
     async def predict(self, inputs: Tensors) -> Tensors:
         parameters = self.settings.parameters
         dtype, shape = parameters.get("dtype", "float32"), parameters.get("shape", [3, 2])
-        return {str(parameters.get("output", "y")): np.zeros(shape, dtype=dtype)}
+        filled = np.full(shape, parameters.get("fill", 0), dtype=dtype)
+        return {str(parameters.get("output", "y")): filled}
 
 
 class Responding(Predictor):

@@ -35,13 +35,16 @@ def repository(tmp_path: Path) -> Path:
         outputs=[tensor("a", "INT64", [-1]), tensor("b", "FP32", [-1, 2])],
     )
     add_model(repo, "words", "tests.toys:Echo")
+    add_model(repo, "fixed-bytes", "tests.toys:Shaped", parameters={"dtype": "S3", "fill": "abc"})
     return repo
 
 
 async def test_liveness_models_and_readiness(served: httpx.AsyncClient) -> None:
     assert (await served.get("/")).json() == {"status": "alive"}
     listed = await served.get("/v1/models")
-    assert listed.json() == {"models": ["argmax", "iris", "iris-explainer", "pair", "words"]}
+    assert listed.json() == {
+        "models": ["argmax", "fixed-bytes", "iris", "iris-explainer", "pair", "words"]
+    }
     ready = await served.get("/v1/models/iris")
     assert (ready.status_code, ready.json()) == (200, {"name": "iris", "ready": True})
     unknown = await served.get("/v1/models/nope")
@@ -66,6 +69,14 @@ async def test_predict_answers_what_v2_does(served: httpx.AsyncClient) -> None:
         predictions = np.array(answer.json()["predictions"])
         np.testing.assert_allclose(predictions, expected, rtol=1e-6)
         assert predictions.argmax(axis=1).tolist() == IRIS_CLASSES
+
+
+async def test_bytes_answered_as_a_numpy_bytes_array(served: httpx.AsyncClient) -> None:
+    answer = await served.post("/v1/models/fixed-bytes:predict", json={"instances": [1]})
+    assert (answer.status_code, answer.json()) == (
+        200,
+        {"predictions": [["abc", "abc"], ["abc", "abc"], ["abc", "abc"]]},
+    )
 
 
 async def test_objects_per_row_feed_several_inputs(served: httpx.AsyncClient) -> None:

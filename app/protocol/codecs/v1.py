@@ -117,7 +117,7 @@ def predictions_body(outputs: list[Output]) -> bytes:
 def _rows(array: np.ndarray) -> list[Any]:
     if array.ndim == 0:
         return [_text(array.item())]
-    if array.dtype.kind == "O":
+    if array.dtype.kind in "OS":  # BYTES: objects, or numpy bytes
         return [_text(row) for row in array.tolist()]
     return list(array.tolist())
 
