@@ -49,9 +49,13 @@ def make_input(spec: str, declared: dict[str, MetadataTensor]) -> InferInput:
     datatype = shape = None
     if isinstance(value, dict):
         datatype, shape, value = value.get("datatype"), value.get("shape"), value.get("data")
-    array = np.asarray(value)
     if datatype is None and name in declared:
         datatype = declared[name].datatype.value
+    if datatype is not None and not isinstance(value, np.ndarray):  # JSON, read as datatype
+        if shape is None:
+            shape = list(np.asarray(value, dtype=object).shape)
+        return InferInput(name, shape, datatype, value)
+    array = np.asarray(value)
     if datatype is None:
         found = from_dtype(array.dtype)
         if found is None:

@@ -69,6 +69,21 @@ async def test_inline_json_several_inputs_and_outputs(server: Server) -> None:
     ]
 
 
+async def test_json_values_are_read_as_their_datatype(server: Server) -> None:
+    """Not through a float64 array: the largest UINT64 stays exact."""
+    url = f"http://127.0.0.1:{server.http_port}"
+    big = 18446744073709551615
+    given = orjson.dumps({"datatype": "UINT64", "data": [1, big]}).decode()
+    code, out, err = await oipserve(url, "echo", "-i", f"x={given}", "--json")
+    assert code == 0, err
+    assert orjson.loads(out)["outputs"] == [
+        {"name": "x", "datatype": "UINT64", "shape": [2], "data": [1, big]}
+    ]
+    code, _, err = await oipserve(url, "echo", "-i", 'x={"datatype": "UINT64", "data": [-1]}')
+    assert code == 1
+    assert "InvalidInput: tensor 'x': values from -1 to -1 are out of range for UINT64" in err
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
