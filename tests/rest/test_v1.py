@@ -35,6 +35,13 @@ def repository(tmp_path: Path) -> Path:
         outputs=[tensor("a", "INT64", [-1]), tensor("b", "FP32", [-1, 2])],
     )
     add_model(repo, "words", "tests.toys:Echo")
+    add_model(
+        repo,
+        "floats",
+        "tests.toys:Echo",
+        inputs=[tensor("b", "FP32", [-1, 2])],
+        outputs=[tensor("b", "FP32", [-1, 2])],
+    )
     add_model(repo, "fixed-bytes", "tests.toys:Shaped", parameters={"dtype": "S3", "fill": "abc"})
     return repo
 
@@ -43,7 +50,7 @@ async def test_liveness_models_and_readiness(served: httpx.AsyncClient) -> None:
     assert (await served.get("/")).json() == {"status": "alive"}
     listed = await served.get("/v1/models")
     assert listed.json() == {
-        "models": ["argmax", "fixed-bytes", "iris", "iris-explainer", "pair", "words"]
+        "models": ["argmax", "fixed-bytes", "floats", "iris", "iris-explainer", "pair", "words"]
     }
     ready = await served.get("/v1/models/iris")
     assert (ready.status_code, ready.json()) == (200, {"name": "iris", "ready": True})
@@ -189,3 +196,25 @@ async def test_the_projects_client_speaks_v1(server: Server) -> None:
         assert explanation["meta"]["name"] == "occlusion"
         with pytest.raises(ModelNotFound, match="model 'nope' not found"):
             await client.infer(InferRequest("nope", [tensor]))
+
+
+async def test_the_v1_client_reads_null_as_nan_and_large_integers_exactly(
+    server: Server,
+) -> None:
+    config = RESTConfig(protocol="v1", retries=0)
+    async with InferenceRESTClient(f"http://127.0.0.1:{server.http_port}", config) as client:
+        with_nan = InferInput.of_array("b", np.array([[1.0, np.nan]], dtype=np.float32))
+        ints = InferInput.of_array("x", np.array([1, 2**64 - 1], dtype=np.uint64))
+        assert with_nan is not None
+        assert ints is not None
+        answer = await client.infer(InferRequest("floats", [with_nan]))
+        predictions = answer.get_output_by_name("predictions")
+        assert predictions is not None
+        np.testing.assert_array_equal(predictions.as_numpy(), [[1.0, np.nan]])
+        answer = await client.infer(InferRequest("words", [ints]))
+        predictions = answer.get_output_by_name("predictions")
+        assert predictions is not None
+        assert (predictions.datatype, predictions.as_numpy().tolist()) == (
+            "UINT64",
+            [1, 2**64 - 1],
+        )

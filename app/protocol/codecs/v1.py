@@ -87,7 +87,7 @@ def payload_from_v1(message: dict[str, Any], declared: list[Declared]) -> Payloa
 def _column(values: list[Any], datatype: Datatype | None, what: str) -> np.ndarray:
     """The array of one input's rows, of `datatype` (inferred from the values when None)."""
     try:
-        probe = np.array(values)
+        probe = _array_of(values)
     except (ValueError, TypeError, OverflowError):
         raise InvalidInput(f"{what}: the instances are ragged or mix kinds of values") from None
     if datatype is None:
@@ -97,6 +97,19 @@ def _column(values: list[Any], datatype: Datatype | None, what: str) -> np.ndarr
         if datatype is None:
             raise InvalidInput(f"{what}: the instances hold no numbers, booleans or strings")
     return array_from_json(values, list(probe.shape), datatype, what)
+
+
+def _array_of(values: list[Any]) -> np.ndarray:
+    """numpy's array of JSON values, but integers above 2**63 - 1 as UINT64 (numpy makes
+    integers mixing in such values float64, rounded)."""
+    array = np.array(values)
+    if array.dtype.kind == "f" and array.size and array.max() >= 2**63:
+        flat = values
+        while flat and isinstance(flat[0], list):
+            flat = [value for row in flat for value in row]
+        if all(type(value) is int for value in flat):
+            return np.array(values, dtype=np.uint64)
+    return array
 
 
 def predictions_body(outputs: list[Output]) -> bytes:
@@ -155,9 +168,12 @@ def predictions_array(message: object, what: str) -> np.ndarray:
     tensor (objects per row, ragged rows)."""
     if not isinstance(message, dict) or PREDICTIONS not in message:
         raise InvalidResponse(f"{what}: the v1 answer has no {PREDICTIONS!r}")
+    predictions = message[PREDICTIONS]
     try:
-        array = np.array(message[PREDICTIONS])
-    except ValueError:
+        array = _array_of(predictions)
+        if array.dtype.kind == "O":  # null among numbers is NaN, as in v2
+            array = np.array(predictions, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
         raise InvalidResponse(f"{what}: the v1 predictions are not a tensor") from None
     datatype = from_dtype(array.dtype)
     if datatype is None or array.dtype.kind == "O":
