@@ -49,9 +49,16 @@ class TextFormatter(logging.Formatter):
         fields = _call_fields(record)
         if not fields:
             return line
-        detail = " ".join(f"{key}={value}" for key, value in fields.items())
+        detail = " ".join(f"{key}={_one_line(value)}" for key, value in fields.items())
         head, newline, rest = line.partition("\n")
         return f"{head} [{detail}]{newline}{rest}"
+
+
+def _one_line(value: object) -> str:
+    """A field's value, escaped as Python writes it when it holds a line break or another
+    character that is not printable (a Kafka header may hold anything)."""
+    text = str(value)
+    return text if text.isprintable() else ascii(text)
 
 
 class JSONFormatter(logging.Formatter):

@@ -48,6 +48,14 @@ def test_lines_inside_a_call_carry_its_id_and_model() -> None:
     assert text.endswith("hello there [request_id=req-7 model=iris protocol=rest]")
 
 
+def test_a_field_holding_a_line_break_stays_on_its_line() -> None:
+    """A Kafka header may hold anything: a request id cannot forge a log line."""
+    record = _record("request done", request_id="r1\n2026-12-05 INFO forged: hi", model="m")
+    text = TextFormatter().format(record)
+    assert text.splitlines() == [text]
+    assert text.endswith("request done [request_id='r1\\n2026-12-05 INFO forged: hi' model=m]")
+
+
 def test_explicit_fields_win_and_exceptions_are_kept() -> None:
     try:
         raise ValueError("bad")
