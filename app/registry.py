@@ -26,7 +26,13 @@ from app.model_settings import (
     version_key,
 )
 from app.predictors.base import Predictor
-from app.protocol.errors import ModelNotFound, ModelNotReady, NotFound, PredictorError
+from app.protocol.errors import (
+    InvalidInput,
+    ModelNotFound,
+    ModelNotReady,
+    NotFound,
+    PredictorError,
+)
 from app.resolver import Kind, Target, target_of
 from app.versions import ModelState, ModelVersion
 
@@ -93,7 +99,10 @@ class ModelRegistry:
                     for s in read_model_folder(folder)
                 ]
             except (ModelSettingsError, OSError) as error:
-                return [self._settings_failed(name, current, str(error), startup)]
+                why = self._settings_failed(name, current, str(error), startup)
+                if isinstance(error, ModelSettingsError) and not startup:  # the user's to fix
+                    raise InvalidInput(f"model {name!r} cannot be loaded: {why}") from None
+                return [why]
             for entry in fresh:
                 old = current.get(entry.version)
                 replaced = old or current.get("")  # "" stands for a folder that failed to read

@@ -11,7 +11,7 @@ import pytest
 
 from app.dataplane import DataPlane
 from app.model_settings import ModelSettingsError
-from app.protocol.errors import ModelNotFound, ModelNotReady, PredictorError
+from app.protocol.errors import InvalidInput, ModelNotFound, ModelNotReady, PredictorError
 from app.protocol.types import InferenceResponse
 from app.registry import ModelRegistry
 from app.versions import ModelState
@@ -198,7 +198,7 @@ async def test_failed_reload_keeps_the_old_build_serving_and_says_why(
     assert "weights.bin is missing" in entry.reason
     assert await output_value(plane, "scale") == 2.0
     (folder / "model-settings.json").write_text("{broken")
-    with pytest.raises(PredictorError, match="is not valid JSON"):
+    with pytest.raises(InvalidInput, match=r"model 'scale' cannot be loaded: .* is not valid JSON"):
         await plane.registry.load("scale")
     assert await output_value(plane, "scale") == 2.0
 

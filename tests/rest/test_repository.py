@@ -14,6 +14,8 @@ from tests.repo import add_model
 @pytest.fixture
 def repository(repository: Path) -> Path:
     add_model(repository, "broken", "tests.toys:BadLoad")
+    (repository / "garbled").mkdir()
+    (repository / "garbled" / "model-settings.json").write_text("{not json")
     return repository
 
 
@@ -97,6 +99,7 @@ async def test_a_list_body_on_load_is_400(rest: httpx.AsyncClient) -> None:
         ("/models/nope/load", {}, 404, "model 'nope' has no folder with a model-settings.json"),
         ("/models/nope/unload", {}, 404, "model 'nope' not found"),
         ("/models/broken/load", {}, 500, "model 'broken' failed to load: version '1': File"),
+        ("/models/garbled/load", {}, 400, "model 'garbled' cannot be loaded: "),
         ("/models/iris/load", {"parameters": {"config": "{}"}}, 501, "load parameter 'config'"),
         ("/models/iris/load", {"parameters": 3}, 400, "invalid request: parameters: "),
     ],
