@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from app.server import Server
+from tests.client.servers import free_port
 from tests.kafka.broker import Reader, producer, serving
 from tests.process import oipserve
 from tests.repo import add_tfsimples
@@ -154,3 +155,15 @@ async def test_a_url_or_kafka_is_needed(args: list[str], message: str) -> None:
     code, _, err = await oipserve(*args)
     assert code == 2
     assert message in err
+
+
+async def test_an_absent_broker_is_one_clear_line() -> None:
+    absent = f"127.0.0.1:{free_port()}"
+    for command in (
+        ["pipeline", "inspect", "--kafka", absent, "p", "--request-id", "r"],
+        ["infer", "--kafka", absent, "scale", "-i", SCALE_INPUT],
+    ):
+        code, _, err = await oipserve(*command)
+        assert code == 1
+        assert f"cannot reach the Kafka brokers at {absent}" in err
+        assert "Unclosed" not in err, err

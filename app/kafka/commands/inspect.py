@@ -125,10 +125,10 @@ async def inspect(options: dict[str, Any]) -> str:
         raise ValueError(f"--offset takes a number of records, 1 or more, got {count}")
     topics = Topics(settings.topic_prefix, settings.namespace)
     pipeline, request_id = split_path(path)[0], options["request_id"]
-    reader = consumer(settings)
     try:
         async with asyncio.timeout(READ_SECONDS):
             partitions = await _partitions(settings, topics, path)
+            reader = consumer(settings)  # made once the brokers answered: else never closed
             async with started(settings, reader):
                 records = await _tail(reader, partitions, count) if partitions else []
     except TimeoutError:
