@@ -101,12 +101,12 @@ class DataPlane(Extensions):
         )
 
     async def model_ready(self, target: Target) -> bool:
-        """Whether the target serves (False for a model folder not loaded); NotFound for a
-        target the server does not know."""
+        """Whether the target serves (False for a model or pipeline folder not loaded);
+        NotFound for a target the server does not know."""
         name = target.name
-        known = self.registry.known(name)
-        if target.kind is Kind.MODEL and not known and name in self.registry.folders():
-            return False  # a model folder, not loaded
+        store = self.pipelines if target.kind is Kind.PIPELINE else self.registry
+        if target.kind is not Kind.EXPLAINER and not store.known(name) and name in store.folders():
+            return False  # a folder of the repository, not loaded
         try:
             self._serving(target)
         except ModelNotReady:

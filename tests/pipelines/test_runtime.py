@@ -411,3 +411,5 @@ async def test_a_pipeline_reloads_when_its_manifest_changes(
     assert answer.json()["outputs"][0]["data"] == [11.0, 12.0]
     assert (await served.post("/v2/repository/models/chained.pipeline/unload")).status_code == 200
     assert (await served.post("/v2/pipelines/chained/infer", json=BODY)).status_code == 404
+    ready = await served.get("/v2/pipelines/chained/ready")  # known (its folder), not ready
+    assert (ready.status_code, ready.json()) == (400, {"name": "chained", "ready": False})
