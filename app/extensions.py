@@ -96,14 +96,19 @@ class Extensions:
 
     async def _change(self, name: str, action: str) -> None:
         """Load or unload `name` here, then in the other workers."""
+        await self.change_here(name, action)
+        if self.peers is not None:
+            await self.peers.repository(name, action)
+
+    async def change_here(self, name: str, action: str) -> None:
+        """Load or unload (`action`) model `name` (pipeline `p` as `p.pipeline`) in this
+        process only."""
         target = target_of(name)
         if target.kind is Kind.PIPELINE:
             store = self.pipelines
             await (store.load(target.name) if action == "load" else store.unload(target.name))
         else:
             await (self.registry.load(name) if action == "load" else self.registry.unload(name))
-        if self.peers is not None:
-            await self.peers.repository(name, action)
 
 
 _changing: set[asyncio.Future[None]] = set()

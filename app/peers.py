@@ -56,6 +56,8 @@ class Peers:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.me = self.folder / str(os.getpid())
+        self._adopted: dict[str, str] = {}
+        """The changes `startup` read."""
 
     def register(self, port: int) -> None:
         self.me.write_text(str(port))
@@ -102,7 +104,7 @@ class Peers:
         repository's `models`), and what was unloaded (models, and pipelines as
         `p.pipeline`)."""
         chosen = list(models if names is None else names)
-        changes = self.changes()
+        changes = self._adopted = self.changes()
         unloaded = {name for name, action in changes.items() if action == "unload"}
         chosen = [name for name in chosen if name not in unloaded]
         chosen += [
@@ -111,6 +113,12 @@ class Peers:
             if action == "load" and name in models and name not in chosen
         ]
         return chosen, unloaded
+
+    def missed(self) -> list[tuple[str, str]]:
+        """The changes written since `startup` read them (while this worker loaded, before
+        the others could tell it): to make once it is registered."""
+        adopted = self._adopted
+        return [(name, act) for name, act in self.changes().items() if adopted.get(name) != act]
 
     async def repository(self, name: str, action: str) -> None:
         """Load or unload (`action`) model `name` on every other worker, and remember it for

@@ -21,6 +21,7 @@ from app.kafka.settings import KafkaSettings
 from app.memory import tune_malloc
 from app.model_settings import ModelSettingsError
 from app.peers import PeerApp, Peers
+from app.protocol.errors import OIPError
 from app.registry import ModelRegistry
 from app.rest import create_app, create_metrics_app
 from app.rest.server import HTTPListener
@@ -145,6 +146,9 @@ class Server:
         await self.dataplane.pipelines.load_repository(unloaded)
         if self._peer is not None and self.dataplane.peers is not None:
             self.dataplane.peers.register(self._peer.port)
+            for name, action in self.dataplane.peers.missed():
+                with contextlib.suppress(OIPError):  # what failed is in the index
+                    await self.dataplane.change_here(name, action)
         self.dataplane.mark_started()
         await self._report_models()
 

@@ -19,6 +19,7 @@ from grpc_health.v1.health_pb2_grpc import HealthStub
 from app.grpc.generated import open_inference_pb2 as pb
 from app.grpc.service import Stub
 from app.model_settings import ModelSettingsError
+from app.peers import Peers
 from app.server import Server
 from app.settings import ServerSettings
 from tests.payloads import IRIS_CLASSES, iris_request
@@ -71,6 +72,30 @@ async def test_not_ready_while_models_load(tmp_path: Path, gate: threading.Event
         ready = await client.get("/v2/health/ready")
         assert (ready.status_code, ready.json()) == (200, {"ready": True})
         assert (await Stub(channel).ServerReady(pb.ServerReadyRequest())).ready
+    await server.stop(grace=1)
+
+
+async def test_a_worker_makes_the_changes_written_while_it_loaded(
+    tmp_path: Path, gate: threading.Event
+) -> None:
+    """--workers: what another worker's repository API changed after this worker read the
+    changes, before it registered (so before the others could tell it), is made then."""
+    repo, folder = tmp_path / "models", tmp_path / "workers"
+    add_model(repo, "slow", "tests.toys:GatedLoad")
+    add_model(repo, "echo", "tests.toys:Echo")
+    folder.mkdir()
+    settings = ServerSettings(
+        model_repository=repo, host="127.0.0.1", http_port=0, grpc_port=0, peers_dir=folder
+    )
+    server = Server(settings)
+    starting = asyncio.create_task(server.start())
+    await until(lambda: server.registry.known("slow"))  # loading, the changes read
+    Peers(folder).remember("echo", "unload")  # by another worker, meanwhile
+    gate.set()
+    await starting
+    assert not server.registry.known("echo")
+    assert await _model_ready(server, "echo") == (400, False)
+    assert await _model_ready(server, "slow") == (200, True)
     await server.stop(grace=1)
 
 
