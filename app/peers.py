@@ -103,10 +103,9 @@ class Peers:
         started: the models to load (`names` as --load-models gives them, None for all of the
         repository's `models`), and what was unloaded (models, and pipelines as
         `p.pipeline`)."""
-        chosen = list(models if names is None else names)
         changes = self._adopted = self.changes()
         unloaded = {name for name, action in changes.items() if action == "unload"}
-        chosen = [name for name in chosen if name not in unloaded]
+        chosen = [name for name in (models if names is None else names) if name not in unloaded]
         chosen += [
             name
             for name, action in changes.items()
